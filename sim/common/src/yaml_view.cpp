@@ -228,10 +228,9 @@ void YamlView::allow_keys(const std::vector<std::string>& allowed) const {
   require_map();
   for (const auto& key : keys()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string expected = "one of " + quoted_list(allowed);
-    if (auto hint = closest_match(key, allowed); !hint.empty())
-      expected = "a known key (did you mean '" + hint + "'?); known keys are " + quoted_list(allowed);
-    throw InputError(location_of(key), key_path(key), expected + " [unknown key]", key);
+    std::string message = "key '" + key_path(key) + "': unknown key; expected one of " + quoted_list(allowed);
+    if (auto hint = closest_match(key, allowed); !hint.empty()) message += " (did you mean '" + hint + "'?)";
+    throw InputError(location_of(key), message);
   }
 }
 

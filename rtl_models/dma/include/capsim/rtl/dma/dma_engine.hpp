@@ -1,0 +1,69 @@
+#pragma once
+// SC_MODULE of one DMA engine (the accelerator has a load engine and a store engine). For each
+// tile it executes the transfers in order; each transfer streams through DRAM, the on-chip bus,
+// the quantization unit and the projection unit at once and ends when the slowest of them does.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include <systemc>
+
+#include <algorithm>
+
+#include "capsim/rtl/dma/dma.hpp"
+#include "capsim/rtl/dram/dram_module.hpp"
+#include "capsim/rtl/projection/projection_unit.hpp"
+#include "capsim/rtl/protocol/tile_job.hpp"
+#include "capsim/rtl/quant/quant_unit.hpp"
+
+namespace capsim::dma {
+
+class DmaEngine : public sc_core::sc_module {
+ public:
+  enum class Direction { Load, Store };
+
+  sc_core::sc_fifo_in<protocol::TileToken> in;
+  sc_core::sc_fifo_out<protocol::TileToken> out;
+
+  DmaEngine(sc_core::sc_module_name name, Direction direction, const DmaSpec& spec, protocol::Clock clock,
+            dram::DramModule& dram, quant::QuantUnit& quant, projection::ProjectionUnit& projection)
+      : sc_module(name),
+        direction_(direction),
+        model_(spec),
+        clock_(clock),
+        dram_(dram),
+        quant_(quant),
+        projection_(projection) {}
+
+  // The process of one run; returns after forwarding the end token.
+  void run() {
+    for (;;) {
+      protocol::TileToken token = in.read();
+      if (!token.end) {
+        const auto& transfers = direction_ == Direction::Load ? token.job->loads : token.job->stores;
+        for (const auto& transfer : transfers) stream(transfer);
+      }
+      out.write(token);
+      if (token.end) return;
+    }
+  }
+
+ private:
+  void stream(const protocol::Transfer& x) {
+    const std::uint64_t start = sc_core::sc_time_stamp().value();
+    std::uint64_t finish = start + clock_.ps(model_.bus_cycles(std::max(x.bytes, x.onchip_bytes)));
+    if (x.bytes > 0) {
+      const bool write = direction_ == Direction::Store;
+      finish = std::max(finish, dram_.timing().transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start));
+    }
+    if (x.quant_values > 0) finish = std::max(finish, quant_.reserve(x.quant_values));
+    if (x.projection_macs > 0) finish = std::max(finish, projection_.reserve(x.projection_macs));
+    wait(sc_core::sc_time(static_cast<double>(finish - start), sc_core::SC_PS));
+  }
+
+  Direction direction_;
+  DmaModel model_;
+  protocol::Clock clock_;
+  dram::DramModule& dram_;
+  quant::QuantUnit& quant_;
+  projection::ProjectionUnit& projection_;
+};
+
+}  // namespace capsim::dma

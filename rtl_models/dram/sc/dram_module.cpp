@@ -1,0 +1,18 @@
+#include "capsim/rtl/dram/dram_module.hpp"
+
+namespace capsim::dram {
+
+std::uint64_t now_ps() {
+  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_PS) + 0.5);
+}
+
+DramModule::DramModule(sc_core::sc_module_name name, const DramSpec& spec)
+    : sc_core::sc_module(name), timing_(spec) {}
+
+void DramModule::transfer(bool is_write, std::uint64_t addr, std::uint64_t bytes) {
+  const std::uint64_t start = now_ps();
+  const std::uint64_t finish = timing_.transfer(is_write, addr, bytes, start);
+  if (finish > start) wait(sc_core::sc_time(static_cast<double>(finish - start), sc_core::SC_PS));
+}
+
+}  // namespace capsim::dram

@@ -1,0 +1,80 @@
+#include "capsim/rtl/pe_array/pe_array.hpp"
+
+#include <algorithm>
+
+namespace capsim::pe {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+std::int64_t bytes_of(std::int64_t values, int bits) { return ceil_div(values * bits, 8); }
+
+}  // namespace
+
+std::string to_string(Dataflow dataflow) {
+  return dataflow == Dataflow::WeightStationary ? "weight_stationary" : "output_stationary";
+}
+
+PeArraySpec parse_pe_array_spec(const YamlView& view) {
+  view.allow_keys({"rows", "cols", "dataflow", "vector_lanes"});
+  PeArraySpec spec;
+  spec.rows = static_cast<int>(view.integer("rows", 1, 4096));
+  spec.cols = static_cast<int>(view.integer("cols", 1, 4096));
+  spec.dataflow = view.choice_or("dataflow", {"weight_stationary", "output_stationary"}, "weight_stationary") ==
+                          "weight_stationary"
+                      ? Dataflow::WeightStationary
+                      : Dataflow::OutputStationary;
+  spec.vector_lanes = static_cast<int>(view.integer_or("vector_lanes", spec.cols, 1, 65536));
+  return spec;
+}
+
+PeWork& PeWork::operator+=(const PeWork& o) {
+  cycles += o.cycles;
+  macs += o.macs;
+  vector_ops += o.vector_ops;
+  sram_read_bytes += o.sram_read_bytes;
+  sram_write_bytes += o.sram_write_bytes;
+  return *this;
+}
+
+PeWork PeArrayModel::matmul(const MatmulTile& t, const OperandBits& bits) const {
+  const std::int64_t rows = spec_.rows, cols = spec_.cols;
+  // Filling and draining the systolic pipeline costs rows + cols - 2 cycles per fold.
+  const std::int64_t fill_drain = rows + cols - 2;
+  PeWork work;
+  work.macs = t.pixels * t.out_channels * t.reduction;
+  if (spec_.dataflow == Dataflow::WeightStationary) {
+    // Array rows hold the reduction, columns the output channels; each fold keeps rows x cols
+    // weights in place and streams every pixel through. Weight loading (one row per cycle) is
+    // double-buffered and hides behind streaming unless the tile has fewer pixels than rows.
+    const std::int64_t row_folds = ceil_div(t.reduction, rows);
+    const std::int64_t col_folds = ceil_div(t.out_channels, cols);
+    work.cycles = row_folds * col_folds * (std::max(t.pixels, rows) + fill_drain);
+    work.sram_read_bytes = bytes_of(t.out_channels * t.reduction, bits.weight) +
+                           bytes_of(col_folds * t.pixels * t.reduction, bits.activation);
+    // Partial sums of all but the last row fold go to the buffer and come back.
+    const std::int64_t psum_bytes = bytes_of((row_folds - 1) * t.pixels * t.out_channels, bits.accumulator);
+    work.sram_read_bytes += psum_bytes;
+    work.sram_write_bytes = psum_bytes;
+  } else {
+    // Each PE owns one output (rows: pixels, columns: channels) and accumulates the whole
+    // reduction in place; operands stream in from the edges.
+    const std::int64_t row_folds = ceil_div(t.pixels, rows);
+    const std::int64_t col_folds = ceil_div(t.out_channels, cols);
+    work.cycles = row_folds * col_folds * (t.reduction + fill_drain);
+    work.sram_read_bytes = bytes_of(col_folds * t.pixels * t.reduction, bits.activation) +
+                           bytes_of(row_folds * t.out_channels * t.reduction, bits.weight);
+  }
+  work.sram_write_bytes += bytes_of(t.pixels * t.out_channels, bits.activation);
+  return work;
+}
+
+PeWork PeArrayModel::vector(std::int64_t ops, std::int64_t read_bytes, std::int64_t write_bytes) const {
+  PeWork work;
+  work.vector_ops = ops;
+  work.cycles = ceil_div(ops, spec_.vector_lanes);
+  work.sram_read_bytes = read_bytes;
+  work.sram_write_bytes = write_bytes;
+  return work;
+}
+
+}  // namespace capsim::pe

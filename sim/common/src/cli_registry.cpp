@@ -1,0 +1,34 @@
+#include "capsim/common/cli_registry.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "capsim/common/error.hpp"
+
+namespace capsim::cli {
+
+std::vector<CommandEntry>& command_registry() {
+  static std::vector<CommandEntry> registry;
+  return registry;
+}
+
+void add_registered_commands(CLI::App& app) {
+  auto& registry = command_registry();
+  std::sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (const auto& entry : registry) entry.add(app);
+}
+
+int run_cli(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadInput;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitBadInput;
+  }
+  return 0;
+}
+
+}  // namespace capsim::cli

@@ -1,0 +1,239 @@
+#include "capsim/sim/report.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "capsim/common/atomic_file.hpp"
+#include "capsim/common/error.hpp"
+
+namespace capsim {
+
+// JSON (de)serialisation of the counts: field lists in one place, used in both directions.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Stat, name, unit, description, value)
+namespace buffer {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BufferCounts, read_bytes, write_bytes, read_accesses, write_accesses)
+}
+namespace sim {
+NLOHMANN_JSON_SERIALIZE_ENUM(LoopOrder, {{LoopOrder::ChannelsOuter, "channels_outer"},
+                                         {LoopOrder::RowsOuter, "rows_outer"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Tiling, order, rows, channels, row_tiles, channel_tiles, buffer_bytes, dram_bytes)
+
+void to_json(nlohmann::json& j, const ActionCounts& counts) { j = counts.table(); }
+void from_json(const nlohmann::json& j, ActionCounts& counts) {
+  for (const auto& [component, actions] : j.items())
+    for (const auto& [action, count] : actions.items()) counts.add(component, action, count.get<double>());
+}
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LayerResult, name, op, tiling, tiles, start_ps, end_ps, cycles, dram_read_bytes,
+                                   dram_write_bytes, macs, vector_ops, pe_busy_cycles, pe_utilization, encode_macs,
+                                   decode_macs, quant_values, sram, output_in_dram, output_channels,
+                                   output_stored_channels, output_stored_bits, actions, dram_stats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunResult, layers, clock_mhz, total_ps, total_cycles, dram_stats,
+                                   dram_peak_bytes_per_s)
+
+namespace {
+
+using json = nlohmann::ordered_json;
+constexpr int kCountsVersion = 1;
+
+std::int64_t class_bytes(const RunResult& run, TrafficClass traffic, bool write) {
+  std::int64_t total = 0;
+  for (const auto& l : run.layers) total += (write ? l.dram_write_bytes : l.dram_read_bytes)[static_cast<int>(traffic)];
+  return total;
+}
+
+json metadata_json(const RunMetadata& m) {
+  return json{{"arch", {{"name", m.arch_name}, {"file", m.arch_file}, {"overrides", m.overrides}}},
+              {"trace", {{"file", m.trace_file}, {"model", m.model}, {"variant", m.variant}, {"input", m.input},
+                         {"plan", m.plan}}}};
+}
+
+json stats_object(const StatList& stats) {
+  json out = json::object();
+  for (const auto& s : stats) out[s.name] = s.value;
+  return out;
+}
+
+}  // namespace
+
+json arch_parameters_json(const ArchSpec& a) {
+  return json{
+      {"name", a.name},
+      {"clock_mhz", a.clock_mhz},
+      {"datatypes",
+       {{"activation_bits", a.datatypes.activation_bits},
+        {"accumulator_bits", a.datatypes.accumulator_bits},
+        {"matrix_bits", a.datatypes.matrix_bits}}},
+      {"pe_array",
+       {{"rows", a.pe_array.rows},
+        {"cols", a.pe_array.cols},
+        {"dataflow", pe::to_string(a.pe_array.dataflow)},
+        {"vector_lanes", a.pe_array.vector_lanes}}},
+      {"buffer",
+       {{"capacity_bytes", a.buffer.capacity_bytes}, {"banks", a.buffer.banks}, {"width_bits", a.buffer.width_bits}}},
+      {"dma", {{"setup_cycles", a.dma.setup_cycles}, {"bus_bytes_per_cycle", a.dma.bus_bytes_per_cycle}}},
+      {"projection",
+       {{"macs_per_cycle", a.projection.macs_per_cycle}, {"matrix_buffer_bytes", a.projection.matrix_buffer_bytes}}},
+      {"quantization", {{"values_per_cycle", a.quant.values_per_cycle}}},
+      {"controller",
+       {{"spill_policy", to_string(a.controller.spill_policy)},
+        {"double_buffering", a.controller.double_buffering},
+        {"resident_fraction", a.controller.resident_fraction}}},
+      {"dram",
+       {{"preset", a.dram_preset},
+        {"name", a.dram.name},
+        {"standard", a.dram.standard},
+        {"peak_bandwidth_bytes_per_s", a.dram.peak_bandwidth_bytes_per_s()}}},
+      {"energy_table", a.energy_table},
+  };
+}
+
+RunMetadata make_run_metadata(const ArchSpec& arch, const std::string& trace_file, const trace::Trace& trace) {
+  RunMetadata m;
+  m.arch_name = arch.name;
+  m.arch_file = arch.file;
+  m.overrides = arch.overrides;
+  m.trace_file = trace_file;
+  m.model = trace.network.model;
+  m.variant = trace.network.variant;
+  m.input = trace::to_string(trace.network.input);
+  m.plan = trace.plan;
+  m.arch = arch_parameters_json(arch);
+  return m;
+}
+
+json counts_to_json(const RunResult& run, const RunMetadata& meta) {
+  json out;
+  out["format"] = "capsim-counts";
+  out["version"] = kCountsVersion;
+  out["capsim_version"] = CAPSIM_VERSION;
+  out["metadata"] = metadata_json(meta);
+  out["metadata"]["arch_parameters"] = meta.arch;
+  out["run"] = nlohmann::json(run);
+  return out;
+}
+
+RunResult counts_from_json(const std::string& text, const std::string& file, RunMetadata& meta) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError({file, 0}, std::string("invalid JSON: ") + e.what());
+  }
+  try {
+    if (j.at("format") != "capsim-counts") throw InputError({file, 0}, "format", "'capsim-counts'", j.at("format").dump());
+    if (j.at("version") != kCountsVersion)
+      throw InputError({file, 0}, "version", std::to_string(kCountsVersion), j.at("version").dump());
+    const auto& m = j.at("metadata");
+    meta.arch_name = m.at("arch").at("name");
+    meta.arch_file = m.at("arch").at("file");
+    meta.overrides = m.at("arch").at("overrides").get<std::vector<std::string>>();
+    meta.trace_file = m.at("trace").at("file");
+    meta.model = m.at("trace").at("model");
+    meta.variant = m.at("trace").at("variant");
+    meta.input = m.at("trace").at("input");
+    meta.plan = m.at("trace").at("plan");
+    meta.arch = m.at("arch_parameters");
+    return j.at("run").get<RunResult>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError({file, 0}, std::string("not a complete capsim counts file: ") + e.what());
+  }
+}
+
+json summary_json(const RunResult& run, const RunMetadata& meta, const EnergyTable& table) {
+  const EnergyBreakdown energy = cost(run.total_actions(), table);
+  std::int64_t reads = 0, writes = 0, macs = 0, pe_cycles = 0;
+  for (const auto& l : run.layers) {
+    reads += l.dram_read_total();
+    writes += l.dram_write_total();
+    macs += l.macs;
+    pe_cycles += l.pe_busy_cycles;
+  }
+  json out;
+  out["capsim_version"] = CAPSIM_VERSION;
+  out.update(metadata_json(meta));
+  out["arch"]["parameters"] = meta.arch;
+  out["total"] = {
+      {"cycles", run.total_cycles},
+      {"time_ns", static_cast<double>(run.total_ps) / 1000.0},
+      {"dram_read_bytes", reads},
+      {"dram_write_bytes", writes},
+      {"dram_bytes", reads + writes},
+      {"energy_pj", energy.total_pj},
+      {"macs", macs},
+      {"pe_busy_cycles", pe_cycles},
+  };
+  out["dram_bytes"] = {
+      {"activation_read_bytes", class_bytes(run, TrafficClass::Activation, false)},
+      {"activation_write_bytes", class_bytes(run, TrafficClass::Activation, true)},
+      {"weight_read_bytes", class_bytes(run, TrafficClass::Weight, false)},
+      {"projection_matrix_read_bytes", class_bytes(run, TrafficClass::ProjectionMatrix, false)},
+  };
+  out["energy_pj"] = energy.pj_by_component;
+  out["energy_table"] = table.name;
+  out["dram"] = stats_object(run.dram_stats);
+  out["dram"]["peak_bandwidth_bytes_per_s"] = run.dram_peak_bytes_per_s;
+  out["dram_stats"] = nlohmann::json(run.dram_stats);
+  return out;
+}
+
+std::string layers_csv(const RunResult& run, const EnergyTable& table) {
+  std::string out =
+      "layer,op,cycles,dram_read_bytes,dram_write_bytes,activation_read_bytes,activation_write_bytes,"
+      "weight_read_bytes,projection_matrix_read_bytes,macs,vector_ops,pe_busy_cycles,pe_utilization,"
+      "encode_macs,decode_macs,quant_values,sram_read_bytes,sram_write_bytes,energy_pj,dram_energy_pj,"
+      "sram_energy_pj,pe_energy_pj,projection_energy_pj,quantization_energy_pj,output_in_dram,output_channels,"
+      "stored_channels,stored_bits,tiles,loop_order,tile_rows,tile_channels\n";
+  for (const auto& l : run.layers) {
+    const EnergyBreakdown e = cost(l.actions, table);
+    const auto& pj = e.pj_by_component;
+    const auto act = static_cast<int>(TrafficClass::Activation);
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},",
+                       l.name, l.op, l.cycles, l.dram_read_total(), l.dram_write_total(), l.dram_read_bytes[act],
+                       l.dram_write_bytes[act], l.dram_read_bytes[static_cast<int>(TrafficClass::Weight)],
+                       l.dram_read_bytes[static_cast<int>(TrafficClass::ProjectionMatrix)], l.macs, l.vector_ops,
+                       l.pe_busy_cycles, l.pe_utilization, l.encode_macs, l.decode_macs, l.quant_values,
+                       l.sram.read_bytes, l.sram.write_bytes, e.total_pj, pj.at("dram"), pj.at("sram"), pj.at("pe"),
+                       pj.at("projection"), pj.at("quantization"));
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", l.output_in_dram ? 1 : 0, l.output_channels,
+                       l.output_stored_channels, l.output_stored_bits, l.tiles, to_string(l.tiling.order),
+                       l.tiling.rows, l.tiling.channels);
+  }
+  return out;
+}
+
+std::string summary_table(const RunResult& run, const RunMetadata& meta, const EnergyTable& table) {
+  const json s = summary_json(run, meta, table);
+  const auto& t = s["total"];
+  const auto& e = s["energy_pj"];
+  const auto& d = s["dram_bytes"];
+  std::string out = fmt::format("capsim: {} ({} {}, plan {}) on {}\n", meta.trace_file, meta.model, meta.variant,
+                                meta.plan, meta.arch_name);
+  out += fmt::format("  {:<34}{:>16}\n", "cycles", t["cycles"].get<std::int64_t>());
+  out += fmt::format("  {:<34}{:>16.3f}\n", "time_ms", t["time_ns"].get<double>() / 1e6);
+  out += fmt::format("  {:<34}{:>16}\n", "dram_read_bytes", t["dram_read_bytes"].get<std::int64_t>());
+  out += fmt::format("  {:<34}{:>16}\n", "dram_write_bytes", t["dram_write_bytes"].get<std::int64_t>());
+  for (const auto& [key, value] : d.items()) out += fmt::format("    {:<32}{:>16}\n", key, value.get<std::int64_t>());
+  out += fmt::format("  {:<34}{:>16.4g}\n", "energy_uj", t["energy_pj"].get<double>() / 1e6);
+  for (const auto& [key, value] : e.items())
+    out += fmt::format("    {:<32}{:>16.4g}\n", key + "_uj", value.get<double>() / 1e6);
+  return out;
+}
+
+void write_run_outputs(const std::string& dir, const RunResult& run, const RunMetadata& meta,
+                       const EnergyTable& table) {
+  // Render everything before touching the directory: a failure leaves no partial result.
+  const std::string summary = summary_json(run, meta, table).dump(2) + "\n";
+  const std::string layers = layers_csv(run, table);
+  const std::string counts = counts_to_json(run, meta).dump(1) + "\n";
+  const std::string energy = format_energy_table(table);
+  std::filesystem::create_directories(dir);
+  write_file_atomic(dir + "/counts.json", counts);
+  write_file_atomic(dir + "/energy_table.yaml", energy);
+  write_file_atomic(dir + "/layers.csv", layers);
+  write_file_atomic(dir + "/summary.json", summary);   // last: its presence marks a complete run
+}
+
+}  // namespace sim
+}  // namespace capsim

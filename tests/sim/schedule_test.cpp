@@ -1,0 +1,202 @@
+// The controller's plan (placement and tiling) against closed forms, without SystemC.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "capsim/common/error.hpp"
+#include "capsim/rtl/quant/quant.hpp"
+#include "capsim/sim/layer_schedule.hpp"
+#include "capsim/sim/placement.hpp"
+#include "capsim/trace/plan.hpp"
+#include "trace_builder.hpp"
+
+namespace capsim::sim {
+namespace {
+
+ArchSpec arch_with_buffer(std::int64_t capacity_bytes, SpillPolicy policy = SpillPolicy::AlwaysSpill) {
+  ArchSpec arch;
+  arch.name = "test";
+  arch.file = "test.yaml";
+  arch.buffer.capacity_bytes = capacity_bytes;
+  arch.controller.spill_policy = policy;
+  return arch;
+}
+
+struct Traffic {
+  std::int64_t activation_read = 0, activation_write = 0, weight_read = 0, matrix_read = 0, macs = 0;
+};
+
+Traffic simulate_plan(const trace::Trace& trace, const ArchSpec& arch) {
+  const Placement placement = place_tensors(trace, arch);
+  const LayerScheduler scheduler(trace, placement, arch);
+  Traffic t;
+  for (int i = 0; i < static_cast<int>(trace.layers.size()); ++i) {
+    const Tiling tiling = scheduler.choose_tiling(i);
+    EXPECT_LE(tiling.buffer_bytes, scheduler.available_bytes(i)) << trace.layers[i].name;
+    for (const auto& job : scheduler.build_tiles(i, tiling)) {
+      for (const auto& x : job.loads) {
+        if (x.traffic == TrafficClass::Activation) t.activation_read += x.bytes;
+        if (x.traffic == TrafficClass::Weight) t.weight_read += x.bytes;
+        if (x.traffic == TrafficClass::ProjectionMatrix) t.matrix_read += x.bytes;
+      }
+      for (const auto& x : job.stores) t.activation_write += x.bytes;
+      t.macs += job.compute.macs;
+    }
+  }
+  return t;
+}
+
+// Closed form of the paper's setting: every weight read once, every activation written once and
+// read once per consumer (network input included).
+TEST(Schedule, UnlimitedBufferAlwaysSpillMatchesClosedForm) {
+  const trace::Trace trace = testing::small_residual_network();
+  const ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+  std::int64_t weights = 0, writes = 0, reads = 0, macs = 0;
+  const auto consumers = trace.consumers();
+  reads += trace.network.input.elements() * static_cast<std::int64_t>(trace.input_consumers().size());
+  for (std::size_t i = 0; i < trace.layers.size(); ++i) {
+    const auto& l = trace.layers[i];
+    weights += l.weight_bytes;
+    writes += l.out_shape.elements();   // 8-bit activations
+    reads += l.out_shape.elements() * static_cast<std::int64_t>(consumers[i].size());
+    macs += l.macs;
+  }
+  const Traffic t = simulate_plan(trace, arch);
+  EXPECT_EQ(t.weight_read, weights);
+  EXPECT_EQ(t.activation_write, writes);
+  EXPECT_EQ(t.activation_read, reads);
+  EXPECT_EQ(t.matrix_read, 0);
+  EXPECT_EQ(t.macs, macs);
+}
+
+// uniform:R at b bits stores k = R*C coefficients of b bits instead of C values of b0 bits.
+TEST(Schedule, UniformPlanScalesActivationTrafficByRatioTimesBits) {
+  trace::Trace base = testing::small_residual_network(16);
+  trace::Trace compressed = base;
+  trace::apply_plan(compressed, trace::parse_plan_spec("uniform:0.25:4"));
+  ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+  arch.datatypes.activation_bits = 16;   // b0 = 16
+  const Traffic plain = simulate_plan(base, arch);
+  const Traffic packed = simulate_plan(compressed, arch);
+
+  // Uncompressed tensors: the input image (read by stem) and the logits (written by fc).
+  const std::int64_t input_bytes = base.network.input.elements() * 2;
+  const std::int64_t logits_bytes = 10 * 2;
+  const double scale = 0.25 * 4.0 / 16.0;
+  EXPECT_EQ(packed.activation_read - input_bytes,
+            static_cast<std::int64_t>((plain.activation_read - input_bytes) * scale));
+  EXPECT_EQ(packed.activation_write - logits_bytes,
+            static_cast<std::int64_t>((plain.activation_write - logits_bytes) * scale));
+  EXPECT_EQ(packed.weight_read, plain.weight_read);
+
+  // Matrices: each projected tensor's encoder once (producer) and decoder once per consumer layer;
+  // each side is k x C matrix + C means + 2k quantization parameters at 16 bits.
+  const Placement placement = place_tensors(compressed, arch);
+  std::int64_t matrices = 0;
+  for (const auto& t : placement.tensors)
+    if (t.projected())
+      matrices += (1 + static_cast<std::int64_t>(t.consumers.size())) *
+                  (t.compression->k * t.shape.c + t.shape.c + 2 * t.compression->k) * 2;
+  EXPECT_GT(matrices, 0);
+  EXPECT_EQ(packed.matrix_read, matrices);
+}
+
+TEST(Schedule, SmallBufferStillConservesOutputsAndMacs) {
+  const trace::Trace trace = testing::small_residual_network(32, 32);
+  const Traffic unlimited = simulate_plan(trace, arch_with_buffer(buffer::kUnlimitedBytes));
+  const Traffic small = simulate_plan(trace, arch_with_buffer(24 * 1024));
+  EXPECT_EQ(small.activation_write, unlimited.activation_write);
+  EXPECT_EQ(small.macs, unlimited.macs);
+  // Tiling can only add traffic (halo rows, reloads), never remove it.
+  EXPECT_GE(small.activation_read + small.weight_read, unlimited.activation_read + unlimited.weight_read);
+}
+
+TEST(Schedule, TooSmallBufferNamesTheKey) {
+  const trace::Trace trace = testing::small_residual_network();
+  const ArchSpec arch = arch_with_buffer(256);
+  const Placement placement = place_tensors(trace, arch);
+  const LayerScheduler scheduler(trace, placement, arch);
+  try {
+    scheduler.choose_tiling(0);
+    FAIL() << "a 256-byte buffer cannot hold a tile";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("key 'buffer.capacity_kib'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("layer 'stem'"), std::string::npos) << e.what();
+  }
+}
+
+// The closed form the tiling search uses must equal what the tile jobs then move.
+TEST(Schedule, PredictedTrafficEqualsTileJobsForEveryTiling) {
+  trace::Trace trace = testing::small_residual_network(16, 16);
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
+  for (std::int64_t matrix_buffer : {0, 1 << 20}) {
+    ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+    arch.projection.matrix_buffer_bytes = matrix_buffer;
+    const Placement placement = place_tensors(trace, arch);
+    const LayerScheduler scheduler(trace, placement, arch);
+    for (int i = 0; i < static_cast<int>(trace.layers.size()); ++i) {
+      const auto& l = trace.layers[static_cast<std::size_t>(i)];
+      for (std::int64_t rows = 1; rows <= l.out_shape.h; rows += 3) {
+        for (std::int64_t channels : {std::int64_t{1}, std::int64_t{5}, l.out_shape.c}) {
+          for (LoopOrder order : {LoopOrder::ChannelsOuter, LoopOrder::RowsOuter}) {
+            const std::int64_t channel_tiles = (l.out_shape.c + channels - 1) / channels;
+            if (placement.tensors[i + 1].projected() && channel_tiles > 1 && order == LoopOrder::ChannelsOuter)
+              continue;
+            Tiling tiling{order, rows, channels, (l.out_shape.h + rows - 1) / rows, channel_tiles, 0, 0};
+            std::int64_t moved = 0, macs = 0;
+            for (const auto& job : scheduler.build_tiles(i, tiling)) {
+              for (const auto& x : job.loads) moved += x.bytes;
+              for (const auto& x : job.stores) moved += x.bytes;
+              macs += job.compute.macs;
+            }
+            EXPECT_EQ(moved, scheduler.predicted_dram_bytes(i, rows, channels, order))
+                << l.name << " rows " << rows << " channels " << channels << " " << to_string(order)
+                << " matrix buffer " << matrix_buffer;
+            EXPECT_EQ(macs, l.macs) << l.name;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Schedule, LoopOrderDecidesWhatIsReloaded) {
+  testing::TraceBuilder b({64, 16, 16});
+  b.conv("conv", "input", 64, 3, 1, 1);
+  const trace::Trace trace = b.build();
+  const ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+  const Placement placement = place_tensors(trace, arch);
+  const LayerScheduler scheduler(trace, placement, arch);
+  const std::int64_t weights = trace.layers[0].weight_bytes, out = 64 * 16 * 16;
+  // 4 row tiles of 4 rows need 4+2 or 4+1 input rows each (halo): 5+6+6+5 = 22 rows of 16 x 64 bytes.
+  const std::int64_t input_once = 22 * 16 * 64;
+  EXPECT_EQ(scheduler.predicted_dram_bytes(0, 4, 16, LoopOrder::ChannelsOuter), weights + 4 * input_once + out);
+  EXPECT_EQ(scheduler.predicted_dram_bytes(0, 4, 16, LoopOrder::RowsOuter), 4 * weights + input_once + out);
+}
+
+TEST(Placement, SpillWhenNeededKeepsFittingActivationsOnChip) {
+  const trace::Trace trace = testing::small_residual_network(16, 16);
+  const ArchSpec arch = arch_with_buffer(1 << 20, SpillPolicy::SpillWhenNeeded);
+  const Placement placement = place_tensors(trace, arch);
+  EXPECT_TRUE(placement.tensors[0].in_dram) << "the input arrives in DRAM";
+  EXPECT_TRUE(placement.tensors.back().in_dram) << "the logits leave through DRAM";
+  for (std::size_t id = 1; id + 1 < placement.tensors.size(); ++id)
+    EXPECT_FALSE(placement.tensors[id].in_dram) << "tensor " << id << " fits on chip";
+  const Traffic t = simulate_plan(trace, arch);
+  EXPECT_EQ(t.activation_read, trace.network.input.elements());
+  EXPECT_EQ(t.activation_write, 10);
+}
+
+TEST(Placement, SpillWhenNeededRespectsTheResidentBudget) {
+  const trace::Trace trace = testing::small_residual_network(16, 16);
+  ArchSpec arch = arch_with_buffer(16 * 1024, SpillPolicy::SpillWhenNeeded);
+  arch.controller.resident_fraction = 0.5;   // 8 KiB for resident activations
+  const Placement placement = place_tensors(trace, arch);
+  // stem (16x16x16 = 4 KiB) lives until join's producers run; main and shortcut (32x8x8 = 2 KiB
+  // each) then fit beside it; every layer's resident bytes stay within budget.
+  for (auto bytes : placement.resident_bytes) EXPECT_LE(bytes, 8 * 1024);
+  EXPECT_FALSE(placement.tensors[1].in_dram);
+}
+
+}  // namespace
+}  // namespace capsim::sim
