@@ -80,28 +80,35 @@ RunResult Accelerator::run(const trace::Trace& trace) {
                    placement.tensors[static_cast<std::size_t>(tensor_of_layer(layer))], arch_, r);
     return jobs;
   };
+  const std::uint64_t run_start = sc_core::sc_time_stamp().value();
   auto hook = [&](int layer, bool start) {
     LayerResult& r = result.layers[static_cast<std::size_t>(layer)];
     const std::uint64_t now = sc_core::sc_time_stamp().value();
     if (start) {
-      r.start_ps = now;
+      r.start_ps = now - run_start;
       layer_start_counts = m.dram.timing().counts();
       return;
     }
-    r.end_ps = now;
-    m.dram.timing().advance_to(now);   // refresh and standby cover the layer's whole duration
+    r.end_ps = now - run_start;
+    m.dram.timing().advance_to(now - run_start);   // refresh and standby cover the layer's whole duration
     finish_layer(m.dram.timing(), layer_start_counts, m.clock, arch_.pe_array, r);
   };
 
-  const std::uint64_t run_start = sc_core::sc_time_stamp().value();
+  // Every run starts from a fresh DRAM (closed rows, refresh phase 0) whose clock starts now.
+  m.dram.timing() = dram::DramTiming(arch_.dram);
+  m.load.begin_run(run_start);
+  m.store.begin_run(run_start);
   const dram::DramCounts run_start_counts = m.dram.timing().counts();
   const int layer_count = static_cast<int>(trace.layers.size());
-  sc_core::sc_spawn([&] { m.controller.issue_layers(layer_count, tiles, hook); }, "issue");
-  sc_core::sc_spawn([&] { m.controller.retire_tiles(); }, "retire");
-  sc_core::sc_spawn([&] { m.load.run(); }, "load");
-  sc_core::sc_spawn([&] { m.pe_array.run(); }, "compute");
-  sc_core::sc_spawn([&] { m.store.run(); }, "store");
+  // Process names must be unique in the kernel: number them by run.
+  const std::string run = "_run" + std::to_string(++runs_);
+  sc_core::sc_spawn([&] { m.controller.issue_layers(layer_count, tiles, hook); }, ("issue" + run).c_str());
+  sc_core::sc_spawn([&] { m.controller.retire_tiles(); }, ("retire" + run).c_str());
+  sc_core::sc_spawn([&] { m.load.run(); }, ("load" + run).c_str());
+  sc_core::sc_spawn([&] { m.pe_array.run(); }, ("compute" + run).c_str());
+  sc_core::sc_spawn([&] { m.store.run(); }, ("store" + run).c_str());
   sc_core::sc_start();
+  m.dram.timing().advance_to(sc_core::sc_time_stamp().value() - run_start);
 
   result.total_ps = sc_core::sc_time_stamp().value() - run_start;
   result.total_cycles = static_cast<std::int64_t>(m.clock.cycles(result.total_ps) + 0.5);

@@ -69,7 +69,7 @@ TEST(Trace, DeriveCountsMatchesHandCounts) {
 
 TEST(TraceErrors, WrongVersion) {
   EXPECT_EQ(parse_error(replace_once(kTinyTrace, "version: 1", "version: 2")),
-            "t.trace:2: key 'version': expected an integer in [1, 1], got '2'");
+            "t.trace:2: key 'version': expected 1 (this capsim reads trace format version 1), got '2'");
 }
 
 TEST(TraceErrors, UnknownProducer) {

@@ -79,7 +79,8 @@ Plan parse_plan(const std::string& text, const std::string& name) {
   root.require_map("a capsim plan (a mapping with format, version, layers)");
   root.allow_keys({"format", "version", "name", "model", "method", "bits", "layers"});
   if (root.string("format") != "capsim-plan") root.fail("format", "'capsim-plan'");
-  root.integer("version", kPlanVersion, kPlanVersion);
+  if (root.integer("version") != kPlanVersion)
+    root.fail("version", fmt::format("{} (this capsim reads plan format version {})", kPlanVersion, kPlanVersion));
   Plan plan;
   plan.kind = Plan::Kind::PerLayer;
   plan.name = root.string_or("name", name);

@@ -245,7 +245,8 @@ Trace parse_trace(const std::string& text, const std::string& name) {
   root.require_map("a capsim trace (a mapping with format, version, network, layers)");
   root.allow_keys({"format", "version", "network", "precision", "plan", "source", "layers"});
   if (root.string("format") != "capsim-trace") root.fail("format", "'capsim-trace'");
-  root.integer("version", kTraceVersion, kTraceVersion);
+  if (root.integer("version") != kTraceVersion)
+    root.fail("version", fmt::format("{} (this capsim reads trace format version {})", kTraceVersion, kTraceVersion));
 
   Trace trace;
   trace.network = read_network(root.child("network"));

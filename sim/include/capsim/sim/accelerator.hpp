@@ -29,6 +29,7 @@ class Accelerator {
   struct Modules;
   ArchSpec arch_;
   std::unique_ptr<Modules> modules_;
+  int runs_ = 0;
 };
 
 }  // namespace capsim::sim

@@ -32,6 +32,9 @@ class DmaEngine : public sc_core::sc_module {
         quant_(quant),
         projection_(projection) {}
 
+  // Starts a run at simulation time `epoch_ps`: the DRAM model's clock starts there.
+  void begin_run(std::uint64_t epoch_ps) { epoch_ps_ = epoch_ps; }
+
   // The process of one run; returns after forwarding the end token.
   void run() {
     for (;;) {
@@ -51,7 +54,9 @@ class DmaEngine : public sc_core::sc_module {
     std::uint64_t finish = start + clock_.ps(model_.bus_cycles(std::max(x.bytes, x.onchip_bytes)));
     if (x.bytes > 0) {
       const bool write = direction_ == Direction::Store;
-      finish = std::max(finish, dram_.timing().transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start));
+      const std::uint64_t dram_finish =
+          dram_.timing().transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start - epoch_ps_);
+      finish = std::max(finish, dram_finish + epoch_ps_);
     }
     if (x.quant_values > 0) finish = std::max(finish, quant_.reserve(x.quant_values));
     if (x.projection_macs > 0) finish = std::max(finish, projection_.reserve(x.projection_macs));
@@ -64,6 +69,7 @@ class DmaEngine : public sc_core::sc_module {
   dram::DramModule& dram_;
   quant::QuantUnit& quant_;
   projection::ProjectionUnit& projection_;
+  std::uint64_t epoch_ps_ = 0;
 };
 
 }  // namespace capsim::dma

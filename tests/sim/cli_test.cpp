@@ -1,0 +1,178 @@
+// `capsim simulate` and `capsim recost` as a user runs them: outputs, units, bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "capsim/trace/trace.hpp"
+#include "run_command.hpp"
+#include "trace_builder.hpp"
+
+namespace capsim {
+namespace {
+
+using testing::read_text;
+using testing::run_command;
+using testing::TempDir;
+using testing::write_text;
+
+const std::string kCapsim = CAPSIM_BINARY;
+const std::string kEdge = std::string(CAPSIM_SOURCE_DIR) + "/configs/arch/edge.yaml";
+
+std::string write_network(const TempDir& dir) {
+  const std::string path = dir / "net.trace";
+  trace::write_trace(testing::small_residual_network(16, 16), path);
+  return path;
+}
+
+std::string simulate(const std::string& trace, const std::string& out, const std::string& extra = "") {
+  return kCapsim + " simulate --quiet --arch " + kEdge + " --trace " + trace + " --out " + out + " " + extra;
+}
+
+TEST(SimulateCli, WritesSummaryLayersCountsAndEnergyTable) {
+  TempDir dir("capsim_cli");
+  auto r = run_command(simulate(write_network(dir), dir / "run"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file : {"summary.json", "layers.csv", "counts.json", "energy_table.yaml"})
+    EXPECT_TRUE(std::filesystem::exists(dir / ("run/" + std::string(file)))) << file;
+  const auto s = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  for (const char* key : {"cycles", "dram_read_bytes", "dram_write_bytes", "energy_pj"})
+    EXPECT_TRUE(s["total"].contains(key)) << key;
+  double parts = 0;
+  for (const char* c : {"dram", "sram", "pe", "projection", "quantization"}) parts += s["energy_pj"][c].get<double>();
+  EXPECT_NEAR(parts, s["total"]["energy_pj"].get<double>(), 1e-6 * parts);
+  const auto& d = s["dram_bytes"];
+  EXPECT_EQ(d["activation_read_bytes"].get<std::int64_t>() + d["weight_read_bytes"].get<std::int64_t>() +
+                d["projection_matrix_read_bytes"].get<std::int64_t>(),
+            s["total"]["dram_read_bytes"].get<std::int64_t>());
+  const std::string csv = read_text(dir / "run/layers.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 7) << "header and one row per layer";
+}
+
+TEST(SimulateCli, PrintsATableWithUnits) {
+  TempDir dir("capsim_cli");
+  auto r = run_command(kCapsim + " simulate --arch " + kEdge + " --trace " + write_network(dir) + " --out " +
+                       (dir / "run") + " --plan uniform:0.5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dram_read_bytes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("projection_matrix_read_bytes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("energy_uj"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("plan uniform:0.5"), std::string::npos) << r.out;
+}
+
+struct BadInput {
+  const char* what;
+  std::string arch_text;     // empty: use the shipped edge.yaml
+  std::string set;           // --set argument
+  std::string trace_edit;    // replacement applied to the trace text: "from=>to"
+  std::string expected;      // substring of the single error line
+};
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.what; }
+
+class SimulateBadInput : public ::testing::TestWithParam<BadInput> {};
+
+std::string edited(std::string text, const std::string& edit) {
+  if (edit.empty()) return text;
+  const auto arrow = edit.find("=>");
+  const std::string from = edit.substr(0, arrow), to = edit.substr(arrow + 2);
+  const auto at = text.find(from);
+  if (at == std::string::npos) ADD_FAILURE() << "fixture lacks " << from;
+  else text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST_P(SimulateBadInput, OneClearErrorExitTwoAndNoOutput) {
+  const BadInput& c = GetParam();
+  TempDir dir("capsim_bad");
+  std::string arch = kEdge;
+  if (!c.arch_text.empty()) {
+    std::filesystem::create_directories(dir / "configs/arch");
+    std::filesystem::copy(std::string(CAPSIM_SOURCE_DIR) + "/configs/dram", dir / "configs/dram");
+    std::filesystem::copy(std::string(CAPSIM_SOURCE_DIR) + "/configs/energy", dir / "configs/energy");
+    arch = dir / "configs/arch/bad.yaml";
+    write_text(arch, c.arch_text);
+  }
+  const std::string trace = dir / "net.trace";
+  write_text(trace, edited(trace::format_trace(testing::small_residual_network(16, 16)), c.trace_edit));
+  auto r = run_command(kCapsim + " simulate --arch " + arch + " --trace " + trace + " --out " + (dir / "run") +
+                       (c.set.empty() ? "" : " --set " + c.set));
+  EXPECT_EQ(r.exit_code, 2) << c.what << "\n" << r.err;
+  EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.what << "\nstderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.what << ": one line\n" << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "run")) << c.what << ": no partial output";
+}
+
+const std::string kArchHead = "name: t\nclock_mhz: 800\npe_array: {rows: 16, cols: 16}\n";
+const std::string kArchTail = "dram: {preset: lpddr4-3200}\nenergy: {table: 45nm}\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, SimulateBadInput,
+    ::testing::Values(
+        BadInput{"malformed yaml", kArchHead + "buffer: {capacity_kib: 64\n" + kArchTail, "", "", "bad.yaml:"},
+        BadInput{"misspelled key", kArchHead + "buffer: {capacity_kb: 64}\n" + kArchTail, "", "",
+                 "bad.yaml:4: key 'buffer.capacity_kb': unknown key"},
+        BadInput{"wrong type", kArchHead + "buffer: {capacity_kib: lots}\n" + kArchTail, "", "",
+                 "bad.yaml:4: key 'buffer.capacity_kib': expected an integer"},
+        BadInput{"negative size", kArchHead + "buffer: {capacity_kib: -4}\n" + kArchTail, "", "",
+                 "bad.yaml:4: key 'buffer.capacity_kib'"},
+        BadInput{"zero PE rows", "name: t\nclock_mhz: 800\npe_array: {rows: 0, cols: 16}\nbuffer: {capacity_kib: 64}\n" +
+                                     kArchTail, "", "", "bad.yaml:3: key 'pe_array.rows'"},
+        BadInput{"unknown preset", kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr9}\nenergy: {table: 45nm}\n",
+                 "", "", "key 'dram.preset'"},
+        BadInput{"misspelled --set key", "", "buffer.capcity_kib=64", "", "--set buffer.capcity_kib=64"},
+        BadInput{"bad --set value", "", "controller.spill_policy=sometimes", "",
+                 "key 'controller.spill_policy': expected one of 'always_spill' or 'spill_when_needed'"},
+        BadInput{"buffer too small for a tile", "", "buffer.capacity_kib=1", "", "key 'buffer.capacity_kib'"},
+        BadInput{"trace version", "", "", "version: 1=>version: 7", "net.trace:3: key 'version': expected 1 (this capsim reads trace format version 1)"},
+        BadInput{"inconsistent trace shape", "", "", "out_shape: [32, 8, 8]=>out_shape: [32, 9, 8]",
+                 "key 'layers[1].out_shape'"}),
+    [](const ::testing::TestParamInfo<BadInput>& info) {
+      std::string name = info.param.what;
+      for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+      return name;
+    });
+
+TEST(SimulateCli, MissingFilesAreNamed) {
+  TempDir dir("capsim_bad");
+  auto r = run_command(kCapsim + " simulate --arch " + kEdge + " --trace " + (dir / "nope.trace") + " --out " +
+                       (dir / "run"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nope.trace: cannot open file"), std::string::npos) << r.err;
+  r = run_command(kCapsim + " simulate --arch " + (dir / "nope.yaml") + " --trace x --out " + (dir / "run"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nope.yaml: cannot open file"), std::string::npos) << r.err;
+  r = run_command(kCapsim + " simulate --arch " + kEdge);
+  EXPECT_EQ(r.exit_code, 2) << "missing required options";
+}
+
+TEST(RecostCli, SameTableReproducesEnergyAndAPriceChangeMovesOnlyItsComponent) {
+  TempDir dir("capsim_recost");
+  ASSERT_EQ(run_command(simulate(write_network(dir), dir / "run")).exit_code, 0);
+  auto same = run_command(kCapsim + " recost " + (dir / "run") + " --out " + (dir / "same"));
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  const auto original = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  const auto repriced = nlohmann::json::parse(read_text(dir / "same/summary.json"));
+  EXPECT_EQ(original["energy_pj"], repriced["energy_pj"]);
+  EXPECT_EQ(original["total"], repriced["total"]);
+
+  const auto counts = nlohmann::json::parse(read_text(dir / "run/counts.json"));
+  double read_bursts = 0;
+  for (const auto& layer : counts["run"]["layers"]) read_bursts += layer["actions"]["dram"]["read_burst"].get<double>();
+  auto cheaper = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_burst=0 --out " + (dir / "c"));
+  ASSERT_EQ(cheaper.exit_code, 0) << cheaper.err;
+  const auto c = nlohmann::json::parse(read_text(dir / "c/summary.json"));
+  const std::string table = read_text(dir / "run/energy_table.yaml");
+  const auto at = table.find("read_burst: ");
+  const double price = std::stod(table.substr(at + 12));
+  EXPECT_NEAR(original["energy_pj"]["dram"].get<double>() - c["energy_pj"]["dram"].get<double>(), read_bursts * price,
+              1e-6 * read_bursts * price);
+  EXPECT_EQ(original["energy_pj"]["sram"], c["energy_pj"]["sram"]);
+
+  auto bad = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_bursts=1");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("did you mean 'dram.read_burst'?"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace capsim
