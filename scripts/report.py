@@ -1,0 +1,588 @@
+#!/usr/bin/python3
+"""Figures and tables of a capsim sweep directory (docs/reports.md).
+
+Run through `capsim report DIR [--out REPORT_DIR]`, or directly with Debian's Python, which has
+matplotlib and numpy:
+
+    /usr/bin/python3 scripts/report.py DIR [--out REPORT_DIR] [--at KEY=VALUE ...]
+
+Reads DIR/manifest.json, DIR/points.csv, DIR/results.csv and the accuracy curves the sweep listed
+(copied into DIR/accuracy/), and writes into REPORT_DIR (default DIR/report):
+
+    accuracy_vs_reduction.{pdf,png}  accuracy against activation memory-access reduction
+    layer_traffic.{pdf,png}          per-layer DRAM traffic, baseline against the plans
+    energy_breakdown.{pdf,png}       energy by component (DRAM, SRAM, PE, projection, quantization)
+    energy_reduction[__...].{pdf,png}  energy saving over buffer size x DRAM type, one file per
+                                     combination of the other axes
+    report.md                        the tables, the figures, and where compression buys nothing
+
+PDFs embed TrueType fonts (pdf.fonttype 42) and carry no creation date, so equal inputs give
+equal files. Exit codes: 0 done, 2 bad input (not a sweep directory, unreadable tables).
+"""
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+from collections import OrderedDict, defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.patches  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+matplotlib.rcParams.update({
+    "pdf.fonttype": 42,      # TrueType, not Type 3: editable text and accepted by paper systems
+    "ps.fonttype": 42,
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "svg.hashsalt": "capsim",
+})
+
+ENERGY_COMPONENTS = [("dram", "DRAM"), ("sram", "SRAM"), ("pe", "PE array"),
+                     ("projection", "projection"), ("quantization", "quantization")]
+MIB = 1024.0 * 1024.0
+UJ_PER_PJ = 1e-6
+
+
+class BadInput(Exception):
+    """An input the report cannot use; the message names the file."""
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from e
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from e
+
+
+def read_csv(path, required):
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise BadInput(f"{path}:1: missing column(s) {', '.join(missing)}")
+            return list(reader)
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror}); run capsim sweep or capsim merge first") from e
+
+
+def number(text):
+    return float(text) if text not in ("", None) else math.nan
+
+
+class Sweep:
+    """The sweep directory: manifest, per-point rows, axes."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        manifest_path = os.path.join(directory, "manifest.json")
+        if not os.path.isfile(manifest_path):
+            raise BadInput(f"{directory}: not a sweep directory (no manifest.json)")
+        self.manifest = read_json(manifest_path)
+        if self.manifest.get("format") != "capsim-sweep-manifest":
+            raise BadInput(f"{manifest_path}: not a capsim sweep manifest")
+        self.axes = list(self.manifest["axes"])
+        self.points = read_csv(os.path.join(directory, "points.csv"),
+                               ["point", "status", "network", "plan", "plan_effect", "energy_pj"] + self.axes)
+        self.finished = [p for p in self.points if p["status"] == "finished"]
+        self.networks = list(OrderedDict.fromkeys(p["network"] for p in self.points))
+        self.plans = {n: list(OrderedDict.fromkeys(p["plan"] for p in self.points if p["network"] == n))
+                      for n in self.networks}
+        # Axis values in the order the sweep file gave them (the manifest's point order).
+        self.axis_values = {a: list(OrderedDict.fromkeys(p[a] for p in self.points)) for a in self.axes}
+        self.plan_args = {}
+        for p in self.manifest["points"]:
+            self.plan_args[(p["network"], p["plan"])] = p["plan_arg"]
+
+    def is_baseline(self, network, plan):
+        return self.plan_args.get((network, plan)) == "none"
+
+    def row(self, network, plan, at):
+        for p in self.finished:
+            if p["network"] == network and p["plan"] == plan and all(p[a] == v for a, v in at.items()):
+                return p
+        return None
+
+
+def reference_point(sweep, overrides):
+    """The axis values figures without an axis dimension are drawn at: the first value of each
+    axis, unless --at KEY=VALUE says otherwise."""
+    at = {a: values[0] for a, values in sweep.axis_values.items()}
+    for assignment in overrides:
+        key, sep, value = assignment.partition("=")
+        if not sep or key not in at:
+            raise BadInput(f"--at {assignment}: expected KEY=VALUE with KEY one of {', '.join(sweep.axes) or '(no axes)'}")
+        if value not in sweep.axis_values[key]:
+            raise BadInput(f"--at {assignment}: {key} takes {', '.join(sweep.axis_values[key])} in this sweep")
+        at[key] = value
+    return at
+
+
+def describe(at):
+    return ", ".join(f"{k} = {v}" for k, v in at.items()) if at else "the base architecture"
+
+
+# ---- figures ---------------------------------------------------------------------------------
+
+def save(fig, out_dir, name):
+    for ext in ("pdf", "png"):
+        fig.savefig(os.path.join(out_dir, f"{name}.{ext}"), metadata={"CreationDate": None} if ext == "pdf" else None)
+    plt.close(fig)
+    return f"{name}.png"
+
+
+def plan_colors(plans):
+    cmap = plt.get_cmap("tab10")
+    return {plan: cmap(i % 10) for i, plan in enumerate(plans)}
+
+
+def grid(count, width=3.6, height=2.8, max_cols=3):
+    cols = min(max_cols, max(1, count))
+    rows = int(math.ceil(count / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.axis("off")
+    return fig, list(axes.flat[:count])
+
+
+def accuracy_figure(curves, out_dir):
+    networks = list(OrderedDict.fromkeys(r["network"] for r in curves))
+    fig, axes = grid(len(networks))
+    methods = list(OrderedDict.fromkeys(r["method"] for r in curves))
+    colors = plan_colors(methods)
+    for ax, network in zip(axes, networks):
+        for method in methods:
+            rows = sorted((r for r in curves if r["network"] == network and r["method"] == method),
+                          key=lambda r: number(r["reduction_vs_b8"]))
+            if not rows:
+                continue
+            x = [number(r["reduction_vs_b8"]) for r in rows]
+            x_overhead = [number(r["reduction_vs_b8_with_overhead"]) for r in rows]
+            val = [100 * number(r["val_accuracy"]) for r in rows]
+            test = [100 * number(r["test_accuracy"]) for r in rows]
+            ax.plot(x, val, "o-", color=colors[method], label=f"{method} (validation)")
+            ax.plot(x_overhead, val, "o--", color=colors[method], alpha=0.45, markersize=3,
+                    label=f"{method}, with projection overhead")
+            if any(not math.isnan(t) for t in test):
+                ax.plot(x, test, "s", color=colors[method], markerfacecolor="none", label=f"{method} (test)")
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_title(network)
+        ax.set_xlabel("activation memory-access reduction vs. 8 bit")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
+    return save(fig, out_dir, "accuracy_vs_reduction")
+
+
+def curves_table(curves):
+    header = ["network", "method", "plan", "reduction vs b8", "with overhead", "reduction vs b16", "with overhead",
+              "val accuracy %", "test accuracy %"]
+
+    def pct(text):
+        value = number(text)
+        return "" if math.isnan(value) else f"{100 * value:.2f}"
+
+    rows = [[r["network"], r["method"], r["plan"], f"{number(r['reduction_vs_b8']):.2f}",
+             f"{number(r['reduction_vs_b8_with_overhead']):.2f}", f"{number(r['reduction_vs_b16']):.2f}",
+             f"{number(r['reduction_vs_b16_with_overhead']):.2f}", pct(r["val_accuracy"]), pct(r["test_accuracy"])]
+            for r in curves]
+    return markdown_table(header, rows)
+
+
+def layer_traffic(sweep, at):
+    """network -> plan -> (layer names, bytes per layer), read from results.csv at `at`."""
+    wanted = {}
+    for network in sweep.networks:
+        for plan in sweep.plans[network]:
+            row = sweep.row(network, plan, at)
+            if row:
+                wanted[row["point"]] = (network, plan)
+    traffic = defaultdict(lambda: defaultdict(lambda: OrderedDict()))
+    path = os.path.join(sweep.dir, "results.csv")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                key = wanted.get(r["point"])
+                if key is None or r["layer"] == "total" or r["metric"] not in ("dram_read_bytes", "dram_write_bytes"):
+                    continue
+                layers = traffic[key[0]][key[1]]
+                layers[r["layer"]] = layers.get(r["layer"], 0.0) + float(r["value"])
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from e
+    return traffic
+
+
+def layer_traffic_figure(sweep, at, out_dir):
+    traffic = layer_traffic(sweep, at)
+    networks = [n for n in sweep.networks if traffic.get(n)]
+    if not networks:
+        return None
+    fig, axes = plt.subplots(len(networks), 1, figsize=(11, 2.9 * len(networks)), squeeze=False)
+    for ax, network in zip(axes[:, 0], networks):
+        plans = [p for p in sweep.plans[network] if p in traffic[network]]
+        colors = plan_colors(plans)
+        layer_names = list(next(iter(traffic[network].values())).keys())
+        x = np.arange(len(layer_names))
+        for plan in plans:
+            values = [traffic[network][plan].get(name, 0.0) / MIB for name in layer_names]
+            if sweep.is_baseline(network, plan):
+                ax.bar(x, values, color="0.8", edgecolor="0.55", linewidth=0.4, label=f"{plan} (baseline)")
+            else:
+                ax.step(x, values, where="mid", color=colors[plan], linewidth=1.2, label=plan)
+        ax.set_yscale("log")
+        ax.set_xlim(-0.6, len(layer_names) - 0.4)
+        ax.set_xticks(x)
+        ax.set_xticklabels(layer_names, rotation=90, fontsize=5 if len(layer_names) > 40 else 6)
+        ax.set_ylabel("DRAM read + write (MiB)")
+        ax.set_title(f"{network}: DRAM traffic per layer ({describe(at)})")
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), borderaxespad=0)
+    fig.tight_layout()
+    return save(fig, out_dir, "layer_traffic")
+
+
+def energy_breakdown_figure(sweep, at, out_dir):
+    networks = [n for n in sweep.networks if any(sweep.row(n, p, at) for p in sweep.plans[n])]
+    if not networks:
+        return None
+    fig, axes = grid(len(networks), width=4.2, height=3.2)
+    colors = plt.get_cmap("Set2")
+    for ax, network in zip(axes, networks):
+        rows = [(p, sweep.row(network, p, at)) for p in sweep.plans[network]]
+        rows = [(p, r) for p, r in rows if r]
+        x = np.arange(len(rows))
+        bottom = np.zeros(len(rows))
+        for i, (component, label) in enumerate(ENERGY_COMPONENTS):
+            values = np.array([number(r[f"{component}_energy_pj"]) * UJ_PER_PJ for _, r in rows])
+            ax.bar(x, values, bottom=bottom, color=colors(i), label=label, width=0.7)
+            bottom += values
+        for xi, (plan, r) in zip(x, rows):
+            ratio = number(r.get("energy_vs_none", ""))
+            if not math.isnan(ratio) and not sweep.is_baseline(network, plan):
+                ax.annotate(f"{ratio:.2f}x", (xi, bottom[xi]), ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(x)
+        ax.set_xticklabels([p for p, _ in rows], rotation=30, ha="right")
+        ax.set_ylabel("energy (µJ)")
+        ax.set_title(network)
+        ax.set_ylim(0, max(bottom) * 1.15 if len(bottom) else 1)
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(f"Energy by component ({describe(at)}); labels: energy relative to 'none'", fontsize=9)
+    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(ENERGY_COMPONENTS),
+               frameon=False)
+    return save(fig, out_dir, "energy_breakdown")
+
+
+def heatmap_axes(sweep):
+    """(x axis, y axis) of the energy-reduction figure: buffer size and DRAM type when swept,
+    otherwise the swept axes with the most values."""
+    varied = [a for a in sweep.axes if len(sweep.axis_values[a]) > 1]
+    x = next((a for a in varied if a.startswith("buffer.")), None)
+    y = next((a for a in varied if a.startswith("dram.") and a != x), None)
+    rest = [a for a in sorted(varied, key=lambda a: -len(sweep.axis_values[a])) if a not in (x, y)]
+    if x is None and rest:
+        x = rest.pop(0)
+    if y is None and rest:
+        y = rest.pop(0)
+    return x, y
+
+
+def energy_reduction_figures(sweep, at, out_dir):
+    """One figure per combination of the axes other than the two plotted: rows networks, columns
+    plans, each cell the energy saving of the plan over 'none' at that buffer size and DRAM."""
+    x_axis, y_axis = heatmap_axes(sweep)
+    if x_axis is None:
+        return []
+    others = [a for a in sweep.axes if a not in (x_axis, y_axis)]
+    combos = [{}]
+    for a in others:
+        combos = [dict(c, **{a: v}) for c in combos for v in sweep.axis_values[a]]
+    # The reference combination first, under the plain name.
+    combos.sort(key=lambda c: 0 if all(c[a] == at[a] for a in others) else 1)
+    figures = []
+    for index, fixed in enumerate(combos):
+        name = "energy_reduction" if index == 0 else "energy_reduction__" + "__".join(
+            f"{k}={v}" for k, v in fixed.items()).replace("/", "_")
+        figure = energy_reduction_figure(sweep, x_axis, y_axis, fixed, out_dir, name)
+        if figure:
+            figures.append((fixed, figure))
+    return figures
+
+
+def energy_reduction_figure(sweep, x_axis, y_axis, fixed, out_dir, name):
+    xs = sweep.axis_values[x_axis]
+    ys = sweep.axis_values[y_axis] if y_axis else [""]
+    panels = [(n, p) for n in sweep.networks for p in sweep.plans[n] if not sweep.is_baseline(n, p)]
+    if not panels:
+        return None
+    columns = max(len([p for p in sweep.plans[n] if not sweep.is_baseline(n, p)]) for n in sweep.networks)
+    rows = len(sweep.networks)
+    fig, axes = plt.subplots(rows, columns, squeeze=False,
+                             figsize=(0.55 * len(xs) * columns + 2.0, 0.42 * len(ys) * rows + 1.2 * rows))
+    fig.subplots_adjust(wspace=0.08, hspace=0.45)
+    limit = 1.0
+    cells = {}
+    for n, p in panels:
+        grid_values = np.full((len(ys), len(xs)), np.nan)
+        no_effect = np.zeros((len(ys), len(xs)), dtype=bool)
+        for j, yv in enumerate(ys):
+            for i, xv in enumerate(xs):
+                at = dict(fixed, **{x_axis: xv})
+                if y_axis:
+                    at[y_axis] = yv
+                r = sweep.row(n, p, at)
+                if r is None:
+                    continue
+                ratio = number(r.get("energy_vs_none", ""))
+                grid_values[j, i] = 100.0 * (1.0 - ratio)
+                no_effect[j, i] = r["plan_effect"] == "no_effect"
+        cells[(n, p)] = (grid_values, no_effect)
+        finite = grid_values[np.isfinite(grid_values)]
+        if finite.size:
+            limit = max(limit, float(np.max(np.abs(finite))))
+    # Colours saturate at +-50 %: an outlier must not wash out the differences that matter; the
+    # numbers in the cells stay exact.
+    limit = min(limit, 50.0)
+    image = None
+    for row, network in enumerate(sweep.networks):
+        plans = [p for p in sweep.plans[network] if not sweep.is_baseline(network, p)]
+        for col in range(columns):
+            ax = axes[row, col]
+            if col >= len(plans):
+                ax.axis("off")
+                continue
+            values, no_effect = cells[(network, plans[col])]
+            image = ax.imshow(values, cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+            for j in range(len(ys)):
+                for i in range(len(xs)):
+                    if no_effect[j, i]:
+                        text = "n/e"       # the plan changed nothing: every compressed tensor stayed on chip
+                        ax.add_patch(matplotlib.patches.Rectangle((i - 0.5, j - 0.5), 1, 1, facecolor="0.88",
+                                                                  edgecolor="0.6", hatch="///", linewidth=0))
+                    elif np.isfinite(values[j, i]):
+                        text = f"{round(values[j, i]):.0f}".replace("-0", "0") if abs(values[j, i]) < 0.5 \
+                            else f"{values[j, i]:.0f}"
+                    else:
+                        text = "-"
+                    ax.text(i, j, text, ha="center", va="center", fontsize=6,
+                            color="black" if not np.isfinite(values[j, i]) or abs(values[j, i]) < 0.6 * limit else "white")
+            ax.set_xticks(range(len(xs)))
+            ax.set_xticklabels(xs, fontsize=6)
+            ax.set_yticks(range(len(ys)))
+            ax.set_yticklabels(ys if col == 0 else [], fontsize=6)
+            ax.set_title(f"{network}: {plans[col]}", fontsize=8)
+            if row == rows - 1:
+                ax.set_xlabel(x_axis, fontsize=7)
+            if col == 0 and y_axis:
+                ax.set_ylabel(y_axis, fontsize=7)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, extend="both")
+        bar.set_label("energy saving vs. 'none' (%); negative: compression costs energy")
+    title = "Energy saving of each plan over 'none'"
+    if fixed:
+        title += f" ({describe(fixed)})"
+    fig.suptitle(title + "; n/e: the plan changes nothing (activations stay on chip)", fontsize=9)
+    return save(fig, out_dir, name)
+
+
+# ---- report.md -------------------------------------------------------------------------------
+
+def fmt_ratio(text):
+    value = number(text)
+    return "" if math.isnan(value) else f"{value:.3f}"
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def totals_table(sweep, at):
+    rows = []
+    for network in sweep.networks:
+        for plan in sweep.plans[network]:
+            r = sweep.row(network, plan, at)
+            if not r:
+                continue
+            activation = number(r["activation_read_bytes"]) + number(r["activation_write_bytes"])
+            rows.append([network, plan,
+                         f"{number(r['dram_bytes']) / MIB:.2f}", fmt_ratio(r["dram_bytes_vs_none"]),
+                         f"{activation / MIB:.2f}", fmt_ratio(r["activation_bytes_vs_none"]),
+                         f"{number(r['projection_matrix_read_bytes']) / MIB:.2f}",
+                         f"{number(r['energy_pj']) * UJ_PER_PJ:.1f}", fmt_ratio(r["energy_vs_none"]),
+                         f"{number(r['cycles']) / 1e6:.2f}", fmt_ratio(r["cycles_vs_none"]),
+                         f"{r['layers_spilled']}/{r['layers']}", r["plan_effect"]])
+    header = ["network", "plan", "DRAM MiB", "vs none", "activation MiB", "vs none", "projection-matrix MiB",
+              "energy µJ", "vs none", "Mcycles", "vs none", "layers spilled", "plan effect"]
+    return markdown_table(header, rows)
+
+
+def no_effect_section(sweep):
+    compressed = [p for p in sweep.finished if not sweep.is_baseline(p["network"], p["plan"])]
+    idle = [p for p in compressed if p["plan_effect"] == "no_effect"]
+    lines = ["## Where compression buys nothing", ""]
+    if not compressed:
+        return lines + ["The sweep has no compressed plans.", ""]
+    if not idle:
+        return lines + [f"Every compressed point ({len(compressed)}) stored at least one compressed activation in "
+                        "DRAM: no plan was idle at any swept setting.", ""]
+    lines += [f"**{len(idle)} of {len(compressed)} compressed points change nothing**: every activation the plan "
+              "compresses stays in the on-chip buffer (`spill_when_needed`), so DRAM traffic and energy equal the "
+              "`none` plan's. This is a result, not a failure: at these settings the buffer already removes the "
+              "activation traffic compression targets.", ""]
+    header = ["network", "plan"] + sweep.axes + ["layers spilled", "energy vs none"]
+    rows = [[p["network"], p["plan"]] + [p[a] for a in sweep.axes] + [f"{p['layers_spilled']}/{p['layers']}",
+                                                                      fmt_ratio(p["energy_vs_none"])] for p in idle]
+    return lines + [markdown_table(header, rows), ""]
+
+
+def costlier_section(sweep):
+    worse = [p for p in sweep.finished if number(p.get("energy_vs_none", "")) > 1.0]
+    if not worse:
+        return []
+    worse.sort(key=lambda p: -number(p["energy_vs_none"]))
+    header = ["network", "plan"] + sweep.axes + ["energy vs none", "DRAM bytes vs none", "projection-matrix MiB"]
+    rows = [[p["network"], p["plan"]] + [p[a] for a in sweep.axes] +
+            [fmt_ratio(p["energy_vs_none"]), fmt_ratio(p["dram_bytes_vs_none"]),
+             f"{number(p['projection_matrix_read_bytes']) / MIB:.2f}"] for p in worse[:15]]
+    return ["## Where compression costs energy", "",
+            f"{len(worse)} points use more energy than their `none` plan (projection matrices, their re-fetches "
+            "when they do not fit `projection.matrix_buffer_kib`, and the projection and quantization work can "
+            "outweigh the activation traffic saved). The 15 largest:", "", markdown_table(header, rows), ""]
+
+
+def failures_section(sweep):
+    failed = [p for p in sweep.points if p["status"] != "finished"]
+    if not failed:
+        return []
+    header = ["point", "status", "network", "plan"] + sweep.axes + ["error"]
+    rows = [[p["point"], p["status"], p["network"], p["plan"]] + [p[a] for a in sweep.axes] +
+            [p["error"].splitlines()[0][:160].replace("|", "\\|") if p["error"] else ""] for p in failed]
+    return ["## Points without results", "", f"{len(failed)} points failed or are missing (failed points keep "
+            "their error in `points/<id>/point.json` and `stderr.log`).", "", markdown_table(header, rows), ""]
+
+
+def write_report(sweep, at, figures, curves_note, out_dir):
+    m = sweep.manifest
+    counts = defaultdict(int)
+    for p in sweep.points:
+        counts[p["status"]] += 1
+    axes_lines = [f"- `{a}`: {', '.join(sweep.axis_values[a])}" for a in sweep.axes] or ["- (no axes)"]
+    fixed = m.get("set") or {}
+    lines = [f"# Sweep report: {m['sweep']['name']}", "",
+             f"- sweep file `{m['sweep']['file']}`, base architecture `{m['arch']}`",
+             f"- capsim {m['capsim_version']}" + (f", commit `{m['git_commit']}`" if m.get("git_commit") else ""),
+             f"- {len(sweep.points)} points: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+             "- networks and plans: " + "; ".join(f"{n} ({', '.join(sweep.plans[n])})" for n in sweep.networks)]
+    if fixed:
+        lines.append("- fixed for every point: " + ", ".join(f"`{k}` = {v}" for k, v in fixed.items()))
+    lines += ["- axes:"] + ["  " + line for line in axes_lines] + [""]
+    lines += ["Ratios are a plan's value over the `none` plan's at the same network and axis values (below 1: "
+              "compression helps). Regenerate with `capsim report " + sweep.dir + "`.", ""]
+
+    lines += [f"## Totals at {describe(at)}", "", totals_table(sweep, at), ""]
+    lines += no_effect_section(sweep)
+    lines += costlier_section(sweep)
+
+    lines += ["## Accuracy versus activation memory-access reduction", ""]
+    if figures.get("accuracy"):
+        lines += [curves_note, "", f"![Accuracy versus reduction]({figures['accuracy']})", "",
+                  curves_table(figures["curves"]), ""]
+    else:
+        lines += [curves_note, ""]
+    if figures.get("layers"):
+        lines += ["## DRAM traffic per layer", "", f"At {describe(at)}; the grey bars are the `none` baseline.", "",
+                  f"![DRAM traffic per layer]({figures['layers']})", ""]
+    if figures.get("energy"):
+        lines += ["## Energy breakdown", "", f"At {describe(at)}.", "", f"![Energy breakdown]({figures['energy']})", ""]
+    if figures.get("reduction"):
+        lines += ["## Energy saving over the swept hardware", "",
+                  "Each cell: energy saving of the plan over `none` in percent (negative: compression costs "
+                  "energy); `n/e`: the plan changes nothing at that point.", ""]
+        for fixed_axes, name in figures["reduction"]:
+            caption = f"Energy saving ({describe(fixed_axes)})" if fixed_axes else "Energy saving"
+            lines += [f"![{caption}]({name})", ""]
+    lines += failures_section(sweep)
+    lines += ["## Files", "", "Every figure is written as PDF (TrueType fonts embedded) and PNG. The tables come from "
+              "`points.csv` (one row per point) and `results.csv` (tidy, one row per metric per layer); see "
+              "docs/reports.md.", ""]
+    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+def load_curves(sweep):
+    rows = []
+    required = ["network", "method", "plan", "reduction_vs_b8", "reduction_vs_b16", "reduction_vs_b8_with_overhead",
+                "reduction_vs_b16_with_overhead", "val_accuracy", "test_accuracy"]
+    for relative in sweep.manifest.get("accuracy_curves", []):
+        rows += read_csv(os.path.join(sweep.dir, relative), required)
+    return rows
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sweep_dir")
+    parser.add_argument("--out", help="report directory (default: SWEEP_DIR/report)")
+    parser.add_argument("--at", action="append", default=[], metavar="KEY=VALUE",
+                        help="axis value for the figures drawn at one point (default: each axis's first value)")
+    args = parser.parse_args(argv)
+    try:
+        sweep = Sweep(args.sweep_dir)
+        at = reference_point(sweep, args.at)
+        out_dir = args.out or os.path.join(args.sweep_dir, "report")
+        os.makedirs(out_dir, exist_ok=True)
+        curves = load_curves(sweep)
+        figures = {}
+        if curves:
+            figures["accuracy"] = accuracy_figure(curves, out_dir)
+            figures["curves"] = curves
+            curves_note = ("From the compression pipeline's accuracy curves (" +
+                           ", ".join(f"`{c}`" for c in sweep.manifest["accuracy_curves"]) + "). Solid: reduction "
+                           "of activation memory accesses against 8-bit activations; dashed: the same with the "
+                           "projection matrices' traffic counted.")
+        else:
+            curves_note = "No accuracy curves: list the compression pipeline's CSVs under `accuracy_curves:` in " \
+                          "the sweep file."
+        if sweep.finished:
+            figures["layers"] = layer_traffic_figure(sweep, at, out_dir)
+            figures["energy"] = energy_breakdown_figure(sweep, at, out_dir)
+            figures["reduction"] = energy_reduction_figures(sweep, at, out_dir)
+        write_report(sweep, at, figures, curves_note, out_dir)
+    except BadInput as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    written = sorted(f for f in os.listdir(out_dir) if f.endswith((".md", ".pdf", ".png")))
+    print(f"capsim report: wrote {len(written)} files to {out_dir} (report.md and "
+          f"{sum(f.endswith('.pdf') for f in written)} figures as PDF and PNG)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

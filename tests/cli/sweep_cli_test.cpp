@@ -1,0 +1,263 @@
+// capsim sweep and capsim merge as users run them: the real binary, real child processes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "capsim/sweep/process.hpp"
+#include "sweep_test_support.hpp"
+
+namespace capsim::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::read_text;
+using testing::run_capsim;
+using testing::Scratch;
+
+class SweepCliTest : public ::testing::Test {
+ protected:
+  // A sweep file in the scratch directory; `body` follows the header and the base arch.
+  std::string write_sweep(const std::string& name, const std::string& body) {
+    return scratch_.write(name,
+                          "format: capsim-sweep\nversion: 1\narch: " + testing::edge_arch() + "\n" + body);
+  }
+  std::string out(const std::string& name) const { return scratch_.path(name); }
+
+  Scratch scratch_;
+};
+
+std::vector<std::string> finished_ids(const std::string& sweep_dir) {
+  std::vector<std::string> ids;
+  if (!fs::exists(sweep_dir + "/points")) return ids;
+  for (const auto& entry : fs::directory_iterator(sweep_dir + "/points")) {
+    const std::string name = entry.path().filename().string();
+    if (name[0] != '.' && fs::exists(entry.path() / "summary.json")) ids.push_back(name);
+  }
+  return ids;
+}
+
+// ---- validation ---------------------------------------------------------------------------
+
+TEST_F(SweepCliTest, UnknownAxisKeyIsReportedAtItsLineBeforeAnythingRuns) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string spec = write_sweep("bad.yaml",                             // lines 1-3: header and arch
+                                       "plans: [none]\n"                       // 4
+                                       "workloads: [{trace: net.trace}]\n"     // 5
+                                       "axes:\n"                               // 6
+                                       "  dram.preset: [lpddr4-3200, hbm2]\n"  // 7
+                                       "  buffer.capcity_kib: [64, 128]\n");   // 8
+  const auto r = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr("bad.yaml:8: axis buffer.capcity_kib = 64: key 'buffer.capcity_kib': unknown key"));
+  EXPECT_THAT(r.err, HasSubstr("did you mean 'capacity_kib'?"));
+  EXPECT_FALSE(fs::exists(out("result")));
+}
+
+TEST_F(SweepCliTest, RejectedAxisValueIsReportedAtTheValuesLine) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string spec = write_sweep("bad.yaml",
+                                       "plans: [none]\n"                         // 4
+                                       "workloads: [{trace: net.trace}]\n"       // 5
+                                       "axes:\n"                                 // 6
+                                       "  buffer.capacity_kib:\n"                // 7
+                                       "    - 64\n"                              // 8
+                                       "    - 0\n"                               // 9
+                                       "  dram.preset: [lpddr4-3200, hbm2]\n");  // 10
+  const auto r = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err,
+              HasSubstr("bad.yaml:9: axis buffer.capacity_kib = 0: key 'buffer.capacity_kib': expected an "
+                        "integer in [1, "));
+  EXPECT_FALSE(fs::exists(out("result")));
+
+  const std::string fixed_preset = write_sweep("bad2.yaml",
+                                               "plans: [none]\n"
+                                               "workloads: [{trace: net.trace}]\n"
+                                               "axes: {dram.preset: [lpddr4-3200, hbm3]}\n");  // 6
+  const auto r2 = run_capsim({"sweep", fixed_preset, "--out", out("result")});
+  EXPECT_EQ(r2.exit_code, 2);
+  EXPECT_THAT(r2.err, HasSubstr("bad2.yaml:6: axis dram.preset = hbm3: key 'dram.preset'"));
+  EXPECT_THAT(r2.err, HasSubstr("did you mean 'hbm2'?"));
+}
+
+TEST_F(SweepCliTest, PlansAreCheckedAgainstTheirTracesBeforeAnythingRuns) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  scratch_.write("bad-plan.yaml",
+                 "format: capsim-plan\nversion: 1\nname: bad\nlayers:\n  stemm: {channels: 8, k: 2}\n");
+  const std::string spec = write_sweep("bad.yaml",
+                                       "workloads:\n"                                       // 4
+                                       "  - trace: net.trace\n"                             // 5
+                                       "    plans: [none, uniform:0.5, bad-plan.yaml]\n");  // 6
+  const auto r = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.yaml:6: plan 'bad-plan.yaml' on trace net: key 'layers.stemm'"));
+  EXPECT_THAT(r.err, HasSubstr("did you mean 'stem'?"));
+  EXPECT_FALSE(fs::exists(out("result")));
+}
+
+// ---- running -------------------------------------------------------------------------------
+
+TEST_F(SweepCliTest, FailingPointIsRecordedAndTheOthersFinish) {
+  scratch_.write_trace("net.trace", 64, 32, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: net.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [1, 256]}\n");
+  const auto r = run_capsim({"sweep", spec, "--out", out("result"), "--jobs", "2"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("2 finished, 2 failed"));
+  const std::string points = read_text(out("result") + "/points.csv");
+  EXPECT_THAT(points, HasSubstr(",failed,net,none,1,"));
+  EXPECT_THAT(points, HasSubstr(",finished,net,none,256,"));
+  EXPECT_THAT(points, HasSubstr("exit code 2: error: "));
+  EXPECT_THAT(points, HasSubstr("buffer.capacity_kib"));
+  EXPECT_EQ(finished_ids(out("result")).size(), 2u);
+}
+
+TEST_F(SweepCliTest, RerunSkipsUnchangedPointsAndRerunsChangedOnes) {
+  scratch_.write_trace("a.trace", 8, 8, "a");
+  scratch_.write_trace("b.trace", 8, 8, "b");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: a.trace}, {trace: b.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [128, 256]}\n");
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("result")}).exit_code, 0);
+  const auto again = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_THAT(again.err, HasSubstr("8 already finished (skipped), 0 to run"));
+
+  // Same network, different contents: the trace's points have new keys.
+  scratch_.write_trace("b.trace", 16, 8, "b");
+  const auto changed = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(changed.exit_code, 0);
+  EXPECT_THAT(changed.err, HasSubstr("4 already finished (skipped), 4 to run"));
+
+  const auto forced = run_capsim({"sweep", spec, "--out", out("result"), "--force"});
+  EXPECT_THAT(forced.err, HasSubstr("0 already finished (skipped), 8 to run"));
+}
+
+TEST_F(SweepCliTest, ResumeAfterSigkillSkipsFinishedPointsAndEqualsAnUninterruptedRun) {
+  scratch_.write_trace("net.trace", 64, 56, "net");
+  const std::string spec =
+      write_sweep("sweep.yaml",
+                  "plans: [none, uniform:0.5, uniform:0.25, uniform:0.125]\n"
+                  "workloads: [{trace: net.trace}]\n"
+                  "axes: {buffer.capacity_kib: [128, 160, 192, 224, 256, 320, 384, 448, 512, 640]}\n");
+  const std::size_t total = 40;
+
+  ChildSpec child;
+  child.argv = {CAPSIM_EXE, "sweep", spec, "--out", out("killed"), "--jobs", "1", "--no-progress"};
+  const pid_t pid = spawn_child(child);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (finished_ids(out("killed")).size() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  std::map<std::string, fs::file_time_type> finished;
+  for (const auto& id : finished_ids(out("killed")))
+    finished[id] = fs::last_write_time(out("killed") + "/points/" + id + "/summary.json");
+  ASSERT_GE(finished.size(), 3u);
+  ASSERT_LT(finished.size(), total) << "the sweep ended before it could be killed";
+  EXPECT_FALSE(fs::exists(out("killed") + "/points.csv"));  // written at the end only
+
+  const auto resumed = run_capsim({"sweep", spec, "--out", out("killed"), "--jobs", "2"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_THAT(resumed.err, HasSubstr(std::to_string(finished.size()) + " already finished (skipped), " +
+                                     std::to_string(total - finished.size()) + " to run"));
+  for (const auto& [id, mtime] : finished)
+    EXPECT_EQ(fs::last_write_time(out("killed") + "/points/" + id + "/summary.json"), mtime) << id;
+  EXPECT_FALSE(fs::exists(out("killed") + "/points/.staging"));
+
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("whole"), "--jobs", "2"}).exit_code, 0);
+  EXPECT_EQ(read_text(out("killed") + "/results.csv"), read_text(out("whole") + "/results.csv"));
+  EXPECT_EQ(read_text(out("killed") + "/points.csv"), read_text(out("whole") + "/points.csv"));
+  EXPECT_EQ(read_text(out("killed") + "/manifest.json"), read_text(out("whole") + "/manifest.json"));
+}
+
+// ---- shards and merge ------------------------------------------------------------------------
+
+TEST_F(SweepCliTest, ShardsMergedEqualTheUnshardedSweep) {
+  scratch_.write_trace("a.trace", 8, 8, "a");
+  scratch_.write_trace("b.trace", 16, 8, "b");
+  const std::string spec =
+      write_sweep("sweep.yaml",
+                  "plans: [none, uniform:0.5]\n"
+                  "workloads: [{trace: a.trace}, {trace: b.trace}]\n"
+                  "axes: {buffer.capacity_kib: [64, 128, 256]}\n"
+                  "zip:\n  - {dram.preset: [lpddr4-3200, hbm2], dram.controller.queue_depth: [8, 32]}\n");
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("whole")}).exit_code, 0);
+  for (const char* shard : {"1/3", "2/3", "3/3"}) {
+    const auto r =
+        run_capsim({"sweep", spec, "--out", out(std::string("shard") + shard[0]), "--shard", shard});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("shard " + std::string(shard) + " has 8"));
+  }
+  const auto merged =
+      run_capsim({"merge", out("shard1"), out("shard2"), out("shard3"), "--out", out("merged")});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_THAT(merged.err, HasSubstr("24 finished, 0 failed, 0 missing"));
+  for (const char* file : {"/results.csv", "/points.csv", "/manifest.json"})
+    EXPECT_EQ(read_text(out("merged") + file), read_text(out("whole") + file)) << file;
+
+  // An incomplete merge says so, and lists what is missing.
+  const auto partial = run_capsim({"merge", out("shard1"), out("shard3"), "--out", out("partial")});
+  EXPECT_EQ(partial.exit_code, 3);
+  EXPECT_THAT(partial.err, HasSubstr("16 finished, 0 failed, 8 missing"));
+  EXPECT_THAT(read_text(out("partial") + "/points.csv"), HasSubstr(",missing,"));
+}
+
+TEST_F(SweepCliTest, MergeRefusesDirectoriesOfDifferentSweeps) {
+  scratch_.write_trace("a.trace", 8, 8, "a");
+  const std::string one = write_sweep("one.yaml",
+                                      "plans: [none]\nworkloads: [{trace: a.trace}]\n"
+                                      "axes: {buffer.capacity_kib: [64, 128]}\n");
+  const std::string two = write_sweep("two.yaml",
+                                      "plans: [none]\nworkloads: [{trace: a.trace}]\n"
+                                      "axes: {buffer.capacity_kib: [64, 256]}\n");
+  ASSERT_EQ(run_capsim({"sweep", one, "--out", out("one")}).exit_code, 0);
+  ASSERT_EQ(run_capsim({"sweep", two, "--out", out("two")}).exit_code, 0);
+  const auto r = run_capsim({"merge", out("one"), out("two"), "--out", out("merged")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("a different sweep than"));
+  EXPECT_FALSE(fs::exists(out("merged")));
+}
+
+TEST_F(SweepCliTest, OutputsAreTidyAndComparePlansWithTheirBaseline) {
+  scratch_.write_trace("net.trace", 16, 16, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "set: {controller.spill_policy: spill_when_needed}\n"
+                                       "plans: [none, uniform:0.25]\n"
+                                       "workloads: [{trace: net.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [8, 4096]}\n");
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("result")}).exit_code, 0);
+  const std::string results = read_text(out("result") + "/results.csv");
+  EXPECT_THAT(results, ::testing::StartsWith("point,network,plan,layer,metric,value,unit\n"));
+  EXPECT_THAT(results, HasSubstr(",net,uniform:0.25,stem,dram_write_bytes,"));
+  EXPECT_THAT(results, HasSubstr(",net,none,total,energy_pj,"));
+  EXPECT_THAT(results, HasSubstr(",total,projection_energy_pj,"));
+  EXPECT_THAT(results, HasSubstr(",total,dram_row_hits,"));
+  const std::string points = read_text(out("result") + "/points.csv");
+  EXPECT_THAT(points, HasSubstr("point,status,network,plan,buffer.capacity_kib,cycles,"));
+  EXPECT_THAT(points, HasSubstr("plan_effect,dram_bytes_vs_none,activation_bytes_vs_none,energy_vs_none,"));
+  // 8 KiB: activations spill and the plan compresses them; 4 MiB: everything stays on chip.
+  EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,8,[^\n]*,compressed,0\\.[0-9]"));
+  EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,4096,[^\n]*,no_effect,1,1,1,1,"));
+  const std::string manifest = read_text(out("result") + "/manifest.json");
+  EXPECT_THAT(manifest, HasSubstr("\"capsim_version\""));
+  EXPECT_THAT(manifest, HasSubstr("\"role\": \"trace\""));
+  EXPECT_THAT(manifest, HasSubstr("\"sha256\""));
+}
+
+}  // namespace
+}  // namespace capsim::sweep
