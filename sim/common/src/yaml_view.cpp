@@ -164,7 +164,15 @@ SourceLocation YamlView::location_of(std::string_view key) const {
   const std::string full = join_path(layer.path, key);
   for (const auto& [path, origin] : layer.source->overrides)
     if (full == path || full.rfind(path + ".", 0) == 0) return {origin, 0};
-  const auto mark = found ? found->node.Mark() : layer.node.Mark();
+  // Point at the key itself (a block value starts on the next line), else at the mapping.
+  YAML::Mark mark = layer.node.Mark();
+  if (found && found->layer->node.IsMap()) {
+    for (const auto& entry : found->layer->node)
+      if (entry.first.Scalar() == key) {
+        mark = entry.first.Mark();
+        break;
+      }
+  }
   return {layer.source->file, mark.is_null() ? 0 : mark.line + 1};
 }
 

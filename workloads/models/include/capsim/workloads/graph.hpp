@@ -8,6 +8,9 @@
 // The graph form is what the rest of the workloads need: traces list producers explicitly, the
 // compression pipeline intercepts every node output (forward with a hook), and the greedy search
 // re-runs only the nodes downstream of a changed layer (run_node with cached inputs).
+//
+// NodeSpec, ModelOptions, ModelInfo and the analytic functions (shapes, counts, traces) are in
+// model_spec.hpp, which needs no LibTorch. docs/models.md describes the zoo.
 #include <torch/torch.h>
 
 #include <functional>
@@ -15,50 +18,29 @@
 #include <vector>
 
 #include "capsim/trace/trace.hpp"
+#include "capsim/workloads/model_spec.hpp"
 
 namespace capsim::workloads {
-
-enum class NodeOp { Conv, Linear, MaxPool, AvgPool, AdaptiveAvgPool, Add };
-
-struct NodeSpec {
-  std::string name;
-  NodeOp op = NodeOp::Conv;
-  std::vector<int> inputs;           // producer node indices; -1 is the network input
-  std::int64_t in_channels = 0;      // conv/linear: input channels (linear: in_features)
-  std::int64_t out_channels = 0;     // conv/linear: output channels (linear: out_features)
-  int kernel = 1, stride = 1, padding = 0;   // conv and pools (square)
-  std::int64_t groups = 1;           // conv
-  bool bias = false;                 // conv/linear own bias
-  bool batch_norm = false;           // conv followed by BatchNorm2d (folded into bias in traces)
-  int adaptive_output = 1;           // AdaptiveAvgPool output size (1 = global average)
-  double dropout = 0.0;              // linear: dropout applied to its input while training
-  trace::Activation activation = trace::Activation::None;
-};
-
-struct ModelOptions {
-  std::string variant = "cifar";   // "imagenet" (torchvision's exact definition) or "cifar"
-  std::int64_t in_channels = 3;    // cifar variant: any number of input channels
-  std::int64_t classes = 10;
-  double width = 1.0;              // width multiplier on every channel count
-};
-
-struct ModelInfo {
-  std::string model;               // resnet18, mobilenetv2, vgg16
-  ModelOptions options;
-};
 
 // Called with a node index and its output; returns the tensor that downstream nodes consume
 // (for example the output compressed and reconstructed).
 using OutputHook = std::function<torch::Tensor(int node, const torch::Tensor& output)>;
 
-class GraphNetImpl : public torch::nn::Module {
+// Cloneable, so clone() gives an independent deep copy (parameters and batch-norm statistics).
+class GraphNetImpl : public torch::nn::Cloneable<GraphNetImpl> {
  public:
+  // Modules get LibTorch's default initialisation; make_model applies torchvision's.
+  // std::invalid_argument when the node list is inconsistent (validate_nodes).
   GraphNetImpl(ModelInfo info, std::vector<NodeSpec> nodes);
 
   const ModelInfo& info() const { return info_; }
   const std::vector<NodeSpec>& nodes() const { return nodes_; }
+  ModelSpec spec() const { return {info_, nodes_}; }
   int num_nodes() const { return static_cast<int>(nodes_.size()); }
-  int index_of(const std::string& name) const;   // -1 when absent
+  int index_of(const std::string& name) const;  // -1 when absent
+  // consumers()[i]: indices of the nodes reading node i's output, ascending. The last node's
+  // output is the network output (logits).
+  const std::vector<std::vector<int>>& consumers() const { return consumers_; }
 
   // Output of node i given its inputs (inputs[j] is the output of nodes()[i].inputs[j]).
   torch::Tensor run_node(int i, const std::vector<torch::Tensor>& inputs);
@@ -71,19 +53,30 @@ class GraphNetImpl : public torch::nn::Module {
   // The layer trace of one inference (no compression records; apply a plan afterwards).
   trace::Trace to_trace(const trace::Shape& input, const trace::Precision& precision = {}) const;
 
-  std::int64_t parameter_count() const;   // learnable parameters, batch-norm included
+  std::int64_t parameter_count() const;  // learnable parameters, batch-norm included
+
+  // The modules of node i; empty holders (operator bool false) when the node has none.
+  torch::nn::Conv2d conv_module(int i) const { return convs_.at(i); }
+  torch::nn::BatchNorm2d norm_module(int i) const { return norms_.at(i); }
+  torch::nn::Linear linear_module(int i) const { return linears_.at(i); }
+
+  // Creates and registers the modules (Cloneable calls it on the copy before copying parameters).
+  void reset() override;
 
  private:
   ModelInfo info_;
   std::vector<NodeSpec> nodes_;
-  std::vector<torch::nn::Conv2d> convs_;        // indexed by node (empty holder when unused)
+  std::vector<std::vector<int>> consumers_;
+  std::vector<int> last_use_;             // last consumer of each node's output (-1: none)
+  std::vector<torch::nn::Conv2d> convs_;  // indexed by node (empty holder when unused)
   std::vector<torch::nn::BatchNorm2d> norms_;
   std::vector<torch::nn::Linear> linears_;
 };
 TORCH_MODULE(GraphNet);
 
-// Throws capsim::InputError (origin "--model") for an unknown model or variant.
+// Builds model_spec(model, options) with torchvision's initialisation (draws from LibTorch's global
+// generator: seed it with torch::manual_seed for reproducible weights). Throws capsim::InputError
+// (origin "--model", "--variant", "--width", ...) for bad names or options.
 GraphNet make_model(const std::string& model, const ModelOptions& options);
-std::vector<std::string> model_names();   // {"mobilenetv2", "resnet18", "vgg16"}
 
 }  // namespace capsim::workloads

@@ -1,0 +1,273 @@
+// The compression pipeline on small tensors: PCA, projection, quantization, the cached greedy
+// evaluator and the greedy allocation against a brute-force optimum.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "capsim/trace/plan.hpp"
+#include "capsim/workloads/compress.hpp"
+#include "capsim/workloads/greedy.hpp"
+
+namespace capsim::workloads {
+namespace {
+
+NodeSpec conv1x1(const std::string& name, std::vector<int> inputs, std::int64_t in, std::int64_t out) {
+  NodeSpec s;
+  s.name = name;
+  s.op = NodeOp::Conv;
+  s.inputs = std::move(inputs);
+  s.in_channels = in;
+  s.out_channels = out;
+  return s;
+}
+
+// input (4 channels) -> "planted" (8 channels that span only a 4-dimensional subspace, offset by
+// a mean) -> "mix" (1x1 conv) -> global average -> "fc" (3 classes).
+GraphNet planted_network(const torch::Tensor& basis_weight, const torch::Tensor& offset) {
+  std::vector<NodeSpec> nodes = {conv1x1("planted", {-1}, 4, 8), conv1x1("mix", {0}, 8, 6)};
+  NodeSpec pool;
+  pool.name = "pool";
+  pool.op = NodeOp::AdaptiveAvgPool;
+  pool.inputs = {1};
+  pool.adaptive_output = 1;
+  NodeSpec fc;
+  fc.name = "fc";
+  fc.op = NodeOp::Linear;
+  fc.inputs = {2};
+  fc.in_channels = 6;
+  fc.out_channels = 3;
+  fc.bias = true;
+  nodes.push_back(pool);
+  nodes.push_back(fc);
+  nodes[0].bias = true;
+  GraphNet net(ModelInfo{"planted", ModelOptions{"cifar", 4, 3, 1.0}}, nodes);
+  torch::NoGradGuard no_grad;
+  net->conv_module(0)->weight.copy_(basis_weight.view({8, 4, 1, 1}));
+  net->conv_module(0)->bias.copy_(offset);
+  net->eval();
+  return net;
+}
+
+TEST(Pca, RecoversAPlantedLowRankBasis) {
+  torch::manual_seed(3);
+  const auto weight = torch::randn({8, 4});
+  const auto offset = torch::randn({8});
+  GraphNet net = planted_network(weight, offset);
+  const auto inputs = torch::randn({64, 4, 6, 6});
+  const Calibration cal = calibrate(net, inputs, 16);
+  ASSERT_EQ(cal.points.size(), 3u) << "planted, mix and pool are read by another layer; fc is the output";
+  const auto& s = cal.stats[0];
+  EXPECT_EQ(cal.points[0].name, "planted");
+  EXPECT_EQ(cal.points[0].pixels, 36);
+  // Four directions carry all the variance; the other four none.
+  EXPECT_LT(s.variances.slice(0, 4).max().item<double>(), 1e-5 * s.variances[0].item<double>());
+  EXPECT_NEAR(cal.explained(0, 4), 1.0, 1e-6);
+  EXPECT_EQ(cal.k_for_variance(0, 0.999999), 4);
+  // The top-4 directions span the columns of the planted weight.
+  const auto v4 = s.basis.slice(1, 0, 4);
+  const auto residual = weight - v4.mm(v4.t().mm(weight));
+  EXPECT_LT(residual.norm().item<double>(), 1e-4 * weight.norm().item<double>());
+  // The mean is the bias (inputs have zero mean in expectation).
+  EXPECT_LT((s.mean - offset).abs().max().item<double>(), 0.3);
+  // The basis is orthonormal.
+  EXPECT_TRUE(torch::allclose(s.basis.t().mm(s.basis), torch::eye(8), 1e-4, 1e-4));
+}
+
+TEST(Projection, FullDimensionWithEnoughBitsReconstructsExactly) {
+  torch::manual_seed(4);
+  GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));
+  const auto inputs = torch::randn({32, 4, 5, 5});
+  const Calibration cal = calibrate(net, inputs, 16);
+  QuantSettings q;
+  q.coefficient_bits = 16;
+  const auto raw = net->run_node(0, {inputs});
+  for (std::int64_t k : {8, 4}) {   // all directions, and exactly the planted rank
+    const Projection p = pca_projection(cal.stats[0], k);
+    const auto out = reconstruct(&p, cal.stats[0], raw, q);
+    EXPECT_LT((out - raw).abs().max().item<double>(), 1e-3 * raw.abs().max().item<double>()) << "k=" << k;
+  }
+  // Three directions lose the fourth one's variance.
+  const Projection p3 = pca_projection(cal.stats[0], 3);
+  const auto out3 = reconstruct(&p3, cal.stats[0], raw, q);
+  EXPECT_GT((out3 - raw).pow(2).mean().item<double>(), 1e-3 * cal.stats[0].variances[3].item<double>());
+}
+
+TEST(Quantization, RoundTripErrorIsBoundedByHalfAStep) {
+  const auto x = torch::linspace(-3, 3, 601).view({1, 1, 601}).expand({1, 2, 601}).reshape({1, 2, 601, 1}).clone();
+  const auto clip = torch::tensor({2.0f, 4.0f});
+  for (int bits : {2, 4, 8}) {
+    const double levels = std::ldexp(1.0, bits - 1) - 1;
+    const auto q = fake_quantize_symmetric(x, clip, bits);
+    for (int c = 0; c < 2; ++c) {
+      const double step = clip[c].item<double>() / levels;
+      const auto xc = x.select(1, c), qc = q.select(1, c);
+      const auto inside = xc.abs() <= clip[c].item<double>();
+      EXPECT_LE((qc - xc).abs().masked_select(inside).max().item<double>(), step / 2 + 1e-6) << bits;
+      EXPECT_NEAR(qc.max().item<double>(), std::min(3.0, clip[c].item<double>()), step / 2 + 1e-6);
+      EXPECT_LE(qc.abs().max().item<double>(), clip[c].item<double>() + 1e-6) << "saturates at the clip";
+    }
+  }
+  // Asymmetric range quantization: 8 bits over [0, 255] is the identity on integers.
+  const auto ints = torch::arange(0, 256, torch::kFloat32).view({1, 1, 256});
+  const auto same = fake_quantize_range(ints, torch::tensor({0.0f}), torch::tensor({255.0f}), 8);
+  EXPECT_TRUE(torch::allclose(same, ints));
+}
+
+TEST(Quantization, StraightThroughGradientPassesInsideTheClipRange) {
+  auto x = torch::randn({2, 3, 4, 4}, torch::requires_grad());
+  fake_quantize_symmetric(x, torch::ones({3}), 4).sum().backward();
+  const auto inside = (torch::round(x.detach() * 7).abs() <= 7).to(torch::kFloat32);   // 4 bits: 7 levels
+  EXPECT_TRUE(torch::allclose(x.grad(), inside)) << "1 inside [-clip, clip], 0 where the quantizer saturates";
+}
+
+// The cache must change nothing: a step evaluated from cached tensors equals a full forward pass.
+TEST(CachedEvaluator, EqualsAFullForwardPassForEveryChange) {
+  torch::manual_seed(5);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  net->eval();
+  const auto inputs = torch::randn({24, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {24}, torch::kLong);
+  const Calibration cal = calibrate(net, inputs, 8);
+  QuantSettings q;
+  CachedEvaluator evaluator(net, cal, inputs, labels, q, 8);
+  KeptDims plan = full_dims(cal);
+  evaluator.set_plan(plan);
+  EXPECT_NEAR(evaluator.current().loss, evaluator.evaluate_uncached(plan).loss, 1e-5);
+  for (std::size_t p : {std::size_t{0}, cal.points.size() / 2, cal.points.size() - 1}) {
+    const std::int64_t k = std::max<std::int64_t>(1, cal.points[p].channels / 2);
+    const EvalPoint cached = evaluator.try_change(p, k);
+    KeptDims changed = plan;
+    changed[p] = k;
+    const EvalPoint full = evaluator.evaluate_uncached(changed);
+    EXPECT_NEAR(cached.loss, full.loss, 1e-5) << cal.points[p].name;
+    EXPECT_DOUBLE_EQ(cached.accuracy, full.accuracy) << cal.points[p].name;
+    evaluator.commit();
+    plan = changed;
+    EXPECT_EQ(evaluator.plan(), plan);
+  }
+  EXPECT_NEAR(evaluator.current().loss, evaluator.evaluate_uncached(plan).loss, 1e-5) << "after commits";
+}
+
+// Additive convex costs with equal bits per step: greedy marginal allocation is optimal, so after
+// every step its loss must equal the brute-force minimum over plans saving as many bits.
+class TableObjective : public GreedyObjective {
+ public:
+  TableObjective(std::vector<std::vector<double>> cost, std::vector<std::int64_t> channels)
+      : cost_(std::move(cost)), channels_(std::move(channels)) {}
+  EvalPoint set_plan(const KeptDims& k) override {
+    k_ = k;
+    current_ = score(k_);
+    return current_;
+  }
+  EvalPoint try_change(std::size_t p, std::int64_t k) override {
+    KeptDims next = k_;
+    next[p] = k;
+    pending_ = {p, k};
+    return score(next);
+  }
+  bool has_pending(std::size_t p, std::int64_t k) const override { return pending_ == std::make_pair(p, k); }
+  void commit() override {
+    k_[pending_.first] = pending_.second;
+    current_ = score(k_);
+  }
+  const KeptDims& plan() const override { return k_; }
+  EvalPoint current() const override { return current_; }
+  EvalPoint evaluate_uncached(const KeptDims& k) override { return score(k); }
+  double loss_of(const KeptDims& k) const { return score(k).loss; }
+
+ private:
+  EvalPoint score(const KeptDims& k) const {
+    double loss = 1.0;
+    for (std::size_t p = 0; p < k.size(); ++p) loss += cost_[p][static_cast<std::size_t>(channels_[p] - k[p])];
+    return {loss, 1.0 - loss / 100.0};
+  }
+  std::vector<std::vector<double>> cost_;   // cost_[p][channels dropped]
+  std::vector<std::int64_t> channels_;
+  KeptDims k_;
+  EvalPoint current_;
+  std::pair<std::size_t, std::int64_t> pending_{~std::size_t{0}, 0};
+};
+
+TEST(Greedy, PicksTheBruteForceOptimumOnASyntheticConvexTable) {
+  // Four points of 4 channels (k = 4, 3, 2, 1); every step saves one channel of the same size.
+  const std::vector<std::vector<double>> cost = {
+      {0, 0.1, 0.5, 2.0}, {0, 0.02, 0.05, 3.0}, {0, 0.3, 0.7, 1.2}, {0, 0.04, 0.3, 0.9}};
+  std::vector<CompressionPoint> points;
+  for (int p = 0; p < 4; ++p) points.push_back({p, "p" + std::to_string(p), 4, 10, 1});
+  TableObjective objective(cost, {4, 4, 4, 4});
+  GreedyOptions options;
+  options.fractions = {1.0, 0.75, 0.5, 0.25};
+  options.max_accuracy_drop = 1.0;
+  options.max_reduction = 1e9;
+  options.measure_uncached = false;
+  QuantSettings q;
+  const GreedyResult result = greedy_search(objective, points, q, options, false);
+  ASSERT_EQ(result.steps.size(), 1u + 4 * 3) << "every level of every point, then no candidates left";
+
+  std::map<int, double> best;   // channels dropped in total -> minimum loss
+  for (int a = 1; a <= 4; ++a)
+    for (int b = 1; b <= 4; ++b)
+      for (int c = 1; c <= 4; ++c)
+        for (int d = 1; d <= 4; ++d) {
+          const KeptDims k{a, b, c, d};
+          const int dropped = 16 - a - b - c - d;
+          const double loss = objective.loss_of(k);
+          if (!best.count(dropped) || loss < best[dropped]) best[dropped] = loss;
+        }
+  for (const auto& step : result.steps) {
+    int dropped = 0;
+    for (auto k : step.plan) dropped += static_cast<int>(4 - k);
+    EXPECT_EQ(dropped, step.step) << "one channel per step";
+    EXPECT_NEAR(step.val_loss, best[dropped], 1e-12) << "step " << step.step;
+  }
+  EXPECT_GT(result.steps.back().reduction.vs_b8, result.steps[1].reduction.vs_b8);
+}
+
+TEST(Plans, RoundTripThroughPlanFiles) {
+  torch::manual_seed(6);
+  GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));
+  const Calibration cal = calibrate(net, torch::randn({8, 4, 5, 5}), 8);
+  const KeptDims k{3, 4, cal.points[2].channels};   // planted 8 -> 3, mix 6 -> 4, pool kept
+  QuantSettings q;
+  const trace::Plan plan = to_plan(cal, k, q, "roundtrip", "test", {{2.5, 0.1}, {3.0, 0.2}, {1.0, 0.0}});
+  const std::string file = (std::filesystem::temp_directory_path() / "capsim_roundtrip_plan.yaml").string();
+  trace::write_plan(plan, file);
+  const trace::Plan back = trace::read_plan(file);
+  EXPECT_EQ(dims_from_plan(cal, back), k);
+  EXPECT_EQ(back.layers.size(), 2u) << "points kept at full dimension are not listed";
+  EXPECT_DOUBLE_EQ(*back.layers.at("planted").entropy_bits_per_value, 2.5);
+  std::filesystem::remove(file);
+}
+
+TEST(Costs, AccessBitsCountWritesAndReadsAndOverheadCountsMatrices) {
+  std::vector<CompressionPoint> points = {{0, "a", 16, 100, 2}, {1, "b", 8, 25, 1}};
+  QuantSettings q;
+  // a: written once, read twice: 3 x 100 pixels x 16 channels x 8 bits; b: 2 x 25 x 8 x 8.
+  EXPECT_DOUBLE_EQ(access_bits(points, {16, 8}, q, 8), 3 * 100 * 16 * 8 + 2 * 25 * 8 * 8);
+  EXPECT_DOUBLE_EQ(access_bits(points, {16, 8}, q, 16), 2 * (3 * 100 * 16 * 8 + 2 * 25 * 8 * 8));
+  EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 8), 3 * 100 * 4 * 8 + 2 * 25 * 8 * 8);
+  // a projected to 4: (4x16 matrix + 16 means + 8 parameters) x 16 bits, fetched 3 times.
+  EXPECT_DOUBLE_EQ(overhead_bits(points, {4, 8}, q), 3 * (64 + 16 + 8) * 16);
+  const Reduction r = reduction_of(points, {4, 8}, q);
+  EXPECT_NEAR(r.vs_b8, (3 * 100 * 16 * 8 + 2 * 25 * 64) / double(3 * 100 * 4 * 8 + 2 * 25 * 64), 1e-12);
+  EXPECT_LT(r.vs_b8_with_overhead, r.vs_b8);
+  EXPECT_GT(r.vs_b16, r.vs_b8);
+}
+
+TEST(Baselines, UniformVarianceAndCeilingAllocations) {
+  torch::manual_seed(7);
+  GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));
+  const Calibration cal = calibrate(net, torch::randn({32, 4, 5, 5}), 8);
+  EXPECT_EQ(uniform_dims(cal, 0.5)[0], 4);
+  EXPECT_EQ(uniform_dims(cal, 0.01)[0], 1);
+  EXPECT_EQ(variance_dims(cal, 0.999999)[0], 4) << "the planted rank";
+  QuantSettings q;
+  // "planted" is 8 channels x 25 pixels x 8 bits = 1600 bits; a 400-bit ceiling keeps 2 coefficients.
+  const KeptDims ceiling = ceiling_dims(cal, q, 400);
+  EXPECT_EQ(ceiling[0], 2);
+  EXPECT_EQ(ceiling[2], cal.points[2].channels) << "the pooled 6-value tensor is under the ceiling";
+}
+
+}  // namespace
+}  // namespace capsim::workloads

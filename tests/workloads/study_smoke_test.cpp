@@ -1,0 +1,77 @@
+// The whole compression pipeline end to end on a tiny subset and a tiny network (CI smoke run):
+// train, calibrate, references, baselines, greedy, learnable, selection, plans, traces, table,
+// and the simulator reading the traces it wrote.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "capsim/trace/plan.hpp"
+#include "capsim/trace/trace.hpp"
+#include "run_command.hpp"
+
+namespace capsim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::run_command;
+
+TEST(StudySmoke, RunsEveryStageAndResumes) {
+  testing::TempDir dir("capsim_study");
+  const std::string out = dir / "resnet18";
+  const std::string study = std::string(CAPSIM_BIN_DIR) + "/capsim study --config " + CAPSIM_SOURCE_DIR +
+                            "/configs/study/smoke.yaml --out " + out +
+                            " --limit-train 600 --limit-test 300 --limit-val 300 --quiet";
+  auto r = run_command(study);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  for (const char* file : {"train/model.pt", "calibration.pt", "explained_variance.csv", "references.json",
+                           "curve_pca_uniform.csv", "curve_pca_greedy.csv", "greedy/trajectory.csv",
+                           "greedy/timing.json", "curves.csv", "summary.json"})
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  const auto summary = nlohmann::json::parse(read_text(out + "/summary.json"));
+  EXPECT_EQ(summary["network"], "resnet18");
+  for (const char* method : {"pca_uniform", "pca_greedy", "pca_variance", "pca_ceiling"})
+    EXPECT_TRUE(summary["methods"].contains(method)) << method;
+  EXPECT_GT(summary["greedy_timing"]["naive_seconds_per_step"].get<double>(), 0.0);
+
+  // Every trace it wrote is valid, and the simulator runs the 224x224 deployment trace.
+  int traces = 0;
+  for (const auto& entry : fs::directory_iterator(out + "/traces")) {
+    const trace::Trace t = trace::read_trace(entry.path().string());
+    EXPECT_FALSE(t.layers.empty());
+    ++traces;
+  }
+  EXPECT_GE(traces, 2) << "at least the uncompressed cifar and imagenet traces";
+  for (const auto& entry : fs::directory_iterator(out + "/plans")) trace::read_plan(entry.path().string());
+  const std::string imagenet = out + "/traces/resnet18_imagenet_3x224x224_none.trace";
+  ASSERT_TRUE(fs::exists(imagenet));
+  r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim simulate --quiet --arch " + CAPSIM_SOURCE_DIR +
+                  "/configs/arch/edge.yaml --trace " + imagenet + " --plan uniform:0.5 --out " + (dir / "sim"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // A rerun resumes: every stage is found and nothing is recomputed.
+  const auto before = fs::last_write_time(out + "/curve_pca_greedy.csv");
+  r = run_command(study);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(fs::last_write_time(out + "/curve_pca_greedy.csv"), before);
+
+  r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim table " + out + " --out " + (dir / "table.md"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_text(dir / "table.md").find("| resnet18 | PCA + greedy |"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "table.csv"));
+}
+
+TEST(StudySmoke, BadStudyConfigIsReported) {
+  testing::TempDir dir("capsim_study_bad");
+  testing::write_text(dir / "bad.yaml", "train: ../nowhere.yaml\ngredy: {}\n");
+  auto r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim study --config " + (dir / "bad.yaml") + " --out " +
+                       (dir / "out"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean 'greedy'?"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+}  // namespace
+}  // namespace capsim

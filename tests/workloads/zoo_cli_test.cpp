@@ -1,0 +1,119 @@
+// capsim-torch inspect and trace, run as a user runs them: output, files, exit codes, messages.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "capsim/trace/trace.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class ZooCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("capsim_zoo_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CliRun run(const std::string& args) {
+    const std::string command = std::string(CAPSIM_TORCH_BIN) + " " + args + " >" +
+                                (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string();
+    const int status = std::system(command.c_str());
+    CliRun r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir_ / "stdout");
+    r.err = slurp(dir_ / "stderr");
+    return r;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ZooCli, InspectCsvEqualsTorchvisionGolden) {
+  for (const char* model : {"resnet18", "mobilenetv2", "vgg16"}) {
+    CliRun r = run(std::string("inspect --model ") + model + " --variant imagenet --input 3x224x224 --csv");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, slurp(std::string(CAPSIM_GOLDEN_DIR) + "/inspect/" + model + "_imagenet_3x224x224.csv"));
+  }
+}
+
+TEST_F(ZooCli, InspectTableHasTotals) {
+  CliRun r = run("inspect --model resnet18 --variant imagenet --input 3x224x224");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("11,689,512 parameters"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1,814,073,344 MACs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("layer2.0.downsample.0"), std::string::npos);
+}
+
+TEST_F(ZooCli, TraceWritesAValidCompressedTrace) {
+  const auto out = dir_ / "sub" / "m.trace";
+  CliRun r = run(
+      "trace --model mobilenetv2 --variant cifar --input 1x32x32 --width 0.5 --plan uniform:0.25:6 --batch 8 "
+      "--out " +
+      out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  capsim::trace::Trace t = capsim::trace::read_trace(out.string());
+  EXPECT_EQ(t.network.model, "mobilenetv2");
+  EXPECT_EQ(t.network.variant, "cifar");
+  EXPECT_EQ(t.network.batch, 8);
+  EXPECT_EQ(t.network.width, 0.5);
+  EXPECT_EQ(t.network.classes, 10);
+  EXPECT_EQ(t.plan, "uniform:0.25:6");
+  ASSERT_TRUE(t.layers.front().compression);
+  EXPECT_EQ(t.layers.front().compression->bits, 6);
+  EXPECT_FALSE(t.layers.back().compression);
+}
+
+TEST_F(ZooCli, BadInputExitsTwoWithAClearMessageAndNoFile) {
+  struct Case {
+    std::string args, fragment;
+  };
+  const std::string common = " --out " + (dir_ / "x.trace").string();
+  const std::vector<Case> cases = {
+      {"trace --model resnt18 --variant cifar --input 1x32x32", "did you mean 'resnet18'"},
+      {"trace --model vgg16 --variant cifr --input 1x32x32", "--variant: key 'variant'"},
+      {"trace --model vgg16 --variant cifar --input 1x32", "--input: key 'input'"},
+      {"trace --model vgg16 --variant cifar --input 1x32x32 --width 0", "--width: key 'width'"},
+      {"trace --model vgg16 --variant cifar --input 1x32x32 --width -0.5", "--width"},
+      {"trace --model vgg16 --variant cifar --input 1x32x32 --classes 0", "--classes"},
+      {"trace --model vgg16 --variant cifar --input 1x32x32 --batch 0", "--batch"},
+      {"trace --model vgg16 --variant cifar --input 1x32x32 --plan uniform:2", "--plan"},
+      {"trace --model vgg16 --variant cifar --input 1x32x32 --plan missing.yaml", "missing.yaml"},
+      {"trace --model vgg16 --variant cifar --input 1x16x16", "too small"},
+      {"trace --model vgg16 --variant imagenet --input 3x64x64", "adaptive pool 'avgpool'"},
+      {"trace --model vgg16 --variant cifar", "--input"},
+  };
+  for (const Case& c : cases) {
+    CliRun r = run(c.args + common);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.fragment), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "x.trace")) << c.args;
+  }
+  CliRun r = run("inspect --model vgg --variant cifar --input 1x32x32 --csv");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << "no partial table";
+  EXPECT_NE(r.err.find("did you mean 'vgg16'"), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -1,0 +1,248 @@
+// The compression pipeline's commands (docs/compression.md): calibrate, plan, finetune, study,
+// table.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "capsim/common/atomic_file.hpp"
+#include "capsim/common/error.hpp"
+#include "capsim/trace/plan.hpp"
+#include "capsim/workloads/greedy.hpp"
+#include "capsim/workloads/study.hpp"
+#include "capsim/workloads/train.hpp"
+#include "command_registry.hpp"
+
+namespace capsim::workloads::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The trained model with its data, normalised.
+struct Context {
+  LoadedModel model;
+  LabeledTensors val, test, train;
+  Dataset data;
+};
+
+Context load_context(const std::string& model_path, std::int64_t limit_test = 0) {
+  torch::set_num_threads(2);
+  tune_malloc_for_training();
+  Context c;
+  c.model = load_trained_model(model_path);
+  c.data = load_model_dataset(c.model.meta);
+  c.val = normalized(c.data.val, c.data.norm);
+  c.test = normalized(c.data.test, c.data.norm, limit_test);
+  return c;
+}
+
+QuantSettings quant_from(int bits, int baseline_bits) {
+  QuantSettings q;
+  q.coefficient_bits = bits;
+  q.baseline_bits = baseline_bits;
+  return q;
+}
+
+// ---- calibrate ----------------------------------------------------------------------------------
+
+struct CalibrateArgs {
+  std::string model, out;
+  std::int64_t per_class = 100;
+};
+
+void run_calibrate(const CalibrateArgs& a) {
+  Context c = load_context(a.model);
+  const LabeledTensors images = normalized(calibration_set(c.data, a.per_class, 1), c.data.norm);
+  const Calibration cal = calibrate(c.model.net, images.inputs);
+  fs::create_directories(a.out);
+  save_calibration(cal, a.out + "/calibration.pt");
+  write_file_atomic(a.out + "/explained_variance.csv", explained_variance_csv(cal));
+  std::printf("%zu compression points calibrated on %lld images: %s/calibration.pt, explained_variance.csv\n",
+              cal.points.size(), static_cast<long long>(cal.images), a.out.c_str());
+  for (std::size_t p = 0; p < cal.points.size(); ++p)
+    std::printf("  %-28s C=%-5lld k(99%%)=%-5lld k(99.9%%)=%lld\n", cal.points[p].name.c_str(),
+                static_cast<long long>(cal.points[p].channels), static_cast<long long>(cal.k_for_variance(p, 0.99)),
+                static_cast<long long>(cal.k_for_variance(p, 0.999)));
+}
+
+void add_calibrate(CLI::App& app) {
+  auto a = std::make_shared<CalibrateArgs>();
+  auto* cmd = app.add_subcommand("calibrate", "PCA calibration of every compression point of a trained model");
+  cmd->add_option("--model", a->model, "trained model: a training directory, model.pt or checkpoint.pt")->required();
+  cmd->add_option("--out", a->out, "directory for calibration.pt and explained_variance.csv")->required();
+  cmd->add_option("--images-per-class", a->per_class, "class-balanced calibration images from the validation set")
+      ->check(CLI::PositiveNumber);
+  cmd->callback([a] { run_calibrate(*a); });
+}
+
+// ---- plan ----------------------------------------------------------------------------------------
+
+struct PlanArgs {
+  std::string model, calibration, method, out;
+  double value = 0;
+  int bits = 8;
+  std::int64_t per_class = 100;
+};
+
+KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const QuantSettings& q) {
+  if (a.method == "uniform") return uniform_dims(cal, a.value);
+  if (a.method == "variance") return variance_dims(cal, a.value);
+  if (a.method == "ceiling") return ceiling_dims(cal, q, a.value * 8);   // --value in bytes per image
+  const LabeledTensors images = normalized(calibration_set(c.data, a.per_class, 2), c.data.norm);
+  CachedEvaluator evaluator(c.model.net, cal, images.inputs, images.labels, q);
+  GreedyOptions options;
+  options.max_reduction = a.value;
+  options.max_accuracy_drop = 1.0;
+  options.measure_uncached = false;
+  return greedy_search(evaluator, cal.points, q, options).steps.back().plan;
+}
+
+void run_plan(const PlanArgs& a) {
+  if ((a.method == "uniform" || a.method == "variance") && !(a.value > 0 && a.value <= 1))
+    throw InputError({"--value", 0}, "value", "a fraction in (0, 1] for --method " + a.method, std::to_string(a.value));
+  if ((a.method == "greedy" && a.value < 1) || (a.method == "ceiling" && a.value <= 0))
+    throw InputError({"--value", 0}, "value",
+                     a.method == "greedy" ? "a target reduction >= 1 against 8-bit activations" : "a positive size in bytes",
+                     std::to_string(a.value));
+  Context c = load_context(a.model);
+  const Calibration cal = load_calibration(a.calibration);
+  const QuantSettings q = quant_from(a.bits, 8);
+  const KeptDims k = dims_for(a, c, cal, q);
+  const Compressor compressor(cal, k, q);
+  const EvalResult val = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, compressor.hook());
+  const auto measures = measure_points(c.model.net, compressor, c.val.inputs.slice(0, 0, 1000));
+  const std::string name = fs::path(a.out).stem().string();
+  trace::write_plan(to_plan(cal, k, q, name, a.method, measures), a.out);
+  const Reduction r = reduction_of(cal.points, k, q);
+  std::printf("%s: %.2fx less activation memory access than 8-bit (%.2fx than 16-bit; %.2fx / %.2fx with "
+              "matrices), validation accuracy %.2f%%\n",
+              a.out.c_str(), r.vs_b8, r.vs_b16, r.vs_b8_with_overhead, r.vs_b16_with_overhead, 100 * val.accuracy);
+}
+
+void add_plan(CLI::App& app) {
+  auto a = std::make_shared<PlanArgs>();
+  auto* cmd = app.add_subcommand("plan", "Make a compression plan (layer -> k) for a trained, calibrated model");
+  cmd->add_option("--model", a->model, "trained model (directory, model.pt or checkpoint.pt)")->required();
+  cmd->add_option("--calibration", a->calibration, "calibration.pt from `capsim calibrate`")->required();
+  cmd->add_option("--method", a->method, "uniform | variance | ceiling | greedy")
+      ->required()
+      ->check(CLI::IsMember({"uniform", "variance", "ceiling", "greedy"}));
+  cmd->add_option("--value", a->value,
+                  "uniform: kept fraction R; variance: explained-variance threshold; ceiling: bytes per tensor; "
+                  "greedy: target reduction against 8-bit activations")
+      ->required();
+  cmd->add_option("--bits", a->bits, "bits per projected coefficient")->check(CLI::Range(2, 16));
+  cmd->add_option("--images-per-class", a->per_class, "greedy: validation images per class it decides on")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out", a->out, "plan file to write (.yaml)")->required();
+  cmd->callback([a] { run_plan(*a); });
+}
+
+// ---- finetune -------------------------------------------------------------------------------------
+
+struct FinetuneArgs {
+  std::string model, calibration, plan, out;
+  FinetuneOptions options;
+  int bits = 8;
+};
+
+void run_finetune(const FinetuneArgs& a) {
+  Context c = load_context(a.model);
+  c.train = normalized(c.data.train, c.data.norm);
+  const Calibration cal = load_calibration(a.calibration);
+  const KeptDims k = dims_from_plan(cal, trace::read_plan(a.plan));
+  const QuantSettings q = quant_from(a.bits, 8);
+  const Compressor pca(cal, k, q);
+  const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
+  auto projections = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels, a.options);
+  const Compressor learned(cal, projections, q);
+  const EvalResult after = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, learned.hook());
+  torch::serialize::OutputArchive archive;
+  for (std::size_t p = 0; p < projections.size(); ++p) {
+    if (!projections[p]) continue;
+    archive.write(cal.points[p].name + ".encoder", projections[p]->encoder);
+    archive.write(cal.points[p].name + ".decoder", projections[p]->decoder);
+  }
+  fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
+  archive.save_to(a.out + ".tmp");
+  fs::rename(a.out + ".tmp", a.out);
+  std::printf("validation accuracy: PCA %.2f%% -> learnable %.2f%%; projections in %s\n", 100 * before.accuracy,
+              100 * after.accuracy, a.out.c_str());
+}
+
+void add_finetune(CLI::App& app) {
+  auto a = std::make_shared<FinetuneArgs>();
+  auto* cmd = app.add_subcommand("finetune", "Learn the projections of a plan (backbone frozen), starting from PCA");
+  cmd->add_option("--model", a->model, "trained model")->required();
+  cmd->add_option("--calibration", a->calibration, "calibration.pt")->required();
+  cmd->add_option("--plan", a->plan, "plan file (.yaml)")->required();
+  cmd->add_option("--out", a->out, "file for the learned encoders and decoders (.pt)")->required();
+  cmd->add_option("--steps", a->options.steps, "optimizer steps")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", a->options.batch_size, "images per step")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", a->options.lr, "Adam learning rate (cosine-decayed)")->check(CLI::PositiveNumber);
+  cmd->add_option("--reconstruction-weight", a->options.reconstruction_weight, "weight of the reconstruction term")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--distillation-weight", a->options.distillation_weight,
+                  "> 0: distil from the uncompressed network")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--bits", a->bits, "bits per projected coefficient")->check(CLI::Range(2, 16));
+  cmd->callback([a] { run_finetune(*a); });
+}
+
+// ---- study and table ------------------------------------------------------------------------------
+
+struct StudyArgs {
+  std::string config, out;
+  std::vector<std::string> overrides;
+  StudyOptions options;
+  bool quiet = false;
+};
+
+void add_study(CLI::App& app) {
+  auto a = std::make_shared<StudyArgs>();
+  auto* cmd = app.add_subcommand("study", "The whole pipeline for one network, resumable stage by stage");
+  cmd->add_option("--config", a->config, "study config (configs/study/<model>.yaml)")->required();
+  cmd->add_option("--out", a->out, "study directory (rerun the same command to resume)")->required();
+  cmd->add_option("--set", a->overrides, "override a study config key: KEY.PATH=VALUE")->allow_extra_args(false);
+  cmd->add_option("--epochs", a->options.epochs, "override the training epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("--limit-train", a->options.limit_train, "smoke runs: first N training images")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--limit-test", a->options.limit_test, "smoke runs: first N test images")->check(CLI::PositiveNumber);
+  cmd->add_option("--limit-val", a->options.limit_val, "smoke runs: first N validation images")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
+  cmd->callback([a] {
+    StudyOptions options = a->options;
+    options.out_dir = a->out;
+    options.progress = !a->quiet;
+    run_study(load_study_config(a->config, a->overrides), options);
+  });
+}
+
+struct TableArgs {
+  std::vector<std::string> studies;
+  std::string out;
+};
+
+void add_table(CLI::App& app) {
+  auto a = std::make_shared<TableArgs>();
+  auto* cmd = app.add_subcommand("table", "The paper table (markdown and CSV) from study directories");
+  cmd->add_option("studies", a->studies, "study directories (each with summary.json)")->required();
+  cmd->add_option("--out", a->out, "markdown file to write; the CSV goes beside it")->required();
+  cmd->callback([a] {
+    const PaperTable t = paper_table(a->studies);
+    write_file_atomic(a->out, t.markdown);
+    write_file_atomic(fs::path(a->out).replace_extension(".csv").string(), t.csv);
+    std::fputs(t.markdown.c_str(), stdout);
+  });
+}
+
+}  // namespace
+
+CAPSIM_REGISTER_COMMAND("calibrate", add_calibrate);
+CAPSIM_REGISTER_COMMAND("finetune", add_finetune);
+CAPSIM_REGISTER_COMMAND("plan", add_plan);
+CAPSIM_REGISTER_COMMAND("study", add_study);
+CAPSIM_REGISTER_COMMAND("table", add_table);
+
+}  // namespace capsim::workloads::cli

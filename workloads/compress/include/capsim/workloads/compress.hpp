@@ -1,0 +1,158 @@
+#pragma once
+// The compression-aware projection of activations (Tai, Teng, Chang, Wu, arXiv 2110.08828),
+// reconstructed where the paper does not say: every activation the accelerator writes to DRAM
+// (every node output that another node reads) is a compression point. At a point with C channels
+// each pixel's C values x are projected onto k basis vectors, the k coefficients quantized to
+// b bits, and reconstructed after the read:  x^ = D Q(E (x - mean)) + mean,  E: k x C, D: C x k.
+// PCA gives E = V_k^T and D = V_k; the learnable projection starts there and is fine-tuned.
+// A point kept at k = C is stored uncompressed: per-channel quantization to the baseline b0 bits.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capsim/trace/plan.hpp"
+#include "capsim/workloads/graph.hpp"
+
+namespace capsim::workloads {
+
+struct CompressionPoint {
+  int node = -1;                 // GraphNet node index
+  std::string name;              // the node's (layer's) name
+  std::int64_t channels = 0;     // C
+  std::int64_t pixels = 0;       // H * W per image
+  std::int64_t consumers = 0;    // layers that read it: it is written once and read this many times
+};
+
+// Every node output read by another node, in node order.
+std::vector<CompressionPoint> compression_points(const GraphNet& net, const trace::Shape& input);
+
+// What calibration measured at one point (float32 CPU tensors).
+struct PointStatistics {
+  torch::Tensor mean;              // [C]
+  torch::Tensor basis;             // [C, C]; column j is the direction of the j-th largest variance
+  torch::Tensor variances;         // [C] eigenvalues, descending
+  torch::Tensor coefficient_clip;  // [C] largest |coefficient| on the full basis
+  torch::Tensor channel_min;       // [C] range of the raw activations (uncompressed quantization)
+  torch::Tensor channel_max;
+};
+
+struct Calibration {
+  std::string model;
+  trace::Shape input;
+  std::int64_t images = 0;
+  std::vector<CompressionPoint> points;
+  std::vector<PointStatistics> stats;
+
+  // Fraction of variance the first k directions of point p explain.
+  double explained(std::size_t p, std::int64_t k) const;
+  // Smallest k whose explained variance reaches `fraction`.
+  std::int64_t k_for_variance(std::size_t p, double fraction) const;
+};
+
+// Channel means and covariances accumulated in float64 over `inputs` (normalised images), then
+// an eigendecomposition per point, then a second pass for the coefficient ranges.
+Calibration calibrate(GraphNet& net, const torch::Tensor& inputs, std::int64_t batch_size = 250);
+void save_calibration(const Calibration& calibration, const std::string& path);
+Calibration load_calibration(const std::string& path);   // InputError naming the file on bad content
+std::string explained_variance_csv(const Calibration& calibration);   // point,channels,k,explained
+
+// ---- plans and their cost -----------------------------------------------------------------------
+
+struct QuantSettings {
+  int coefficient_bits = 8;   // b: projected coefficients
+  int baseline_bits = 8;      // b0 of points kept uncompressed in the accuracy model
+  int matrix_bits = 16;       // projection matrices, means and quantization parameters in DRAM
+};
+
+using KeptDims = std::vector<std::int64_t>;   // k per point; k == C: uncompressed
+
+KeptDims full_dims(const Calibration& calibration);
+
+// Activation memory access of a plan in bits: every point written once and read by each consumer.
+// Uncompressed points count `reference_bits` per value; projected ones k coefficients of b bits.
+double access_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q,
+                   int reference_bits);
+// Projection side data (encoder once, decoder per consumer: k x C matrix, C means, 2k parameters).
+double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q);
+
+struct Reduction {
+  double vs_b8 = 1, vs_b16 = 1, vs_b8_with_overhead = 1, vs_b16_with_overhead = 1;
+};
+Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q);
+
+// Plan files (capsim-plan v1) with optional measured statistics per point.
+struct PointMeasure {
+  double entropy_bits_per_value = 0;
+  double nrmse = 0;
+};
+trace::Plan to_plan(const Calibration& calibration, const KeptDims& k, const QuantSettings& q, const std::string& name,
+                    const std::string& method, const std::vector<PointMeasure>& measures = {});
+KeptDims dims_from_plan(const Calibration& calibration, const trace::Plan& plan);
+
+// ---- the compressor -------------------------------------------------------------------------
+
+// One point's projection: x^ = decoder Q(encoder (x - mean)) + mean, coefficients clipped at `clip`.
+struct Projection {
+  torch::Tensor encoder;   // [k, C]
+  torch::Tensor decoder;   // [C, k]
+  torch::Tensor mean;      // [C]
+  torch::Tensor clip;      // [k]
+};
+
+Projection pca_projection(const PointStatistics& stats, std::int64_t k);
+
+// Symmetric uniform fake quantization per channel (dim 1) to `bits`, range [-clip, clip], with a
+// straight-through gradient.
+torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip, int bits);
+// Asymmetric per-channel fake quantization to `bits` over [lo, hi].
+torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits);
+
+// The tensor consumers read at point p, given its node's raw output: the projection (nullptr:
+// uncompressed, per-channel quantization to the baseline bits) applied to `raw`.
+torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
+                          const QuantSettings& q);
+
+class Compressor {
+ public:
+  // PCA projections for every point with k < C.
+  Compressor(const Calibration& calibration, const KeptDims& k, const QuantSettings& q);
+  // Explicit projections (learned); nullopt entries are uncompressed points.
+  Compressor(const Calibration& calibration, std::vector<std::optional<Projection>> projections,
+             const QuantSettings& q);
+
+  // The tensor the consumers of point p read, given the raw output of its node.
+  torch::Tensor apply(std::size_t point, const torch::Tensor& raw) const;
+  // Quantized coefficients (integers as float) of point p, for entropy measurements.
+  torch::Tensor quantized_codes(std::size_t point, const torch::Tensor& raw) const;
+  // A GraphNet hook applying apply() at every compression point.
+  OutputHook hook() const;
+
+  const std::vector<std::optional<Projection>>& projections() const { return projections_; }
+  int point_of_node(int node) const { return node_to_point_[static_cast<std::size_t>(node)]; }
+  const QuantSettings& quant() const { return quant_; }
+
+ private:
+  const Calibration* calibration_;
+  std::vector<std::optional<Projection>> projections_;
+  std::vector<int> node_to_point_;
+  QuantSettings quant_;
+};
+
+// Entropy of the quantized values and reconstruction NRMSE of every point under `compressor`.
+std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor, const torch::Tensor& inputs,
+                                         std::int64_t batch_size = 250);
+
+// ---- baselines --------------------------------------------------------------------------------
+
+// Uniform: k = max(1, round(ratio * C)) everywhere.
+KeptDims uniform_dims(const Calibration& calibration, double ratio);
+// Explained-variance threshold per point (as in Chmiel et al., Feature Map Transform Coding).
+KeptDims variance_dims(const Calibration& calibration, double fraction);
+// Per-tensor size ceiling (as in Price and Tanner 2023): every point larger than `ceiling_bits`
+// per image keeps only as many coefficients as fit under it.
+KeptDims ceiling_dims(const Calibration& calibration, const QuantSettings& q, double ceiling_bits);
+
+}  // namespace capsim::workloads

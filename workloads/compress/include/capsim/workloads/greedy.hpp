@@ -1,0 +1,152 @@
+#pragma once
+// Greedy per-layer dimension allocation (the paper's greedy metric, reconstructed): start from
+// every point at full dimension and repeatedly reduce the k of the point whose next step costs
+// the least validation loss per bit of activation memory access saved, recording the whole
+// trajectory (the accuracy-versus-memory curve).
+//
+// A step at one point cannot change anything upstream of it, so the evaluator caches every node
+// output of the current plan on the evaluation images and recomputes only the nodes downstream
+// of the changed point. Candidates are re-evaluated lazily (Minoux's lazy greedy): a stale cost
+// is refreshed only when it reaches the top of the queue.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "capsim/workloads/compress.hpp"
+
+namespace capsim::workloads {
+
+struct EvalPoint {
+  double loss = 0;       // mean cross-entropy
+  double accuracy = 0;   // fraction
+};
+
+// What the greedy search needs from an evaluation: the loss of the current plan and of the
+// current plan with one point changed. CachedEvaluator implements it on a network; tests use a
+// synthetic cost table.
+class GreedyObjective {
+ public:
+  virtual ~GreedyObjective() = default;
+  virtual EvalPoint set_plan(const KeptDims& k) = 0;
+  virtual EvalPoint try_change(std::size_t point, std::int64_t k) = 0;
+  virtual bool has_pending(std::size_t point, std::int64_t k) const = 0;
+  virtual void commit() = 0;
+  virtual const KeptDims& plan() const = 0;
+  virtual EvalPoint current() const = 0;
+  // The evaluation a naive search would do (no cache), to measure what the cache saves.
+  virtual EvalPoint evaluate_uncached(const KeptDims& k) = 0;
+};
+
+class CachedEvaluator : public GreedyObjective {
+ public:
+  CachedEvaluator(GraphNet net, const Calibration& calibration, torch::Tensor inputs, torch::Tensor labels,
+                  const QuantSettings& q, std::int64_t batch_size = 250);
+
+  // Adopts a plan and fills the cache (a full forward pass).
+  EvalPoint set_plan(const KeptDims& k) override;
+  // The current plan with point p at dimension k (everything downstream of p recomputed).
+  EvalPoint try_change(std::size_t point, std::int64_t k) override;
+  // Adopts the last try_change.
+  void commit() override;
+  bool has_pending(std::size_t point, std::int64_t k) const override {
+    return pending_.valid && pending_.point == point && pending_.k == k;
+  }
+  // The same evaluation with a full forward pass and no cache (to measure the cache's worth).
+  EvalPoint evaluate_uncached(const KeptDims& k) override;
+
+  const KeptDims& plan() const override { return k_; }
+  EvalPoint current() const override { return current_; }
+
+ private:
+  torch::Tensor compress(std::size_t point, std::int64_t k, const torch::Tensor& raw) const;
+  EvalPoint score(const std::vector<torch::Tensor>& logits) const;
+
+  GraphNet net_;
+  const Calibration& cal_;
+  QuantSettings q_;
+  std::vector<torch::Tensor> inputs_, labels_;       // per batch
+  std::vector<int> point_of_node_;
+  KeptDims k_;
+  EvalPoint current_;
+  // Per batch: every node's output as its consumers read it, and each point's raw output.
+  std::vector<std::vector<torch::Tensor>> out_, raw_;
+  // The last try_change, kept for commit().
+  struct Pending {
+    std::size_t point = 0;
+    std::int64_t k = 0;
+    EvalPoint result;
+    std::vector<std::vector<std::pair<int, torch::Tensor>>> out, raw;   // per batch: (node, tensor)
+    bool valid = false;
+  } pending_;
+};
+
+struct GreedyOptions {
+  // Candidate dimensions of a point: round(f * C) for these fractions (at least 1, distinct).
+  std::vector<double> fractions = {1.0, 0.75, 0.5, 0.375, 0.25, 0.1875, 0.125, 0.09375, 0.0625, 0.046875, 0.03125};
+  double max_accuracy_drop = 0.03;   // stop when validation accuracy fell this much below the start
+  double max_reduction = 24.0;       // stop at this reduction against 8-bit activations
+  bool measure_uncached = true;      // time one naive step (every candidate, full forward passes)
+};
+
+struct GreedyStep {
+  int step = 0;
+  std::string point;         // layer whose k changed ("" for the starting plan)
+  std::int64_t channels = 0;
+  std::int64_t k = 0;
+  Reduction reduction;
+  double val_loss = 0;
+  double val_accuracy = 0;
+  std::int64_t evaluations = 0;   // candidate evaluations so far
+  double seconds = 0;             // since the search started
+  KeptDims plan;
+};
+
+struct GreedyTiming {
+  std::int64_t points = 0;
+  double cached_seconds_per_evaluation = 0;
+  double uncached_seconds_per_evaluation = 0;   // measured on the first step's candidates
+  double evaluations_per_step = 0;              // lazy greedy
+  double seconds_per_step = 0;
+  double naive_seconds_per_step = 0;            // every candidate, full forward passes
+  double speedup = 0;                           // naive over ours, per step
+  double total_seconds = 0;
+};
+
+struct GreedyResult {
+  std::vector<GreedyStep> steps;
+  GreedyTiming timing;
+};
+
+// Candidate dimensions of every point: round(f * C) for the option's fractions, largest first.
+std::vector<std::vector<std::int64_t>> dimension_levels(const std::vector<CompressionPoint>& points,
+                                                        const std::vector<double>& fractions);
+
+GreedyResult greedy_search(GreedyObjective& objective, const std::vector<CompressionPoint>& points,
+                           const QuantSettings& q, const GreedyOptions& options, bool progress = true);
+
+std::string trajectory_csv(const std::string& network, const std::vector<GreedyStep>& steps);
+
+// ---- learnable projection -------------------------------------------------------------------
+
+struct FinetuneOptions {
+  std::int64_t steps = 300;
+  std::int64_t batch_size = 64;
+  double lr = 1e-3;                  // Adam, cosine-decayed to zero
+  double reconstruction_weight = 1.0;   // weight of sum over points of ||x^ - x||^2 / ||x||^2
+  double distillation_weight = 0.0;  // > 0: KL divergence to the uncompressed network's outputs
+  double temperature = 4.0;
+  std::uint64_t seed = 1;
+};
+
+// Learns encoders and decoders for the points a plan projects, initialised from PCA, with the
+// backbone frozen: cross-entropy on the training images plus the reconstruction term (and
+// optionally distillation). Returns one projection per point (nullopt where k == C).
+std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const Calibration& calibration,
+                                                            const KeptDims& k, const QuantSettings& q,
+                                                            const torch::Tensor& train_inputs,
+                                                            const torch::Tensor& train_labels,
+                                                            const FinetuneOptions& options, bool progress = true);
+
+}  // namespace capsim::workloads

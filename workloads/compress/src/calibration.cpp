@@ -1,0 +1,319 @@
+// Compression points, PCA calibration, plan costs and the baseline allocations.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "capsim/common/error.hpp"
+#include "capsim/workloads/compress.hpp"
+
+namespace capsim::workloads {
+namespace {
+
+// A node output as rows of channel vectors: [N, C, H, W] -> [N*H*W, C]; [N, F] stays.
+torch::Tensor as_rows(const torch::Tensor& x) {
+  return x.dim() == 4 ? x.permute({0, 2, 3, 1}).reshape({-1, x.size(1)}) : x.reshape({x.size(0), -1});
+}
+
+struct Accumulator {
+  torch::Tensor sum, outer, min, max, clip;
+  std::int64_t rows = 0;
+};
+
+std::vector<int> node_to_point(const GraphNet& net, const std::vector<CompressionPoint>& points) {
+  std::vector<int> map(static_cast<std::size_t>(net->num_nodes()), -1);
+  for (std::size_t p = 0; p < points.size(); ++p) map[static_cast<std::size_t>(points[p].node)] = static_cast<int>(p);
+  return map;
+}
+
+// Runs the calibration images through the network, calling visit(point, rows) at every point.
+template <class Visit>
+void for_each_point_rows(GraphNet& net, const torch::Tensor& inputs, std::int64_t batch_size,
+                         const std::vector<int>& map, Visit&& visit) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  for (std::int64_t start = 0; start < inputs.size(0); start += batch_size) {
+    const auto batch = inputs.slice(0, start, std::min(inputs.size(0), start + batch_size));
+    net->forward(batch, [&](int node, const torch::Tensor& out) {
+      if (const int p = map[static_cast<std::size_t>(node)]; p >= 0) visit(static_cast<std::size_t>(p), as_rows(out));
+      return out;
+    });
+  }
+  net->train(was_training);
+}
+
+PointStatistics finish_pca(const Accumulator& a) {
+  const double n = static_cast<double>(a.rows);
+  const torch::Tensor mean = a.sum / n;
+  torch::Tensor cov = a.outer / n - torch::outer(mean, mean);
+  cov = (cov + cov.t()) / 2;   // exact symmetry for eigh
+  auto [values, vectors] = torch::linalg::eigh(cov, "L");   // ascending
+  values = values.flip({0}).clamp_min(0.0);
+  vectors = vectors.flip({1});
+  PointStatistics s;
+  s.mean = mean.to(torch::kFloat32);
+  s.basis = vectors.to(torch::kFloat32).contiguous();
+  s.variances = values.to(torch::kFloat32);
+  s.channel_min = a.min;
+  s.channel_max = a.max;
+  return s;
+}
+
+std::int64_t positive_k(double value, std::int64_t channels) {
+  return std::clamp<std::int64_t>(static_cast<std::int64_t>(std::llround(value)), 1, channels);
+}
+
+}  // namespace
+
+std::vector<CompressionPoint> compression_points(const GraphNet& net, const trace::Shape& input) {
+  const auto shapes = net->output_shapes(input);
+  const auto& consumers = net->consumers();
+  std::vector<CompressionPoint> points;
+  for (int i = 0; i < net->num_nodes(); ++i) {
+    const auto& readers = consumers[static_cast<std::size_t>(i)];
+    if (readers.empty()) continue;
+    const trace::Shape& s = shapes[static_cast<std::size_t>(i)];
+    points.push_back({i, net->nodes()[static_cast<std::size_t>(i)].name, s.c, s.h * s.w,
+                      static_cast<std::int64_t>(readers.size())});
+  }
+  return points;
+}
+
+double Calibration::explained(std::size_t p, std::int64_t k) const {
+  const auto& v = stats[p].variances;
+  const double total = v.sum().item<double>();
+  return total > 0 ? v.slice(0, 0, k).sum().item<double>() / total : 1.0;
+}
+
+std::int64_t Calibration::k_for_variance(std::size_t p, double fraction) const {
+  const auto cumulative = stats[p].variances.to(torch::kFloat64).cumsum(0);
+  const double total = cumulative[-1].item<double>();
+  const std::int64_t channels = points[p].channels;
+  if (total <= 0) return 1;
+  const auto* c = cumulative.data_ptr<double>();
+  for (std::int64_t k = 1; k <= channels; ++k)
+    if (c[k - 1] >= fraction * total) return k;
+  return channels;
+}
+
+Calibration calibrate(GraphNet& net, const torch::Tensor& inputs, std::int64_t batch_size) {
+  Calibration cal;
+  cal.model = net->info().model;
+  cal.input = {inputs.size(1), inputs.size(2), inputs.size(3)};
+  cal.images = inputs.size(0);
+  cal.points = compression_points(net, cal.input);
+  const auto map = node_to_point(net, cal.points);
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+
+  std::vector<Accumulator> acc(cal.points.size());
+  for (std::size_t p = 0; p < acc.size(); ++p) {
+    const std::int64_t c = cal.points[p].channels;
+    acc[p].sum = torch::zeros({c}, f64);
+    acc[p].outer = torch::zeros({c, c}, f64);
+    acc[p].min = torch::full({c}, std::numeric_limits<float>::infinity());
+    acc[p].max = torch::full({c}, -std::numeric_limits<float>::infinity());
+  }
+  for_each_point_rows(net, inputs, batch_size, map, [&](std::size_t p, const torch::Tensor& rows) {
+    const auto x = rows.to(torch::kFloat64);
+    acc[p].sum += x.sum(0);
+    acc[p].outer.addmm_(x.t(), x);
+    acc[p].rows += x.size(0);
+    acc[p].min = torch::minimum(acc[p].min, std::get<0>(rows.min(0)));
+    acc[p].max = torch::maximum(acc[p].max, std::get<0>(rows.max(0)));
+  });
+  for (auto& a : acc) cal.stats.push_back(finish_pca(a));
+
+  // Second pass: the range of every coefficient on the full basis sets the quantization clip.
+  for (auto& s : cal.stats) s.coefficient_clip = torch::zeros_like(s.mean);
+  for_each_point_rows(net, inputs, batch_size, map, [&](std::size_t p, const torch::Tensor& rows) {
+    auto& s = cal.stats[p];
+    const auto coefficients = (rows - s.mean).mm(s.basis);
+    s.coefficient_clip = torch::maximum(s.coefficient_clip, std::get<0>(coefficients.abs().max(0)));
+  });
+  for (auto& s : cal.stats) s.coefficient_clip.clamp_min_(1e-8);
+  return cal;
+}
+
+void save_calibration(const Calibration& cal, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  archive.write("model", c10::IValue(cal.model));
+  archive.write("input", torch::tensor({cal.input.c, cal.input.h, cal.input.w}));
+  archive.write("images", torch::tensor(cal.images));
+  archive.write("points", torch::tensor(static_cast<std::int64_t>(cal.points.size())));
+  for (std::size_t p = 0; p < cal.points.size(); ++p) {
+    const auto& pt = cal.points[p];
+    const auto& s = cal.stats[p];
+    const std::string key = "p" + std::to_string(p) + ".";
+    archive.write(key + "name", c10::IValue(pt.name));
+    archive.write(key + "shape", torch::tensor({static_cast<std::int64_t>(pt.node), pt.channels, pt.pixels, pt.consumers}));
+    archive.write(key + "mean", s.mean);
+    archive.write(key + "basis", s.basis);
+    archive.write(key + "variances", s.variances);
+    archive.write(key + "clip", s.coefficient_clip);
+    archive.write(key + "min", s.channel_min);
+    archive.write(key + "max", s.channel_max);
+  }
+  const std::string temp = path + ".tmp";
+  archive.save_to(temp);
+  std::filesystem::rename(temp, path);
+}
+
+Calibration load_calibration(const std::string& path) {
+  Calibration cal;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue value;
+    archive.read("model", value);
+    cal.model = value.toStringRef();
+    torch::Tensor t;
+    archive.read("input", t);
+    cal.input = {t[0].item<std::int64_t>(), t[1].item<std::int64_t>(), t[2].item<std::int64_t>()};
+    archive.read("images", t);
+    cal.images = t.item<std::int64_t>();
+    archive.read("points", t);
+    const std::int64_t count = t.item<std::int64_t>();
+    for (std::int64_t p = 0; p < count; ++p) {
+      const std::string key = "p" + std::to_string(p) + ".";
+      CompressionPoint pt;
+      archive.read(key + "name", value);
+      pt.name = value.toStringRef();
+      archive.read(key + "shape", t);
+      pt.node = static_cast<int>(t[0].item<std::int64_t>());
+      pt.channels = t[1].item<std::int64_t>();
+      pt.pixels = t[2].item<std::int64_t>();
+      pt.consumers = t[3].item<std::int64_t>();
+      PointStatistics s;
+      archive.read(key + "mean", s.mean);
+      archive.read(key + "basis", s.basis);
+      archive.read(key + "variances", s.variances);
+      archive.read(key + "clip", s.coefficient_clip);
+      archive.read(key + "min", s.channel_min);
+      archive.read(key + "max", s.channel_max);
+      if (s.basis.dim() != 2 || s.basis.size(0) != pt.channels || s.basis.size(1) != pt.channels)
+        throw InputError({path, 0}, "calibration of point '" + pt.name + "' has a basis of the wrong shape");
+      cal.points.push_back(pt);
+      cal.stats.push_back(s);
+    }
+  } catch (const c10::Error& e) {
+    throw InputError({path, 0}, std::string("not a readable capsim calibration: ") + e.what_without_backtrace());
+  }
+  return cal;
+}
+
+std::string explained_variance_csv(const Calibration& cal) {
+  std::string out = "point,channels,k,explained_variance\n";
+  for (std::size_t p = 0; p < cal.points.size(); ++p) {
+    const auto cumulative = cal.stats[p].variances.to(torch::kFloat64).cumsum(0);
+    const double total = std::max(cumulative[-1].item<double>(), 1e-30);
+    const auto* c = cumulative.data_ptr<double>();
+    for (std::int64_t k = 1; k <= cal.points[p].channels; ++k)
+      out += fmt::format("{},{},{},{:.6f}\n", cal.points[p].name, cal.points[p].channels, k, c[k - 1] / total);
+  }
+  return out;
+}
+
+// ---- plans and their cost -----------------------------------------------------------------------
+
+KeptDims full_dims(const Calibration& cal) {
+  KeptDims k;
+  for (const auto& p : cal.points) k.push_back(p.channels);
+  return k;
+}
+
+double access_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q,
+                   int reference_bits) {
+  double bits = 0;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const auto& pt = points[p];
+    const double per_pixel = k[p] < pt.channels ? static_cast<double>(k[p]) * q.coefficient_bits
+                                                : static_cast<double>(pt.channels) * reference_bits;
+    bits += static_cast<double>(1 + pt.consumers) * static_cast<double>(pt.pixels) * per_pixel;
+  }
+  return bits;
+}
+
+double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q) {
+  double bits = 0;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    const auto& pt = points[p];
+    if (k[p] >= pt.channels) continue;
+    const double side = static_cast<double>(k[p] * pt.channels + pt.channels + 2 * k[p]) * q.matrix_bits;
+    bits += static_cast<double>(1 + pt.consumers) * side;
+  }
+  return bits;
+}
+
+Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q) {
+  KeptDims full;
+  for (const auto& p : points) full.push_back(p.channels);
+  const double base8 = access_bits(points, full, q, 8), base16 = access_bits(points, full, q, 16);
+  const double plan8 = access_bits(points, k, q, 8), plan16 = access_bits(points, k, q, 16);
+  const double extra = overhead_bits(points, k, q);
+  return {base8 / plan8, base16 / plan16, base8 / (plan8 + extra), base16 / (plan16 + extra)};
+}
+
+trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettings& q, const std::string& name,
+                    const std::string& method, const std::vector<PointMeasure>& measures) {
+  trace::Plan plan;
+  plan.kind = trace::Plan::Kind::PerLayer;
+  plan.name = name;
+  plan.model = cal.model;
+  plan.method = method;
+  plan.bits = q.coefficient_bits;
+  for (std::size_t p = 0; p < cal.points.size(); ++p) {
+    if (k[p] >= cal.points[p].channels) continue;
+    trace::PlanEntry e{cal.points[p].channels, k[p], q.coefficient_bits, {}, {}};
+    if (p < measures.size()) {
+      e.entropy_bits_per_value = std::min<double>(measures[p].entropy_bits_per_value, q.coefficient_bits);
+      e.nrmse = measures[p].nrmse;
+    }
+    plan.layers[cal.points[p].name] = e;
+  }
+  return plan;
+}
+
+KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan) {
+  KeptDims k = full_dims(cal);
+  for (const auto& [name, entry] : plan.layers) {
+    auto it = std::find_if(cal.points.begin(), cal.points.end(), [&](const auto& p) { return p.name == name; });
+    if (it == cal.points.end())
+      throw InputError({plan.name, 0}, "layers." + name, "a compression point of " + cal.model);
+    const auto p = static_cast<std::size_t>(it - cal.points.begin());
+    k[p] = trace::scale_k(entry.k, entry.channels, it->channels);
+  }
+  return k;
+}
+
+// ---- baselines --------------------------------------------------------------------------------
+
+KeptDims uniform_dims(const Calibration& cal, double ratio) {
+  KeptDims k;
+  for (const auto& p : cal.points) k.push_back(positive_k(ratio * static_cast<double>(p.channels), p.channels));
+  return k;
+}
+
+KeptDims variance_dims(const Calibration& cal, double fraction) {
+  KeptDims k;
+  for (std::size_t p = 0; p < cal.points.size(); ++p) k.push_back(cal.k_for_variance(p, fraction));
+  return k;
+}
+
+KeptDims ceiling_dims(const Calibration& cal, const QuantSettings& q, double ceiling_bits) {
+  KeptDims k;
+  for (const auto& p : cal.points) {
+    const double size = static_cast<double>(p.channels * p.pixels) * q.baseline_bits;
+    if (size <= ceiling_bits) {
+      k.push_back(p.channels);
+      continue;
+    }
+    const double fit = std::floor(ceiling_bits / (static_cast<double>(p.pixels) * q.coefficient_bits));
+    k.push_back(std::clamp<std::int64_t>(static_cast<std::int64_t>(fit), 1, p.channels));
+  }
+  return k;
+}
+
+}  // namespace capsim::workloads

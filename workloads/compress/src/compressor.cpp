@@ -1,0 +1,146 @@
+// Applying a plan: PCA or learned projections, coefficient quantization, and measurements.
+#include <cmath>
+
+#include "capsim/workloads/compress.hpp"
+
+namespace capsim::workloads {
+namespace {
+
+// Broadcasts a per-channel vector over dim 1 of x ([N, C, H, W] or [N, C]).
+torch::Tensor per_channel(const torch::Tensor& v, const torch::Tensor& x) {
+  return x.dim() == 4 ? v.view({1, -1, 1, 1}) : v.view({1, -1});
+}
+
+// y = M (x - b) along the channel dimension, for [N, C, H, W] (a 1x1 convolution) or [N, C].
+torch::Tensor channel_matmul(const torch::Tensor& x, const torch::Tensor& matrix, const torch::Tensor& bias) {
+  if (x.dim() == 4)
+    return torch::conv2d(x, matrix.view({matrix.size(0), matrix.size(1), 1, 1}), bias);
+  return torch::addmm(bias, x, matrix.t());
+}
+
+std::vector<int> map_nodes(const Calibration& cal) {
+  int nodes = 0;
+  for (const auto& p : cal.points) nodes = std::max(nodes, p.node + 1);
+  std::vector<int> map(static_cast<std::size_t>(nodes) + 1, -1);
+  for (std::size_t p = 0; p < cal.points.size(); ++p) map[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
+  return map;
+}
+
+double entropy_bits(const torch::Tensor& histogram) {
+  const auto counts = histogram.to(torch::kFloat64);
+  const double total = counts.sum().item<double>();
+  if (total <= 0) return 0.0;
+  const auto p = counts.masked_select(counts > 0) / total;
+  return -(p * p.log2()).sum().item<double>();
+}
+
+}  // namespace
+
+Projection pca_projection(const PointStatistics& s, std::int64_t k) {
+  const auto directions = s.basis.slice(1, 0, k);   // [C, k]
+  return {directions.t().contiguous(), directions.contiguous(), s.mean, s.coefficient_clip.slice(0, 0, k).clone()};
+}
+
+// LibTorch's fused per-channel fake quantization: one pass over the tensor (about a third faster
+// than the composed operations here) and a straight-through gradient inside the range.
+torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip, int bits) {
+  const auto levels = static_cast<std::int64_t>(std::ldexp(1.0, bits - 1)) - 1;
+  const auto scale = (clip.clamp_min(1e-8) / static_cast<double>(levels)).to(torch::kFloat32).contiguous();
+  const auto zero = torch::zeros({clip.size(0)}, torch::kInt);
+  return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, -levels, levels);
+}
+
+torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits) {
+  const auto levels = static_cast<std::int64_t>(std::ldexp(1.0, bits)) - 1;
+  const auto scale = ((hi - lo).clamp_min(1e-8) / static_cast<double>(levels)).to(torch::kFloat32).contiguous();
+  const auto zero = torch::clamp(torch::round(-lo / scale), 0, static_cast<double>(levels)).to(torch::kInt);
+  return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, 0, levels);
+}
+
+Compressor::Compressor(const Calibration& cal, const KeptDims& k, const QuantSettings& q)
+    : calibration_(&cal), node_to_point_(map_nodes(cal)), quant_(q) {
+  for (std::size_t p = 0; p < cal.points.size(); ++p) {
+    if (k[p] < cal.points[p].channels) projections_.emplace_back(pca_projection(cal.stats[p], k[p]));
+    else projections_.emplace_back(std::nullopt);
+  }
+}
+
+Compressor::Compressor(const Calibration& cal, std::vector<std::optional<Projection>> projections,
+                       const QuantSettings& q)
+    : calibration_(&cal), projections_(std::move(projections)), node_to_point_(map_nodes(cal)), quant_(q) {}
+
+torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
+                          const QuantSettings& q) {
+  if (projection == nullptr) return fake_quantize_range(raw, stats.channel_min, stats.channel_max, q.baseline_bits);
+  const auto coefficients = channel_matmul(raw, projection->encoder, -projection->encoder.mv(projection->mean));
+  const auto quantized = fake_quantize_symmetric(coefficients, projection->clip, q.coefficient_bits);
+  // No clamp to the channel range after decoding: clipping a ReLU output's negative
+  // reconstruction errors biases the tensor upwards, which measured worse (ResNet18, k = C/2:
+  // 84.6% instead of 88.8% validation accuracy).
+  return channel_matmul(quantized, projection->decoder, projection->mean);
+}
+
+torch::Tensor Compressor::apply(std::size_t point, const torch::Tensor& raw) const {
+  const auto& projection = projections_[point];
+  return reconstruct(projection ? &*projection : nullptr, calibration_->stats[point], raw, quant_);
+}
+
+torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor& raw) const {
+  const auto& projection = projections_[point];
+  if (!projection) {
+    const auto& s = calibration_->stats[point];
+    const double levels = std::ldexp(1.0, quant_.baseline_bits) - 1.0;
+    const auto scale = (s.channel_max - s.channel_min).clamp_min(1e-8) / levels;
+    const auto zero = torch::clamp(torch::round(-s.channel_min / scale), 0.0, levels);
+    return torch::clamp(torch::round(raw / per_channel(scale, raw)) + per_channel(zero, raw), 0.0, levels);
+  }
+  const auto& pr = *projection;
+  const double levels = std::ldexp(1.0, quant_.coefficient_bits - 1) - 1.0;
+  const auto coefficients = channel_matmul(raw, pr.encoder, -pr.encoder.mv(pr.mean));
+  const auto scale = per_channel(pr.clip.clamp_min(1e-8) / levels, coefficients);
+  return torch::clamp(torch::round(coefficients / scale), -levels, levels) + levels;   // shifted to >= 0
+}
+
+OutputHook Compressor::hook() const {
+  return [this](int node, const torch::Tensor& out) {
+    if (node < 0 || static_cast<std::size_t>(node) >= node_to_point_.size()) return out;
+    const int p = node_to_point_[static_cast<std::size_t>(node)];
+    return p < 0 ? out : apply(static_cast<std::size_t>(p), out);
+  };
+}
+
+std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor, const torch::Tensor& inputs,
+                                         std::int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = net->is_training();
+  net->eval();
+  const std::size_t n = compressor.projections().size();
+  std::vector<double> error(n, 0.0), energy(n, 0.0);
+  std::vector<torch::Tensor> histograms(n);
+  for (std::int64_t start = 0; start < inputs.size(0); start += batch_size) {
+    const auto batch = inputs.slice(0, start, std::min(inputs.size(0), start + batch_size));
+    net->forward(batch, [&](int node, const torch::Tensor& raw) {
+      const int p = compressor.point_of_node(node);
+      if (p < 0) return raw;
+      const auto reconstructed = compressor.apply(static_cast<std::size_t>(p), raw);
+      error[p] += (reconstructed - raw).pow(2).sum().item<double>();
+      energy[p] += raw.pow(2).sum().item<double>();
+      const auto codes = compressor.quantized_codes(static_cast<std::size_t>(p), raw).to(torch::kLong).flatten();
+      const auto counts = torch::bincount(codes);
+      auto& h = histograms[static_cast<std::size_t>(p)];
+      if (!h.defined()) h = counts;
+      else if (h.size(0) >= counts.size(0)) h.slice(0, 0, counts.size(0)) += counts;
+      else h = counts + torch::cat({h, torch::zeros({counts.size(0) - h.size(0)}, h.options())});
+      return reconstructed;
+    });
+  }
+  net->train(was_training);
+  std::vector<PointMeasure> measures(n);
+  for (std::size_t p = 0; p < n; ++p) {
+    measures[p].nrmse = energy[p] > 0 ? std::sqrt(error[p] / energy[p]) : 0.0;
+    if (histograms[p].defined()) measures[p].entropy_bits_per_value = entropy_bits(histograms[p]);
+  }
+  return measures;
+}
+
+}  // namespace capsim::workloads

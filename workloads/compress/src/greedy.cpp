@@ -1,0 +1,280 @@
+// The cached evaluator and the lazy greedy search.
+#include "capsim/workloads/greedy.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <queue>
+#include <set>
+
+namespace capsim::workloads {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::vector<int> map_points(const GraphNet& net, const Calibration& cal) {
+  std::vector<int> map(static_cast<std::size_t>(net->num_nodes()), -1);
+  for (std::size_t p = 0; p < cal.points.size(); ++p) map[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
+  return map;
+}
+
+}  // namespace
+
+// ---- CachedEvaluator -------------------------------------------------------------------------
+
+CachedEvaluator::CachedEvaluator(GraphNet net, const Calibration& calibration, torch::Tensor inputs,
+                                 torch::Tensor labels, const QuantSettings& q, std::int64_t batch_size)
+    : net_(std::move(net)), cal_(calibration), q_(q), point_of_node_(map_points(net_, calibration)) {
+  for (std::int64_t start = 0; start < inputs.size(0); start += batch_size) {
+    const std::int64_t end = std::min(inputs.size(0), start + batch_size);
+    inputs_.push_back(inputs.slice(0, start, end));
+    labels_.push_back(labels.slice(0, start, end));
+  }
+}
+
+torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, const torch::Tensor& raw) const {
+  if (k >= cal_.points[point].channels) return reconstruct(nullptr, cal_.stats[point], raw, q_);
+  const Projection projection = pca_projection(cal_.stats[point], k);
+  return reconstruct(&projection, cal_.stats[point], raw, q_);
+}
+
+EvalPoint CachedEvaluator::score(const std::vector<torch::Tensor>& logits) const {
+  double loss = 0, correct = 0, count = 0;
+  for (std::size_t b = 0; b < logits.size(); ++b) {
+    loss += torch::nn::functional::cross_entropy(logits[b], labels_[b],
+                                                 torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                .item<double>();
+    correct += logits[b].argmax(1).eq(labels_[b]).sum().item<double>();
+    count += static_cast<double>(labels_[b].size(0));
+  }
+  return {loss / count, correct / count};
+}
+
+EvalPoint CachedEvaluator::set_plan(const KeptDims& k) {
+  torch::NoGradGuard no_grad;
+  net_->eval();
+  k_ = k;
+  pending_.valid = false;
+  out_.assign(inputs_.size(), {});
+  raw_.assign(inputs_.size(), {});
+  std::vector<torch::Tensor> logits;
+  for (std::size_t b = 0; b < inputs_.size(); ++b) {
+    out_[b].resize(static_cast<std::size_t>(net_->num_nodes()));
+    raw_[b].resize(cal_.points.size());
+    logits.push_back(net_->forward(inputs_[b], [&](int node, const torch::Tensor& raw) {
+      const int p = point_of_node_[static_cast<std::size_t>(node)];
+      torch::Tensor out = raw;
+      if (p >= 0) {
+        raw_[b][static_cast<std::size_t>(p)] = raw;
+        out = compress(static_cast<std::size_t>(p), k_[static_cast<std::size_t>(p)], raw);
+      }
+      out_[b][static_cast<std::size_t>(node)] = out;
+      return out;
+    }));
+  }
+  current_ = score(logits);
+  return current_;
+}
+
+EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k) {
+  torch::NoGradGuard no_grad;
+  const int first = cal_.points[point].node;
+  const int nodes = net_->num_nodes();
+  const auto& specs = net_->nodes();
+  pending_ = Pending{point, k, {}, {}, {}, true};
+  pending_.out.resize(inputs_.size());
+  pending_.raw.resize(inputs_.size());
+  std::vector<torch::Tensor> logits;
+  std::vector<torch::Tensor> fresh(static_cast<std::size_t>(nodes));
+  for (std::size_t b = 0; b < inputs_.size(); ++b) {
+    std::fill(fresh.begin(), fresh.end(), torch::Tensor());
+    fresh[static_cast<std::size_t>(first)] = compress(point, k, raw_[b][point]);
+    pending_.out[b].emplace_back(first, fresh[static_cast<std::size_t>(first)]);
+    for (int i = first + 1; i < nodes; ++i) {
+      const auto& producers = specs[static_cast<std::size_t>(i)].inputs;
+      const bool affected = std::any_of(producers.begin(), producers.end(),
+                                        [&](int j) { return j >= 0 && fresh[static_cast<std::size_t>(j)].defined(); });
+      if (!affected) continue;
+      std::vector<torch::Tensor> in;
+      for (int j : producers) {
+        if (j < 0) in.push_back(inputs_[b]);
+        else in.push_back(fresh[static_cast<std::size_t>(j)].defined() ? fresh[static_cast<std::size_t>(j)]
+                                                                          : out_[b][static_cast<std::size_t>(j)]);
+      }
+      torch::Tensor raw = net_->run_node(i, in);
+      const int p = point_of_node_[static_cast<std::size_t>(i)];
+      torch::Tensor out = raw;
+      if (p >= 0) {
+        pending_.raw[b].emplace_back(p, raw);
+        out = compress(static_cast<std::size_t>(p), k_[static_cast<std::size_t>(p)], raw);
+      }
+      fresh[static_cast<std::size_t>(i)] = out;
+      pending_.out[b].emplace_back(i, out);
+    }
+    logits.push_back(fresh[static_cast<std::size_t>(nodes - 1)].defined() ? fresh[static_cast<std::size_t>(nodes - 1)]
+                                                                            : out_[b][static_cast<std::size_t>(nodes - 1)]);
+  }
+  pending_.result = score(logits);
+  return pending_.result;
+}
+
+void CachedEvaluator::commit() {
+  if (!pending_.valid) throw std::logic_error("CachedEvaluator::commit without a pending change");
+  for (std::size_t b = 0; b < inputs_.size(); ++b) {
+    for (auto& [node, tensor] : pending_.out[b]) out_[b][static_cast<std::size_t>(node)] = std::move(tensor);
+    for (auto& [p, tensor] : pending_.raw[b]) raw_[b][static_cast<std::size_t>(p)] = std::move(tensor);
+  }
+  k_[pending_.point] = pending_.k;
+  current_ = pending_.result;
+  pending_ = Pending{};
+}
+
+EvalPoint CachedEvaluator::evaluate_uncached(const KeptDims& k) {
+  torch::NoGradGuard no_grad;
+  net_->eval();
+  const Compressor compressor(cal_, k, q_);
+  const OutputHook hook = compressor.hook();
+  std::vector<torch::Tensor> logits;
+  for (const auto& batch : inputs_) logits.push_back(net_->forward(batch, hook));
+  return score(logits);
+}
+
+// ---- greedy search ------------------------------------------------------------------------------
+
+std::vector<std::vector<std::int64_t>> dimension_levels(const std::vector<CompressionPoint>& points,
+                                                        const std::vector<double>& fractions) {
+  std::vector<std::vector<std::int64_t>> levels;
+  for (const auto& p : points) {
+    std::set<std::int64_t, std::greater<>> ks{p.channels};
+    for (double f : fractions)
+      ks.insert(std::clamp<std::int64_t>(static_cast<std::int64_t>(std::llround(f * static_cast<double>(p.channels))), 1,
+                                         p.channels));
+    levels.emplace_back(ks.begin(), ks.end());
+  }
+  return levels;
+}
+
+namespace {
+
+struct Candidate {
+  double metric;           // loss increase per bit saved (lower is better)
+  std::size_t point;
+  int evaluated_at_step;   // -1: never evaluated at this level
+  bool operator>(const Candidate& o) const { return metric > o.metric; }
+};
+
+GreedyStep record(int step, const std::string& point, std::int64_t channels, std::int64_t k, const KeptDims& plan,
+                  const EvalPoint& e, const std::vector<CompressionPoint>& points, const QuantSettings& q,
+                  std::int64_t evaluations, double seconds) {
+  return {step, point, channels, k, reduction_of(points, plan, q), e.loss, e.accuracy, evaluations, seconds, plan};
+}
+
+}  // namespace
+
+GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<CompressionPoint>& points,
+                           const QuantSettings& q, const GreedyOptions& options, bool progress) {
+  const auto started = Clock::now();
+  const auto levels = dimension_levels(points, options.fractions);
+  std::vector<std::size_t> level(points.size(), 0);
+  KeptDims plan;
+  for (const auto& p : points) plan.push_back(p.channels);
+  GreedyResult result;
+  const EvalPoint start = evaluator.set_plan(plan);
+  result.steps.push_back(record(0, "", 0, 0, plan, start, points, q, 0, 0.0));
+
+  auto bits_saved = [&](std::size_t p, std::int64_t k) {
+    KeptDims next = evaluator.plan();
+    next[p] = k;
+    return access_bits(points, evaluator.plan(), q, q.baseline_bits) - access_bits(points, next, q, q.baseline_bits);
+  };
+  auto next_k = [&](std::size_t p) { return levels[p][level[p] + 1]; };
+  auto has_next = [&](std::size_t p) { return level[p] + 1 < levels[p].size(); };
+
+  std::int64_t evaluations = 0;
+  double evaluation_seconds = 0;
+  auto evaluate = [&](std::size_t p, int step) {
+    const auto t = Clock::now();
+    const EvalPoint e = evaluator.try_change(p, next_k(p));
+    evaluation_seconds += seconds_since(t);
+    ++evaluations;
+    return Candidate{(e.loss - evaluator.current().loss) / std::max(bits_saved(p, next_k(p)), 1.0), p, step};
+  };
+
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
+  for (std::size_t p = 0; p < points.size(); ++p)
+    if (has_next(p)) queue.push(evaluate(p, 0));
+  const double first_round_seconds = evaluation_seconds;
+
+  if (options.measure_uncached) {
+    // A naive greedy step: every candidate evaluated with a full forward pass.
+    const auto t = Clock::now();
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      if (!has_next(p)) continue;
+      KeptDims candidate = plan;
+      candidate[p] = next_k(p);
+      evaluator.evaluate_uncached(candidate);
+    }
+    result.timing.naive_seconds_per_step = seconds_since(t);
+    result.timing.uncached_seconds_per_evaluation = result.timing.naive_seconds_per_step / static_cast<double>(queue.size());
+  }
+
+  int step = 0;
+  const auto step_clock = Clock::now();
+  while (!queue.empty()) {
+    Candidate top = queue.top();
+    queue.pop();
+    if (top.evaluated_at_step != step) {   // stale: refresh and let it compete again
+      queue.push(evaluate(top.point, step));
+      continue;
+    }
+    const std::size_t p = top.point;
+    if (!(evaluator.plan()[p] == levels[p][level[p]])) throw std::logic_error("greedy bookkeeping");
+    if (!evaluator.has_pending(p, next_k(p))) {   // another candidate was refreshed after this one
+      evaluator.try_change(p, next_k(p));
+      ++evaluations;
+    }
+    evaluator.commit();
+    ++level[p];
+    ++step;
+    plan = evaluator.plan();
+    const EvalPoint now = evaluator.current();
+    result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], plan, now, points, q,
+                                  evaluations, seconds_since(started)));
+    const auto& r = result.steps.back().reduction;
+    if (progress)
+      std::fprintf(stderr, "\rgreedy step %d: %s k=%lld/%lld  reduction %.2fx (8-bit)  val acc %.4f  %lld evals  %.0f s   ",
+                   step, points[p].name.c_str(), static_cast<long long>(plan[p]),
+                   static_cast<long long>(points[p].channels), r.vs_b8, now.accuracy,
+                   static_cast<long long>(evaluations), seconds_since(started));
+    if (start.accuracy - now.accuracy > options.max_accuracy_drop || r.vs_b8 >= options.max_reduction) break;
+    if (has_next(p)) queue.push(Candidate{top.metric, p, -1});   // its next level: cost unknown until it surfaces
+  }
+  if (progress) std::fputc('\n', stderr);
+
+  auto& timing = result.timing;
+  timing.points = static_cast<std::int64_t>(points.size());
+  timing.cached_seconds_per_evaluation = evaluations > 0 ? evaluation_seconds / static_cast<double>(evaluations) : 0;
+  timing.evaluations_per_step = step > 0 ? static_cast<double>(evaluations - static_cast<std::int64_t>(points.size())) / step : 0;
+  timing.seconds_per_step = step > 0 ? (seconds_since(step_clock) + first_round_seconds) / step : 0;
+  timing.speedup = timing.seconds_per_step > 0 ? timing.naive_seconds_per_step / timing.seconds_per_step : 0;
+  timing.total_seconds = seconds_since(started);
+  return result;
+}
+
+std::string trajectory_csv(const std::string& network, const std::vector<GreedyStep>& steps) {
+  std::string out =
+      "network,step,point,channels,k,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,"
+      "reduction_vs_b16_with_overhead,val_loss,val_accuracy,evaluations,seconds\n";
+  for (const auto& s : steps)
+    out += fmt::format("{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f}\n", network, s.step, s.point,
+                       s.channels, s.k, s.reduction.vs_b8, s.reduction.vs_b16, s.reduction.vs_b8_with_overhead,
+                       s.reduction.vs_b16_with_overhead, s.val_loss, s.val_accuracy, s.evaluations, s.seconds);
+  return out;
+}
+
+}  // namespace capsim::workloads

@@ -1,0 +1,518 @@
+// The study pipeline for one network, resumable stage by stage, and the paper table.
+#include "capsim/workloads/study.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+#include "capsim/common/atomic_file.hpp"
+#include "capsim/common/error.hpp"
+#include "capsim/trace/plan.hpp"
+#include "capsim/workloads/train.hpp"
+
+namespace capsim::workloads {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+// ---- configuration --------------------------------------------------------------------------
+
+std::vector<double> numbers(const YamlView& v, std::string_view key, const std::vector<double>& fallback, double lo,
+                            double hi) {
+  if (!v.has(key)) return fallback;
+  std::vector<double> out;
+  for (const auto& item : v.sequence(key)) {
+    try {
+      out.push_back(item.node().as<double>());
+    } catch (const YAML::Exception&) {
+      item.fail_here("a number");
+    }
+    if (!(out.back() >= lo && out.back() <= hi)) item.fail_here(fmt::format("a number in [{}, {}]", lo, hi));
+  }
+  if (out.empty()) v.fail(key, "a non-empty list of numbers");
+  return out;
+}
+
+// ---- curve points -----------------------------------------------------------------------------
+
+struct CurvePoint {
+  std::string method;
+  std::string label;
+  KeptDims k;
+  Reduction reduction;
+  double val_accuracy = 0, val_loss = 0;
+  std::optional<double> test_accuracy;
+};
+
+const char* const kCurveHeader =
+    "method,label,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,reduction_vs_b16_with_overhead,"
+    "val_accuracy,val_loss,test_accuracy,dims\n";
+
+std::string curve_csv(const std::vector<CurvePoint>& points) {
+  std::string out = kCurveHeader;
+  for (const auto& p : points) {
+    std::string dims;
+    for (std::size_t i = 0; i < p.k.size(); ++i) dims += (i ? ";" : "") + std::to_string(p.k[i]);
+    out += fmt::format("{},{},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{},{}\n", p.method, p.label, p.reduction.vs_b8,
+                       p.reduction.vs_b16, p.reduction.vs_b8_with_overhead, p.reduction.vs_b16_with_overhead,
+                       p.val_accuracy, p.val_loss, p.test_accuracy ? fmt::format("{:.5f}", *p.test_accuracy) : "",
+                       dims);
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, sep)) parts.push_back(part);
+  if (!text.empty() && text.back() == sep) parts.emplace_back();
+  return parts;
+}
+
+std::vector<CurvePoint> read_curve(const std::string& path) {
+  std::vector<CurvePoint> points;
+  std::istringstream in(read_file(path));
+  std::string line;
+  std::getline(in, line);
+  int number = 1;
+  while (std::getline(in, line)) {
+    ++number;
+    const auto f = split(line, ',');
+    if (f.size() != 10) throw InputError({path, number}, "expected 10 comma-separated fields");
+    CurvePoint p;
+    p.method = f[0];
+    p.label = f[1];
+    p.reduction = {std::stod(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5])};
+    p.val_accuracy = std::stod(f[6]);
+    p.val_loss = std::stod(f[7]);
+    if (!f[8].empty()) p.test_accuracy = std::stod(f[8]);
+    for (const auto& d : split(f[9], ';')) p.k.push_back(std::stoll(d));
+    points.push_back(p);
+  }
+  return points;
+}
+
+// ---- the study ----------------------------------------------------------------------------------
+
+class Study {
+ public:
+  Study(const StudyConfig& config, const StudyOptions& options) : config_(config), options_(options), dir_(options.out_dir) {}
+
+  void run() {
+    fs::create_directories(dir_);
+    started_ = std::chrono::steady_clock::now();
+    train_network();
+    load_network();
+    calibrate_points();
+    evaluate_references();
+    stage("curve_pca_uniform.csv", [&] { return baseline_curve("pca_uniform"); });
+    stage("curve_pca_variance.csv", [&] { return baseline_curve("pca_variance"); });
+    stage("curve_pca_ceiling.csv", [&] { return baseline_curve("pca_ceiling"); });
+    stage("curve_pca_greedy.csv", [&] { return greedy_curve(); });
+    stage("curve_learnable_uniform.csv", [&] { return learnable_curve("pca_uniform", "learnable_uniform"); });
+    stage("curve_learnable_greedy.csv", [&] { return learnable_curve("pca_greedy", "learnable_greedy"); });
+    write_curves();
+    select_and_export();
+    note(fmt::format("study of {} done in {:.0f} s", net_->info().model, elapsed()));
+  }
+
+ private:
+  // -- helpers --
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  void note(const std::string& text) const {
+    if (options_.progress) std::fprintf(stderr, "[study %6.0f s] %s\n", elapsed(), text.c_str());
+  }
+  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+
+  // Runs `produce` unless its file exists (resume), then keeps its curve.
+  template <class Produce>
+  void stage(const std::string& file, Produce&& produce) {
+    if (fs::exists(path(file))) {
+      note("reusing " + file);
+      curves_[file] = read_curve(path(file));
+      return;
+    }
+    curves_[file] = produce();
+    write_file_atomic(path(file), curve_csv(curves_[file]));
+  }
+
+  EvalResult evaluate_with(const Compressor* compressor, const LabeledTensors& set) {
+    return evaluate(net_, set.inputs, set.labels, config_.eval_batch, compressor ? compressor->hook() : OutputHook{});
+  }
+
+  CurvePoint measure(const std::string& method, const std::string& label, const KeptDims& k,
+                     const Compressor& compressor) {
+    CurvePoint p{method, label, k, reduction_of(calibration_.points, k, config_.quant), 0, 0, {}};
+    const EvalResult v = evaluate_with(&compressor, val_);
+    p.val_accuracy = v.accuracy;
+    p.val_loss = v.loss;
+    if (reference_val8_ - v.accuracy <= config_.max_tested_drop)
+      p.test_accuracy = evaluate_with(&compressor, test_).accuracy;
+    note(fmt::format("{} {}: {:.2f}x (8-bit) val {:.4f} test {}", method, label, p.reduction.vs_b8, p.val_accuracy,
+                     p.test_accuracy ? fmt::format("{:.4f}", *p.test_accuracy) : "-"));
+    return p;
+  }
+
+  CurvePoint measure_pca(const std::string& method, const std::string& label, const KeptDims& k) {
+    const Compressor compressor(calibration_, k, config_.quant);
+    return measure(method, label, k, compressor);
+  }
+
+  // -- stages --
+  void train_network() {
+    train_config_ = load_train_config(config_.train_config);
+    if (options_.limit_train > 0) train_config_.limit_train = options_.limit_train;
+    if (options_.limit_test > 0) train_config_.limit_test = options_.limit_test;
+    if (options_.epochs > 0) train_config_.epochs = options_.epochs;
+    if (fs::exists(path("train/model.pt"))) {
+      note("reusing train/model.pt");
+      return;
+    }
+    note("training " + train_config_.model + " (" + train_config_.file + ")");
+    train(train_config_, TrainRunOptions{path("train"), 0, options_.progress});
+  }
+
+  void load_network() {
+    LoadedModel loaded = load_trained_model(path("train/model.pt"));
+    net_ = loaded.net;
+    meta_ = loaded.meta;
+    Dataset data = load_model_dataset(meta_);
+    val_ = options_.limit_val > 0 ? normalized(data.val, data.norm, options_.limit_val)
+                                  : normalized(calibration_set(data, config_.val_per_class, config_.seed + 2), data.norm);
+    test_ = normalized(data.test, data.norm, options_.limit_test);
+    calibration_images_ = normalized(calibration_set(data, config_.calibration_per_class, config_.seed), data.norm);
+    greedy_images_ = normalized(calibration_set(data, config_.greedy_per_class, config_.seed + 1), data.norm);
+    train_ = normalized(data.train, data.norm, options_.limit_train);
+  }
+
+  void calibrate_points() {
+    if (fs::exists(path("calibration.pt"))) {
+      calibration_ = load_calibration(path("calibration.pt"));
+      note("reusing calibration.pt");
+      return;
+    }
+    note(fmt::format("calibrating {} points on {} images", compression_points(net_, {val_.inputs.size(1),
+                     val_.inputs.size(2), val_.inputs.size(3)}).size(), calibration_images_.size()));
+    calibration_ = calibrate(net_, calibration_images_.inputs, config_.eval_batch);
+    write_file_atomic(path("explained_variance.csv"), explained_variance_csv(calibration_));
+    save_calibration(calibration_, path("calibration.pt"));
+  }
+
+  void evaluate_references() {
+    if (fs::exists(path("references.json"))) {
+      references_ = json::parse(read_file(path("references.json")));
+    } else {
+      note("evaluating the references (float, 8-bit and 16-bit activations)");
+      auto both = [&](const Compressor* c) {
+        const EvalResult v = evaluate_with(c, val_), t = evaluate_with(c, test_);
+        return json{{"val_accuracy", v.accuracy}, {"val_loss", v.loss}, {"test_accuracy", t.accuracy},
+                    {"test_images", t.images}};
+      };
+      QuantSettings q16 = config_.quant;
+      q16.baseline_bits = 16;
+      const Compressor b8(calibration_, full_dims(calibration_), config_.quant);
+      const Compressor b16(calibration_, full_dims(calibration_), q16);
+      references_ = json{{"float", both(nullptr)}, {"b8", both(&b8)}, {"b16", both(&b16)}};
+      write_file_atomic(path("references.json"), references_.dump(2) + "\n");
+    }
+    reference_val8_ = references_["b8"]["val_accuracy"].get<double>();
+  }
+
+  std::vector<CurvePoint> baseline_curve(const std::string& method) {
+    std::vector<CurvePoint> curve;
+    if (method == "pca_uniform") {
+      for (double r : config_.uniform_ratios)
+        curve.push_back(measure_pca(method, fmt::format("ratio={}", r), uniform_dims(calibration_, r)));
+    } else if (method == "pca_variance") {
+      for (double f : config_.variance_fractions)
+        curve.push_back(measure_pca(method, fmt::format("variance={}", f), variance_dims(calibration_, f)));
+    } else {
+      double largest = 0;
+      for (const auto& p : calibration_.points)
+        largest = std::max(largest, static_cast<double>(p.channels * p.pixels) * config_.quant.baseline_bits);
+      for (double f : config_.ceiling_fractions)
+        curve.push_back(measure_pca(method, fmt::format("ceiling={}", f), ceiling_dims(calibration_, config_.quant, f * largest)));
+    }
+    return curve;
+  }
+
+  std::vector<CurvePoint> greedy_curve() {
+    note(fmt::format("greedy search over {} points on {} images", calibration_.points.size(), greedy_images_.size()));
+    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, config_.quant,
+                              config_.eval_batch);
+    const GreedyResult result = greedy_search(evaluator, calibration_.points, config_.quant, config_.greedy, options_.progress);
+    fs::create_directories(path("greedy"));
+    write_file_atomic(path("greedy/trajectory.csv"), trajectory_csv(net_->info().model, result.steps));
+    const auto& t = result.timing;
+    const json timing{{"points", t.points},
+                      {"steps", static_cast<std::int64_t>(result.steps.size()) - 1},
+                      {"cached_seconds_per_evaluation", t.cached_seconds_per_evaluation},
+                      {"uncached_seconds_per_evaluation", t.uncached_seconds_per_evaluation},
+                      {"evaluations_per_step", t.evaluations_per_step},
+                      {"seconds_per_step", t.seconds_per_step},
+                      {"naive_seconds_per_step", t.naive_seconds_per_step},
+                      {"speedup_over_naive", t.speedup},
+                      {"total_seconds", t.total_seconds},
+                      {"images", greedy_images_.size()}};
+    write_file_atomic(path("greedy/timing.json"), timing.dump(2) + "\n");
+    note(fmt::format("greedy: {} steps in {:.0f} s, {:.1f} evaluations per step, {:.1f}x faster than naive",
+                     result.steps.size() - 1, t.total_seconds, t.evaluations_per_step, t.speedup));
+
+    // The curve: the first trajectory step reaching each checkpoint reduction.
+    std::vector<CurvePoint> curve;
+    std::size_t next = 0;
+    for (const auto& step : result.steps) {
+      if (next >= config_.greedy_checkpoints.size()) break;
+      if (step.reduction.vs_b8 + 1e-9 < config_.greedy_checkpoints[next]) continue;
+      while (next < config_.greedy_checkpoints.size() && step.reduction.vs_b8 + 1e-9 >= config_.greedy_checkpoints[next])
+        ++next;
+      curve.push_back(measure_pca("pca_greedy", fmt::format("step={}", step.step), step.plan));
+    }
+    return curve;
+  }
+
+  std::vector<CurvePoint> learnable_curve(const std::string& from, const std::string& method) {
+    const auto& source = curves_.at("curve_" + from + ".csv");
+    // Fine-tune where PCA starts to lose accuracy: the least aggressive plans that lose more than
+    // 0.25 points with PCA (learnable projection matters at aggressive ratios).
+    std::vector<const CurvePoint*> candidates;
+    for (const auto& p : source)
+      if (reference_val8_ - p.val_accuracy > 0.0025) candidates.push_back(&p);
+    std::sort(candidates.begin(), candidates.end(),
+              [](auto* a, auto* b) { return a->reduction.vs_b8 < b->reduction.vs_b8; });
+    if (candidates.size() > static_cast<std::size_t>(config_.learnable_plans))
+      candidates.resize(static_cast<std::size_t>(config_.learnable_plans));
+    std::vector<CurvePoint> curve;
+    fs::create_directories(path("learnable"));
+    for (const CurvePoint* c : candidates) {
+      note(fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c->label, c->reduction.vs_b8));
+      auto projections = finetune_projections(net_, calibration_, c->k, config_.quant, train_.inputs, train_.labels,
+                                              config_.finetune, options_.progress);
+      const Compressor compressor(calibration_, projections, config_.quant);
+      curve.push_back(measure(method, c->label, c->k, compressor));
+      save_projections(projections, path("learnable/" + method + "_" + c->label + ".pt"));
+    }
+    return curve;
+  }
+
+  static void save_projections(const std::vector<std::optional<Projection>>& projections, const std::string& file) {
+    torch::serialize::OutputArchive archive;
+    for (std::size_t p = 0; p < projections.size(); ++p) {
+      if (!projections[p]) continue;
+      archive.write(fmt::format("{}.encoder", p), projections[p]->encoder);
+      archive.write(fmt::format("{}.decoder", p), projections[p]->decoder);
+    }
+    archive.save_to(file + ".tmp");
+    fs::rename(file + ".tmp", file);
+  }
+
+  std::vector<std::optional<Projection>> load_projections(const KeptDims& k, const std::string& file) const {
+    torch::serialize::InputArchive archive;
+    archive.load_from(file);
+    std::vector<std::optional<Projection>> projections(k.size());
+    for (std::size_t p = 0; p < k.size(); ++p) {
+      if (k[p] >= calibration_.points[p].channels) continue;
+      Projection pr = pca_projection(calibration_.stats[p], k[p]);
+      archive.read(fmt::format("{}.encoder", p), pr.encoder);
+      archive.read(fmt::format("{}.decoder", p), pr.decoder);
+      projections[p] = pr;
+    }
+    return projections;
+  }
+
+  void write_curves() {
+    std::string out =
+        "network,method,plan,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,"
+        "reduction_vs_b16_with_overhead,val_accuracy,test_accuracy\n";
+    for (const auto& [file, curve] : curves_)
+      for (const auto& p : curve)
+        out += fmt::format("{},{},{},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{}\n", net_->info().model, p.method, p.label,
+                           p.reduction.vs_b8, p.reduction.vs_b16, p.reduction.vs_b8_with_overhead,
+                           p.reduction.vs_b16_with_overhead, p.val_accuracy,
+                           p.test_accuracy ? fmt::format("{:.5f}", *p.test_accuracy) : "");
+    write_file_atomic(path("curves.csv"), out);
+  }
+
+  // The best plan of a method under a test-accuracy budget for one reduction measure. The
+  // uncompressed b0-bit network always qualifies (reduction 1 against 8 bits, 2 against 16).
+  const CurvePoint* best_under(const std::vector<CurvePoint>& curve, double budget, const std::string& reference,
+                               double Reduction::*measure) const {
+    const double ref = references_[reference]["test_accuracy"].get<double>();
+    const CurvePoint* best = nullptr;
+    for (const auto& p : curve)
+      if (p.test_accuracy && ref - *p.test_accuracy <= budget + 1e-12 && (!best || p.reduction.*measure > best->reduction.*measure))
+        best = &p;
+    return best;
+  }
+
+  void select_and_export() {
+    json methods = json::object();
+    fs::create_directories(path("plans"));
+    fs::create_directories(path("traces"));
+    const std::vector<std::pair<std::string, double Reduction::*>> measures = {
+        {"vs_b8", &Reduction::vs_b8},
+        {"vs_b16", &Reduction::vs_b16},
+        {"vs_b8_with_overhead", &Reduction::vs_b8_with_overhead},
+        {"vs_b16_with_overhead", &Reduction::vs_b16_with_overhead}};
+    for (const auto& [file, curve] : curves_) {
+      const std::string method = file.substr(6, file.size() - 10);   // curve_<method>.csv
+      json per_budget = json::object();
+      for (double budget : config_.budgets) {
+        json entry = json::object();
+        for (const auto& [name, measure] : measures) {
+          const std::string reference = name.find("b16") != std::string::npos ? "b16" : "b8";
+          const CurvePoint* best = best_under(curve, budget, reference, measure);
+          const double baseline = reference == "b16" ? 2.0 : 1.0;   // the 8-bit network itself
+          entry[name] = best ? json{{"reduction", best->reduction.*measure}, {"test_accuracy", *best->test_accuracy},
+                                    {"plan", best->label}}
+                             : json{{"reduction", baseline}, {"test_accuracy", references_["b8"]["test_accuracy"]},
+                                    {"plan", "uncompressed"}};
+          if (name == "vs_b8" && best) export_plan(method, budget, *best);
+        }
+        per_budget[fmt::format("{}", budget)] = entry;
+      }
+      methods[method] = per_budget;
+    }
+    export_plain_traces();
+    json summary{{"network", net_->info().model},
+                 {"variant", net_->info().options.variant},
+                 {"width", net_->info().options.width},
+                 {"input", trace::to_string(calibration_.input)},
+                 {"points", calibration_.points.size()},
+                 {"train_config", train_config_.file},
+                 {"references", references_},
+                 {"budgets", config_.budgets},
+                 {"methods", methods}};
+    if (fs::exists(path("greedy/timing.json"))) summary["greedy_timing"] = json::parse(read_file(path("greedy/timing.json")));
+    if (fs::exists(path("train/summary.json"))) summary["training"] = json::parse(read_file(path("train/summary.json")));
+    write_file_atomic(path("summary.json"), summary.dump(2) + "\n");
+  }
+
+  void export_plan(const std::string& method, double budget, const CurvePoint& point) {
+    const std::string name = fmt::format("{}_{}_drop{}", net_->info().model, method, budget * 100);
+    std::optional<Compressor> compressor;
+    if (method.rfind("learnable", 0) == 0)
+      compressor.emplace(calibration_, load_projections(point.k, path("learnable/" + method + "_" + point.label + ".pt")),
+                         config_.quant);
+    else
+      compressor.emplace(calibration_, point.k, config_.quant);
+    const auto measures = measure_points(net_, *compressor, greedy_images_.inputs, config_.eval_batch);
+    const trace::Plan plan = to_plan(calibration_, point.k, config_.quant, name, method, measures);
+    trace::write_plan(plan, path("plans/" + name + ".yaml"));
+    write_traces(plan, method + fmt::format("_drop{}", budget * 100));
+  }
+
+  void write_traces(const trace::Plan& plan, const std::string& suffix) {
+    const ModelInfo& info = net_->info();
+    trace::Trace cifar = to_trace(net_->spec(), calibration_.input);
+    trace::apply_plan(cifar, plan);
+    trace::write_trace(cifar, path(fmt::format("traces/{}_cifar_{}_{}.trace", info.model,
+                                               trace::to_string(calibration_.input), suffix)));
+    ModelOptions imagenet{"imagenet", config_.imagenet_input.c, 1000, 1.0};
+    trace::Trace full = to_trace(model_spec(info.model, imagenet), config_.imagenet_input);
+    trace::apply_plan(full, plan);
+    trace::write_trace(full, path(fmt::format("traces/{}_imagenet_{}_{}.trace", info.model,
+                                              trace::to_string(config_.imagenet_input), suffix)));
+  }
+
+  void export_plain_traces() {
+    trace::Plan none;
+    write_traces(none, "none");
+  }
+
+  const StudyConfig& config_;
+  const StudyOptions& options_;
+  std::string dir_;
+  std::chrono::steady_clock::time_point started_;
+  TrainConfig train_config_;
+  GraphNet net_{nullptr};
+  ModelMeta meta_;
+  LabeledTensors val_, test_, train_, calibration_images_, greedy_images_;
+  Calibration calibration_;
+  json references_;
+  double reference_val8_ = 0;
+  std::map<std::string, std::vector<CurvePoint>> curves_;
+};
+
+}  // namespace
+
+StudyConfig load_study_config(const std::string& file, const std::vector<std::string>& overrides) {
+  YamlDocument doc = YamlDocument::load_file(file);
+  for (const auto& o : overrides) doc.apply_override(o);
+  const YamlView root = doc.root();
+  root.require_map("a study config (configs/study/*.yaml)");
+  root.allow_keys({"train", "calibration", "validation", "quantization", "baselines", "greedy", "learnable",
+                   "budgets", "max_tested_drop", "imagenet_input", "eval_batch", "seed"});
+  StudyConfig c;
+  c.file = file;
+  c.train_config = (fs::path(file).parent_path() / root.string("train")).lexically_normal().string();
+  if (!fs::exists(c.train_config)) root.fail("train", "a training config file (relative to this file)");
+  if (auto v = root.find("calibration")) {
+    v->allow_keys({"images_per_class"});
+    c.calibration_per_class = v->integer_or("images_per_class", c.calibration_per_class, 1, 5000);
+  }
+  if (auto v = root.find("validation")) {
+    v->allow_keys({"images_per_class"});
+    c.val_per_class = v->integer_or("images_per_class", c.val_per_class, 1, 5000);
+  }
+  if (auto v = root.find("quantization")) {
+    v->allow_keys({"coefficient_bits", "baseline_bits", "matrix_bits"});
+    c.quant.coefficient_bits = static_cast<int>(v->integer_or("coefficient_bits", c.quant.coefficient_bits, 2, 16));
+    c.quant.baseline_bits = static_cast<int>(v->integer_or("baseline_bits", c.quant.baseline_bits, 2, 16));
+    c.quant.matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.quant.matrix_bits, 1, 32));
+  }
+  if (auto v = root.find("baselines")) {
+    v->allow_keys({"uniform_ratios", "variance_fractions", "ceiling_fractions"});
+    c.uniform_ratios = numbers(*v, "uniform_ratios", c.uniform_ratios, 1e-4, 1.0);
+    c.variance_fractions = numbers(*v, "variance_fractions", c.variance_fractions, 1e-4, 1.0);
+    c.ceiling_fractions = numbers(*v, "ceiling_fractions", c.ceiling_fractions, 1e-6, 1.0);
+  }
+  if (auto v = root.find("greedy")) {
+    v->allow_keys({"images_per_class", "fractions", "max_accuracy_drop", "max_reduction", "checkpoints",
+                   "measure_uncached"});
+    c.greedy_per_class = v->integer_or("images_per_class", c.greedy_per_class, 1, 5000);
+    c.greedy.fractions = numbers(*v, "fractions", c.greedy.fractions, 1e-4, 1.0);
+    c.greedy.max_accuracy_drop = v->number_or("max_accuracy_drop", c.greedy.max_accuracy_drop, 0.0, 1.0);
+    c.greedy.max_reduction = v->number_or("max_reduction", c.greedy.max_reduction, 1.0, 1e6);
+    c.greedy_checkpoints = numbers(*v, "checkpoints", c.greedy_checkpoints, 1.0, 1e6);
+    c.greedy.measure_uncached = v->boolean_or("measure_uncached", c.greedy.measure_uncached);
+  }
+  if (auto v = root.find("learnable")) {
+    v->allow_keys({"plans", "steps", "batch_size", "lr", "reconstruction_weight", "distillation_weight",
+                   "temperature"});
+    c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
+    c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
+    c.finetune.batch_size = v->integer_or("batch_size", c.finetune.batch_size, 1, 4096);
+    c.finetune.lr = v->number_or("lr", c.finetune.lr, 1e-8, 10.0);
+    c.finetune.reconstruction_weight = v->number_or("reconstruction_weight", c.finetune.reconstruction_weight, 0.0, 1e6);
+    c.finetune.distillation_weight = v->number_or("distillation_weight", c.finetune.distillation_weight, 0.0, 1e6);
+    c.finetune.temperature = v->number_or("temperature", c.finetune.temperature, 0.1, 100.0);
+  }
+  c.budgets = numbers(root, "budgets", c.budgets, 0.0, 1.0);
+  c.max_tested_drop = root.number_or("max_tested_drop", c.max_tested_drop, 0.0, 1.0);
+  if (root.has("imagenet_input")) {
+    auto dims = root.integer_list("imagenet_input", 3, 1);
+    c.imagenet_input = {dims[0], dims[1], dims[2]};
+  }
+  c.eval_batch = root.integer_or("eval_batch", c.eval_batch, 1, 100000);
+  c.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));
+  return c;
+}
+
+void run_study(const StudyConfig& config, const StudyOptions& options) {
+  tune_malloc_for_training();
+  torch::set_num_threads(2);
+  Study(config, options).run();
+}
+
+}  // namespace capsim::workloads
