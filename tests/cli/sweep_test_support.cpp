@@ -14,17 +14,6 @@ namespace capsim::sweep::testing {
 
 namespace fs = std::filesystem;
 
-Scratch::Scratch() {
-  std::string pattern = (fs::temp_directory_path() / "capsim-sweep-test-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  dir_ = pattern;
-}
-
-Scratch::~Scratch() {
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
-}
-
 std::string Scratch::write(const std::string& name, const std::string& text) const {
   write_file_atomic(path(name), text);
   return path(name);
@@ -49,8 +38,6 @@ CommandResult run_capsim(const std::vector<std::string>& args) {
   return {status.signal ? 128 + status.signal : status.code, read_text(child.stdout_path),
           read_text(child.stderr_path)};
 }
-
-std::string read_text(const std::string& path) { return fs::exists(path) ? read_file(path) : ""; }
 
 std::string edge_arch() { return std::string(CAPSIM_TEST_SOURCE_DIR) + "/configs/arch/edge.yaml"; }
 

@@ -4,35 +4,28 @@
 #include <string>
 #include <vector>
 
+#include "run_command.hpp"
+
 namespace capsim::sweep::testing {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using capsim::testing::CommandResult;
+using capsim::testing::read_text;
 
-class Scratch {
+// A fresh directory under $TMPDIR, removed with everything in it.
+class Scratch : public capsim::testing::TempDir {
  public:
-  Scratch();   // a fresh directory under $TMPDIR
-  ~Scratch();  // removed with everything in it
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
+  Scratch() : TempDir("capsim-sweep-test") {}
 
-  const std::string& dir() const { return dir_; }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& dir() const { return TempDir::path(); }
+  std::string path(const std::string& name) const { return TempDir::path() + "/" + name; }
   std::string write(const std::string& name, const std::string& text) const;  // returns the path
   // A small residual network (tests/sim/trace_builder.hpp) as a trace file; returns the path.
   std::string write_trace(const std::string& name, long channels, long size, const std::string& model) const;
-
- private:
-  std::string dir_;
 };
 
 // Runs `capsim args...`; stdout and stderr are captured.
 CommandResult run_capsim(const std::vector<std::string>& args);
 
-std::string read_text(const std::string& path);
 // The base architecture every test sweep uses (configs/arch/edge.yaml of the source tree).
 std::string edge_arch();
 bool exists(const std::string& path);

@@ -1,21 +1,13 @@
 #include <gtest/gtest.h>
 
+#include "input_error.hpp"
+
 #include "capsim/common/yaml_view.hpp"
 
 namespace capsim {
 namespace {
 
-// The message of the InputError thrown by f (fails the test when nothing is thrown).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
+using testing::error_of;
 
 const char* kSpec = R"(buffer:
   capacity_kib: 256

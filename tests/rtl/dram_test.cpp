@@ -2,6 +2,8 @@
 // refresh, streaming bandwidth and energy.
 #include <gtest/gtest.h>
 
+#include "input_error.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,16 +20,7 @@ namespace {
 const std::string kPresetDir = std::string(CAPSIM_SOURCE_DIR) + "/configs/dram";
 const std::vector<std::string> kPresets = {"lpddr4-3200", "lpddr5-6400", "ddr4-3200", "hbm2"};
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
+using testing::error_of;
 
 DramSpec load_preset(const std::string& name) {
   return parse_dram_spec(YamlDocument::load_file(kPresetDir + "/" + name + ".yaml").root());

@@ -90,13 +90,13 @@ TEST(Schedule, UniformPlanScalesActivationTrafficByRatioTimesBits) {
   EXPECT_EQ(packed.weight_read, plain.weight_read);
 
   // Matrices: each projected tensor's encoder once (producer) and decoder once per consumer layer;
-  // each side is k x C matrix + C means + 2k quantization parameters at 16 bits.
+  // each side is k x C matrix + C means + k quantization scales at 16 bits.
   const Placement placement = place_tensors(compressed, arch);
   std::int64_t matrices = 0;
   for (const auto& t : placement.tensors)
     if (t.projected())
       matrices += (1 + static_cast<std::int64_t>(t.consumers.size())) *
-                  (t.compression->k * t.shape.c + t.shape.c + 2 * t.compression->k) * 2;
+                  (t.compression->k * t.shape.c + t.shape.c + t.compression->k) * 2;
   EXPECT_GT(matrices, 0);
   EXPECT_EQ(packed.matrix_read, matrices);
 }
@@ -196,6 +196,34 @@ TEST(Placement, SpillWhenNeededRespectsTheResidentBudget) {
   // each) then fit beside it; every layer's resident bytes stay within budget.
   for (auto bytes : placement.resident_bytes) EXPECT_LE(bytes, 8 * 1024);
   EXPECT_FALSE(placement.tensors[1].in_dram);
+}
+
+}  // namespace
+}  // namespace capsim::sim
+
+namespace capsim::sim {
+namespace {
+
+// when_profitable keeps compression where the activation bytes saved exceed the side data and
+// drops it where the matrices cost more (a 1x1 tensor of many channels).
+TEST(Placement, WhenProfitableCompressesOnlyWhereItPays) {
+  testing::TraceBuilder b({3, 32, 32});
+  b.conv("wide", "input", 16, 3, 1, 1);       // 16 x 32 x 32: large map, small matrix
+  b.pool("gap", "wide", 32, 32, trace::PoolKind::Avg);
+  b.linear("hidden", "gap", 256);             // 256 x 1 x 1: the matrix dwarfs the tensor
+  b.linear("fc", "hidden", 10);
+  trace::Trace trace = b.build();
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
+  ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+  EXPECT_TRUE(place_tensors(trace, arch).tensors[1].projected());
+  EXPECT_TRUE(place_tensors(trace, arch).tensors[3].projected()) << "as_planned applies every record";
+
+  arch.controller.compression_policy = CompressionPolicy::WhenProfitable;
+  const Placement p = place_tensors(trace, arch);
+  EXPECT_TRUE(p.tensors[1].projected()) << "saves 8 KiB x 2 accesses for 2 x 304 bytes of side data";
+  EXPECT_FALSE(p.tensors[3].projected()) << "saves 128 bytes x 2 but costs 2 x 64.8 KiB of side data";
+  EXPECT_EQ(p.tensors[3].side_bytes, 0);
+  EXPECT_EQ(p.tensors[3].dram_image_bytes, 256);
 }
 
 }  // namespace

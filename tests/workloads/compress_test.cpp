@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <set>
 
+#include "capsim/common/error.hpp"
 #include "capsim/trace/plan.hpp"
 #include "capsim/workloads/compress.hpp"
 #include "capsim/workloads/greedy.hpp"
+#include "capsim/workloads/study.hpp"
 
 namespace capsim::workloads {
 namespace {
@@ -112,6 +116,18 @@ TEST(Quantization, RoundTripErrorIsBoundedByHalfAStep) {
   const auto ints = torch::arange(0, 256, torch::kFloat32).view({1, 1, 256});
   const auto same = fake_quantize_range(ints, torch::tensor({0.0f}), torch::tensor({255.0f}), 8);
   EXPECT_TRUE(torch::allclose(same, ints));
+}
+
+// A channel whose calibrated range excludes 0 (an average-pool output, say) is quantized over the
+// range widened to contain 0: nothing inside [lo, hi] may be clipped.
+TEST(Quantization, RangeNotContainingZeroIsWidenedNotClipped) {
+  const auto x = torch::linspace(2.0, 10.0, 81).view({1, 1, 81});
+  const auto q = fake_quantize_range(x, torch::tensor({2.0f}), torch::tensor({10.0f}), 8);
+  const double step = 10.0 / 255;
+  EXPECT_LE((q - x).abs().max().item<double>(), step / 2 + 1e-6);
+  const auto negative = -x;
+  const auto qn = fake_quantize_range(negative, torch::tensor({-10.0f}), torch::tensor({-2.0f}), 8);
+  EXPECT_LE((qn - negative).abs().max().item<double>(), step / 2 + 1e-6);
 }
 
 TEST(Quantization, StraightThroughGradientPassesInsideTheClipRange) {
@@ -247,8 +263,8 @@ TEST(Costs, AccessBitsCountWritesAndReadsAndOverheadCountsMatrices) {
   EXPECT_DOUBLE_EQ(access_bits(points, {16, 8}, q, 8), 3 * 100 * 16 * 8 + 2 * 25 * 8 * 8);
   EXPECT_DOUBLE_EQ(access_bits(points, {16, 8}, q, 16), 2 * (3 * 100 * 16 * 8 + 2 * 25 * 8 * 8));
   EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 8), 3 * 100 * 4 * 8 + 2 * 25 * 8 * 8);
-  // a projected to 4: (4x16 matrix + 16 means + 8 parameters) x 16 bits, fetched 3 times.
-  EXPECT_DOUBLE_EQ(overhead_bits(points, {4, 8}, q), 3 * (64 + 16 + 8) * 16);
+  // a projected to 4: (4x16 matrix + 16 means + 4 scales) x 16 bits, fetched 3 times.
+  EXPECT_DOUBLE_EQ(overhead_bits(points, {4, 8}, q), 3 * (64 + 16 + 4) * 16);
   const Reduction r = reduction_of(points, {4, 8}, q);
   EXPECT_NEAR(r.vs_b8, (3 * 100 * 16 * 8 + 2 * 25 * 64) / double(3 * 100 * 4 * 8 + 2 * 25 * 64), 1e-12);
   EXPECT_LT(r.vs_b8_with_overhead, r.vs_b8);
@@ -267,6 +283,91 @@ TEST(Baselines, UniformVarianceAndCeilingAllocations) {
   const KeptDims ceiling = ceiling_dims(cal, q, 400);
   EXPECT_EQ(ceiling[0], 2);
   EXPECT_EQ(ceiling[2], cal.points[2].channels) << "the pooled 6-value tensor is under the ceiling";
+}
+
+}  // namespace
+}  // namespace capsim::workloads
+
+namespace capsim::workloads {
+namespace {
+
+TEST(Finetune, ChangesOnlyTheProjectionsAndRestoresTheBackbone) {
+  torch::manual_seed(8);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  net->train();
+  const auto inputs = torch::randn({32, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {32}, torch::kLong);
+  const Calibration cal = calibrate(net, inputs, 16);
+  std::vector<torch::Tensor> before;
+  for (const auto& t : net->parameters()) before.push_back(t.detach().clone());
+  for (const auto& t : net->buffers()) before.push_back(t.detach().clone());
+  KeptDims k = full_dims(cal);
+  k[0] = std::max<std::int64_t>(1, cal.points[0].channels / 2);
+  FinetuneOptions options;
+  options.steps = 3;
+  options.batch_size = 8;
+  options.lr = 1e-2;
+  QuantSettings q;
+  const auto projections = finetune_projections(net, cal, k, q, inputs, labels, options, false);
+
+  std::size_t i = 0;
+  for (const auto& t : net->parameters()) {
+    EXPECT_TRUE(torch::equal(t, before[i++])) << "backbone weights are frozen";
+    EXPECT_TRUE(t.requires_grad()) << "requires_grad restored";
+  }
+  for (const auto& t : net->buffers()) EXPECT_TRUE(torch::equal(t, before[i++])) << "batch-norm statistics untouched";
+  EXPECT_TRUE(net->is_training()) << "training flag restored";
+  ASSERT_TRUE(projections[0].has_value());
+  EXPECT_FALSE(projections[1].has_value()) << "k == C: no projection";
+  const Projection init = pca_projection(cal.stats[0], k[0]);
+  EXPECT_FALSE(torch::equal(projections[0]->encoder, init.encoder)) << "the encoder learned something";
+  EXPECT_FALSE(torch::equal(projections[0]->decoder, init.decoder)) << "the decoder learned something";
+}
+
+TEST(Calibration, CorruptFilesAndOtherNetworksAreInputErrors) {
+  torch::manual_seed(9);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  const Calibration cal = calibrate(net, torch::randn({8, 1, 16, 16}), 8);
+  const std::string file = (std::filesystem::temp_directory_path() / "capsim_calibration_test.pt").string();
+  save_calibration(cal, file);
+  const Calibration back = load_calibration(file);
+  EXPECT_EQ(back.points.size(), cal.points.size());
+  EXPECT_TRUE(torch::equal(back.stats[3].basis, cal.stats[3].basis));
+  check_calibration_matches(back, net, file);
+  GraphNet wider = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.25});
+  EXPECT_THROW(check_calibration_matches(back, wider, file), InputError);
+  {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << "not a calibration";
+  }
+  EXPECT_THROW(load_calibration(file), InputError);
+  std::filesystem::remove(file);
+}
+
+}  // namespace
+}  // namespace capsim::workloads
+
+namespace capsim::workloads {
+namespace {
+
+TEST(ValidationSplit, SlicesAreDisjointAndClassBalanced) {
+  Dataset data;
+  data.classes = 3;
+  data.val.labels = torch::arange(0, 30, torch::kLong).remainder(3);   // 10 images per class
+  data.val.images = torch::zeros({30, 1, 2, 2}, torch::kUInt8);
+  data.val.images.select(1, 0).select(1, 0).select(1, 0).copy_(torch::arange(0, 30, torch::kUInt8));   // image id
+  const ValidationSplit split = split_validation(data, 2, 3, 4, 7);
+  std::set<int> seen;
+  for (const ImageSet* part : {&split.calibration, &split.greedy, &split.val}) {
+    for (std::int64_t i = 0; i < part->size(); ++i)
+      EXPECT_TRUE(seen.insert(part->images[i][0][0][0].item<int>()).second) << "an image used twice";
+  }
+  EXPECT_EQ(split.calibration.size(), 6);
+  EXPECT_EQ(split.greedy.size(), 9);
+  EXPECT_EQ(split.val.size(), 12);
+  EXPECT_EQ(split.val.labels.eq(2).sum().item<int>(), 4);
+  const ValidationSplit again = split_validation(data, 2, 3, 4, 7);
+  EXPECT_TRUE(torch::equal(again.val.images, split.val.images)) << "deterministic for a seed";
+  EXPECT_THROW(split_validation(data, 4, 4, 4, 7), InputError) << "12 per class needed, 10 available";
 }
 
 }  // namespace

@@ -3,6 +3,9 @@
 #include "capsim/workloads/data.hpp"
 
 #include <gtest/gtest.h>
+
+#include "input_error.hpp"
+#include "run_command.hpp"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -17,31 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
+using testing::error_of;
 
-// A fresh directory under the test temp dir, removed with the object.
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::path(testing::TempDir()) / ("capsim_data_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  fs::path path;
-};
+using TempDir = capsim::testing::TempDir;   // a fresh directory, removed with the object
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -128,7 +109,7 @@ TEST(FashionMnist, LoadsBothSetsPaddedTo32WithBalancedClasses) {
 
 TEST(FashionMnist, TruncatedGzipNamesTheFile) {
   const TempDir tmp("truncated");
-  const fs::path& dir = tmp.path;
+  const fs::path dir = tmp.path();
   std::ifstream in(fmnist("t10k-images-idx3-ubyte.gz"), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_GT(bytes.size(), 100000u);
@@ -141,7 +122,7 @@ TEST(FashionMnist, TruncatedGzipNamesTheFile) {
 
 TEST(FashionMnist, WrongMagicNumberNamesTheFileAndTheMagic) {
   const TempDir tmp("magic");
-  const fs::path& dir = tmp.path;
+  const fs::path dir = tmp.path();
   const fs::path images = dir / "images.gz", labels = dir / "labels.gz";
   write_gzip(images,
              big_endian(0x00000802) + big_endian(1) + big_endian(2) + big_endian(2) + std::string(4, '\1'));
@@ -154,7 +135,7 @@ TEST(FashionMnist, WrongMagicNumberNamesTheFileAndTheMagic) {
 
 TEST(FashionMnist, ReadsUncompressedIdxAndChecksCounts) {
   const TempDir tmp("raw");
-  const fs::path& dir = tmp.path;
+  const fs::path dir = tmp.path();
   const fs::path images = dir / "images", labels = dir / "labels";
   write_bytes(images,
               big_endian(0x00000803) + big_endian(2) + big_endian(2) + big_endian(3) + "abcdefghijkl");
@@ -181,7 +162,7 @@ std::string cifar_record(int label, int seed) {
 
 TEST(Cifar10, ReadsRecordsAsChannelPlanes) {
   const TempDir tmp("cifar");
-  const fs::path& dir = tmp.path;
+  const fs::path dir = tmp.path();
   write_bytes(dir / "test_batch.bin", cifar_record(3, 0) + cifar_record(9, 5));
   const ImageSet set = load_cifar10(dir.string(), false);
   EXPECT_EQ(set.images.sizes(), (std::vector<std::int64_t>{2, 3, 32, 32}));
@@ -194,7 +175,7 @@ TEST(Cifar10, ReadsRecordsAsChannelPlanes) {
 
 TEST(Cifar10, RejectsBadSizesLabelsAndMissingFiles) {
   const TempDir tmp("cifar_bad");
-  const fs::path& dir = tmp.path;
+  const fs::path dir = tmp.path();
   write_bytes(dir / "short.bin", cifar_record(1, 0) + "xyz");
   auto msg = error_of([&] { read_cifar10_file((dir / "short.bin").string()); });
   EXPECT_NE(msg.find((dir / "short.bin").string() + ": size 3076 bytes is not a positive multiple"),

@@ -3,7 +3,11 @@
 // and the simulator reading the traces it wrote.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "capsim/trace/plan.hpp"
@@ -44,7 +48,16 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
     ++traces;
   }
   EXPECT_GE(traces, 2) << "at least the uncompressed cifar and imagenet traces";
-  for (const auto& entry : fs::directory_iterator(out + "/plans")) trace::read_plan(entry.path().string());
+  int plans = 0;
+  for (const auto& entry : fs::directory_iterator(out + "/plans")) {
+    trace::read_plan(entry.path().string());
+    ++plans;
+  }
+  EXPECT_GE(plans, 1) << "at least one method has a plan within a budget";
+  EXPECT_GE(std::count(std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(out + "/curve_learnable_greedy.csv")),
+                       std::istreambuf_iterator<char>(), '\n'),
+            2) << "a header and at least one fine-tuned plan";
+  EXPECT_TRUE(fs::exists(out + "/study_state.json"));
   const std::string imagenet = out + "/traces/resnet18_imagenet_3x224x224_none.trace";
   ASSERT_TRUE(fs::exists(imagenet));
   r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim simulate --quiet --arch " + CAPSIM_SOURCE_DIR +
@@ -52,10 +65,23 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // A rerun resumes: every stage is found and nothing is recomputed.
-  const auto before = fs::last_write_time(out + "/curve_pca_greedy.csv");
+  const std::vector<std::string> stages = {"train/model.pt", "calibration.pt", "references.json",
+                                           "curve_pca_uniform.csv", "curve_pca_variance.csv", "curve_pca_ceiling.csv",
+                                           "curve_pca_greedy.csv", "curve_learnable_uniform.csv",
+                                           "curve_learnable_greedy.csv"};
+  std::vector<fs::file_time_type> before;
+  for (const auto& f : stages) before.push_back(fs::last_write_time(out + "/" + f));
   r = run_command(study);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(fs::last_write_time(out + "/curve_pca_greedy.csv"), before);
+  for (std::size_t i = 0; i < stages.size(); ++i)
+    EXPECT_EQ(fs::last_write_time(out + "/" + stages[i]), before[i]) << stages[i] << " was recomputed";
+
+  // Resuming with other limits would mix results: refused, naming the state file and key.
+  std::string other = study;
+  other.replace(other.find("--limit-val 300"), 15, "--limit-val 200");
+  r = run_command(other);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("study_state.json: key 'limit_val'"), std::string::npos) << r.err;
 
   r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim table " + out + " --out " + (dir / "table.md"));
   ASSERT_EQ(r.exit_code, 0) << r.err;

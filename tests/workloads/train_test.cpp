@@ -2,6 +2,9 @@
 #include "capsim/workloads/train.hpp"
 
 #include <gtest/gtest.h>
+
+#include "input_error.hpp"
+#include "run_command.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,31 +18,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no InputError thrown";
-  return "";
-}
+using testing::error_of;
 
-// A fresh directory under the test temp dir, removed with the object.
-struct TempDir {
-  explicit TempDir(const std::string& name)
-      : path(fs::path(testing::TempDir()) / ("capsim_train_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  fs::path path;
-};
+using TempDir = capsim::testing::TempDir;   // a fresh directory, removed with the object
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -151,7 +132,7 @@ TEST(TrainConfig, FingerprintCoversWhatChangesTheWeights) {
 TEST(Train, ResumedRunIsBitIdenticalAndRefusesChangedConfig) {
   const TrainConfig config = tiny_config();
   const TempDir straight_dir("straight"), resumed_dir("resumed");
-  const fs::path &straight = straight_dir.path, &resumed = resumed_dir.path;
+  const fs::path straight = straight_dir.path(), resumed = resumed_dir.path();
   const TrainSummary full = train(config, run_options(straight));
   ASSERT_TRUE(full.finished);
 
@@ -188,9 +169,9 @@ TEST(Train, ChannelsLastRunIsAlsoResumableBitIdentically) {
   config.channels_last = true;
   config.limit_train = 128;
   const TempDir straight("cl_straight"), resumed("cl_resumed");
-  train(config, run_options(straight.path));
-  train(config, run_options(resumed.path, 1));
-  train(config, run_options(resumed.path));
+  train(config, run_options(straight.path()));
+  train(config, run_options(resumed.path(), 1));
+  train(config, run_options(resumed.path()));
   EXPECT_EQ(slurp(straight / "model.pt"), slurp(resumed / "model.pt"));
 }
 
@@ -200,7 +181,7 @@ TEST(Train, LossDecreasesOnATinySubset) {
   config.augment.crop_padding = 0;
   config.augment.horizontal_flip = false;
   const TempDir dir("loss");
-  const TrainSummary s = train(config, run_options(dir.path));
+  const TrainSummary s = train(config, run_options(dir.path()));
   ASSERT_EQ(s.log.size(), 4u);
   EXPECT_LT(s.log[3].train_loss, s.log[0].train_loss - 0.2);
   EXPECT_GT(s.log[3].train_accuracy, s.log[0].train_accuracy);
@@ -208,17 +189,20 @@ TEST(Train, LossDecreasesOnATinySubset) {
 
 // ---- model files and evaluation -------------------------------------------------------------
 
-class TrainedTiny : public testing::Test {
+class TrainedTiny : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     owner_ = new TempDir("model");
-    dir_ = &owner_->path;
+    dir_ = new fs::path(owner_->path());
     TrainConfig config = tiny_config();
     config.epochs = 1;
     config.half_precision = true;
     train(config, run_options(*dir_));
   }
-  static void TearDownTestSuite() { delete owner_; }
+  static void TearDownTestSuite() {
+    delete owner_;
+    delete dir_;
+  }
   static TempDir* owner_;
   static const fs::path* dir_;
 };
@@ -263,7 +247,7 @@ TEST_F(TrainedTiny, LoadsModelWithMetadataAndEvaluatesWithHook) {
 TEST_F(TrainedTiny, TruncatedCorruptAndMismatchedFilesAreInputErrors) {
   const std::string bytes = slurp(*dir_ / "model.pt");
   const TempDir bad_dir("bad");
-  const fs::path& bad = bad_dir.path;
+  const fs::path bad = bad_dir.path();
   write_bytes(bad / "truncated.pt", bytes.substr(0, bytes.size() / 2));
   EXPECT_NE(error_of([&] {
               load_trained_model((bad / "truncated.pt").string());

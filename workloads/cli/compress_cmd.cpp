@@ -32,7 +32,9 @@ Context load_context(const std::string& model_path, std::int64_t limit_test = 0)
   Context c;
   c.model = load_trained_model(model_path);
   c.data = load_model_dataset(c.model.meta);
-  c.val = normalized(c.data.val, c.data.norm);
+  // The study's default validation slice (docs/compression.md): images neither calibration nor
+  // greedy decisions use.
+  c.val = normalized(split_validation(c.data, 100, 100, 200, 1).val, c.data.norm);
   c.test = normalized(c.data.test, c.data.norm, limit_test);
   return c;
 }
@@ -53,7 +55,7 @@ struct CalibrateArgs {
 
 void run_calibrate(const CalibrateArgs& a) {
   Context c = load_context(a.model);
-  const LabeledTensors images = normalized(calibration_set(c.data, a.per_class, 1), c.data.norm);
+  const LabeledTensors images = normalized(split_validation(c.data, a.per_class, 0, 0, 1).calibration, c.data.norm);
   const Calibration cal = calibrate(c.model.net, images.inputs);
   fs::create_directories(a.out);
   save_calibration(cal, a.out + "/calibration.pt");
@@ -89,7 +91,8 @@ KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const Q
   if (a.method == "uniform") return uniform_dims(cal, a.value);
   if (a.method == "variance") return variance_dims(cal, a.value);
   if (a.method == "ceiling") return ceiling_dims(cal, q, a.value * 8);   // --value in bytes per image
-  const LabeledTensors images = normalized(calibration_set(c.data, a.per_class, 2), c.data.norm);
+  // Decide on images the calibration (default 100 per class, seed 1) did not use.
+  const LabeledTensors images = normalized(split_validation(c.data, 100, a.per_class, 0, 1).greedy, c.data.norm);
   CachedEvaluator evaluator(c.model.net, cal, images.inputs, images.labels, q);
   GreedyOptions options;
   options.max_reduction = a.value;
@@ -107,6 +110,7 @@ void run_plan(const PlanArgs& a) {
                      std::to_string(a.value));
   Context c = load_context(a.model);
   const Calibration cal = load_calibration(a.calibration);
+  check_calibration_matches(cal, c.model.net, a.calibration);
   const QuantSettings q = quant_from(a.bits, 8);
   const KeptDims k = dims_for(a, c, cal, q);
   const Compressor compressor(cal, k, q);
@@ -144,15 +148,16 @@ void add_plan(CLI::App& app) {
 struct FinetuneArgs {
   std::string model, calibration, plan, out;
   FinetuneOptions options;
-  int bits = 8;
 };
 
 void run_finetune(const FinetuneArgs& a) {
   Context c = load_context(a.model);
   c.train = normalized(c.data.train, c.data.norm);
   const Calibration cal = load_calibration(a.calibration);
-  const KeptDims k = dims_from_plan(cal, trace::read_plan(a.plan));
-  const QuantSettings q = quant_from(a.bits, 8);
+  check_calibration_matches(cal, c.model.net, a.calibration);
+  const trace::Plan plan = trace::read_plan(a.plan);
+  const KeptDims k = dims_from_plan(cal, plan);
+  const QuantSettings q = quant_from(plan.bits, 8);   // the plan's coefficient width
   const Compressor pca(cal, k, q);
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
   auto projections = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels, a.options);
@@ -185,7 +190,6 @@ void add_finetune(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--distillation-weight", a->options.distillation_weight,
                   "> 0: distil from the uncompressed network")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--bits", a->bits, "bits per projected coefficient")->check(CLI::Range(2, 16));
   cmd->callback([a] { run_finetune(*a); });
 }
 

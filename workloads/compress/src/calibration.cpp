@@ -193,8 +193,11 @@ Calibration load_calibration(const std::string& path) {
       archive.read(key + "clip", s.coefficient_clip);
       archive.read(key + "min", s.channel_min);
       archive.read(key + "max", s.channel_max);
-      if (s.basis.dim() != 2 || s.basis.size(0) != pt.channels || s.basis.size(1) != pt.channels)
-        throw InputError({path, 0}, "calibration of point '" + pt.name + "' has a basis of the wrong shape");
+      const auto c = pt.channels;
+      const bool vectors_fit = s.mean.numel() == c && s.variances.numel() == c && s.coefficient_clip.numel() == c &&
+                               s.channel_min.numel() == c && s.channel_max.numel() == c;
+      if (s.basis.dim() != 2 || s.basis.size(0) != c || s.basis.size(1) != c || !vectors_fit)
+        throw InputError({path, 0}, "calibration of point '" + pt.name + "' has tensors of the wrong shape");
       cal.points.push_back(pt);
       cal.stats.push_back(s);
     }
@@ -202,6 +205,17 @@ Calibration load_calibration(const std::string& path) {
     throw InputError({path, 0}, std::string("not a readable capsim calibration: ") + e.what_without_backtrace());
   }
   return cal;
+}
+
+void check_calibration_matches(const Calibration& cal, const GraphNet& net, const std::string& file) {
+  const auto expected = compression_points(net, cal.input);
+  bool same = cal.model == net->info().model && expected.size() == cal.points.size();
+  for (std::size_t p = 0; same && p < expected.size(); ++p)
+    same = expected[p].name == cal.points[p].name && expected[p].channels == cal.points[p].channels &&
+           expected[p].node == cal.points[p].node;
+  if (!same)
+    throw InputError({file, 0}, fmt::format("a calibration of this {} network (width {}): its compression points differ",
+                                            net->info().model, net->info().options.width));
 }
 
 std::string explained_variance_csv(const Calibration& cal) {
@@ -241,7 +255,7 @@ double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims
   for (std::size_t p = 0; p < points.size(); ++p) {
     const auto& pt = points[p];
     if (k[p] >= pt.channels) continue;
-    const double side = static_cast<double>(k[p] * pt.channels + pt.channels + 2 * k[p]) * q.matrix_bits;
+    const double side = static_cast<double>(k[p] * pt.channels + pt.channels + k[p]) * q.matrix_bits;
     bits += static_cast<double>(1 + pt.consumers) * side;
   }
   return bits;

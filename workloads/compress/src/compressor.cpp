@@ -50,11 +50,24 @@ torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tenso
   return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, -levels, levels);
 }
 
+namespace {
+
+// Affine quantization parameters of [lo, hi], widened to contain 0 (as PyTorch's observers do):
+// an integer zero point must exist, and a range that excluded 0 would otherwise be cut.
+std::pair<torch::Tensor, torch::Tensor> range_parameters(const torch::Tensor& lo, const torch::Tensor& hi,
+                                                          double levels) {
+  const auto low = lo.clamp_max(0.0), high = hi.clamp_min(0.0);
+  const auto scale = ((high - low).clamp_min(1e-8) / levels).to(torch::kFloat32).contiguous();
+  const auto zero = torch::clamp(torch::round(-low / scale), 0.0, levels);
+  return {scale, zero};
+}
+
+}  // namespace
+
 torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits) {
   const auto levels = static_cast<std::int64_t>(std::ldexp(1.0, bits)) - 1;
-  const auto scale = ((hi - lo).clamp_min(1e-8) / static_cast<double>(levels)).to(torch::kFloat32).contiguous();
-  const auto zero = torch::clamp(torch::round(-lo / scale), 0, static_cast<double>(levels)).to(torch::kInt);
-  return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, 0, levels);
+  const auto [scale, zero] = range_parameters(lo, hi, static_cast<double>(levels));
+  return torch::fake_quantize_per_channel_affine(x, scale, zero.to(torch::kInt), 1, 0, levels);
 }
 
 Compressor::Compressor(const Calibration& cal, const KeptDims& k, const QuantSettings& q)
@@ -90,8 +103,7 @@ torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor
   if (!projection) {
     const auto& s = calibration_->stats[point];
     const double levels = std::ldexp(1.0, quant_.baseline_bits) - 1.0;
-    const auto scale = (s.channel_max - s.channel_min).clamp_min(1e-8) / levels;
-    const auto zero = torch::clamp(torch::round(-s.channel_min / scale), 0.0, levels);
+    const auto [scale, zero] = range_parameters(s.channel_min, s.channel_max, levels);
     return torch::clamp(torch::round(raw / per_channel(scale, raw)) + per_channel(zero, raw), 0.0, levels);
   }
   const auto& pr = *projection;
@@ -103,8 +115,7 @@ torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor
 
 OutputHook Compressor::hook() const {
   return [this](int node, const torch::Tensor& out) {
-    if (node < 0 || static_cast<std::size_t>(node) >= node_to_point_.size()) return out;
-    const int p = node_to_point_[static_cast<std::size_t>(node)];
+    const int p = point_of_node(node);
     return p < 0 ? out : apply(static_cast<std::size_t>(p), out);
   };
 }

@@ -25,14 +25,25 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
                                                             const QuantSettings& q, const torch::Tensor& train_inputs,
                                                             const torch::Tensor& train_labels,
                                                             const FinetuneOptions& options, bool progress) {
-  // Backbone frozen: batch-norm statistics fixed (eval mode) and no parameter gradients.
-  const bool was_training = net->is_training();
-  net->eval();
-  std::vector<bool> required;
-  for (auto& parameter : net->parameters()) {
-    required.push_back(parameter.requires_grad());
-    parameter.requires_grad_(false);
-  }
+  // Backbone frozen: batch-norm statistics fixed (eval mode) and no parameter gradients; restored
+  // on every way out, exceptions included.
+  struct Freeze {
+    GraphNet& net;
+    bool was_training;
+    std::vector<bool> required;
+    explicit Freeze(GraphNet& n) : net(n), was_training(n->is_training()) {
+      net->eval();
+      for (auto& parameter : net->parameters()) {
+        required.push_back(parameter.requires_grad());
+        parameter.requires_grad_(false);
+      }
+    }
+    ~Freeze() {
+      std::size_t i = 0;
+      for (auto& parameter : net->parameters()) parameter.requires_grad_(required[i++]);
+      net->train(was_training);
+    }
+  } freeze(net);
 
   std::vector<LearnedPoint> learned;
   std::vector<int> learned_of_point(cal.points.size(), -1);
@@ -106,10 +117,6 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
     }
     if (progress) std::fputc('\n', stderr);
   }
-
-  std::size_t i = 0;
-  for (auto& parameter : net->parameters()) parameter.requires_grad_(required[i++]);
-  net->train(was_training);
 
   std::vector<std::optional<Projection>> result(cal.points.size());
   for (const auto& lp : learned)

@@ -77,28 +77,73 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return parts;
 }
 
-std::vector<CurvePoint> read_curve(const std::string& path) {
-  std::vector<CurvePoint> points;
+// Reads a curve written by curve_csv; every plan must fit `points` (1 <= k <= C per point).
+std::vector<CurvePoint> read_curve(const std::string& path, const std::vector<CompressionPoint>& points) {
+  std::vector<CurvePoint> curve;
   std::istringstream in(read_file(path));
   std::string line;
   std::getline(in, line);
+  if (line + "\n" != kCurveHeader) throw InputError({path, 1}, "not a capsim curve file (unexpected header)");
   int number = 1;
   while (std::getline(in, line)) {
     ++number;
     const auto f = split(line, ',');
     if (f.size() != 10) throw InputError({path, number}, "expected 10 comma-separated fields");
     CurvePoint p;
-    p.method = f[0];
-    p.label = f[1];
-    p.reduction = {std::stod(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5])};
-    p.val_accuracy = std::stod(f[6]);
-    p.val_loss = std::stod(f[7]);
-    if (!f[8].empty()) p.test_accuracy = std::stod(f[8]);
-    for (const auto& d : split(f[9], ';')) p.k.push_back(std::stoll(d));
-    points.push_back(p);
+    try {
+      p.method = f[0];
+      p.label = f[1];
+      p.reduction = {std::stod(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5])};
+      p.val_accuracy = std::stod(f[6]);
+      p.val_loss = std::stod(f[7]);
+      if (!f[8].empty()) p.test_accuracy = std::stod(f[8]);
+      for (const auto& d : split(f[9], ';')) p.k.push_back(std::stoll(d));
+    } catch (const std::logic_error&) {
+      throw InputError({path, number}, "expected numbers in the reduction, accuracy and dims fields");
+    }
+    bool fits = p.k.size() == points.size();
+    for (std::size_t i = 0; fits && i < p.k.size(); ++i) fits = p.k[i] >= 1 && p.k[i] <= points[i].channels;
+    if (!fits)
+      throw InputError({path, number}, fmt::format("a plan of {} dimensions within the channel counts of calibration.pt "
+                                                   "(the study directory mixes runs: use a fresh one)", points.size()));
+    curve.push_back(p);
   }
-  return points;
+  return curve;
 }
+
+}  // namespace
+
+std::string budget_key(double budget) { return fmt::format("{:g}", budget); }
+
+ValidationSplit split_validation(const Dataset& data, std::int64_t calibration_per_class,
+                                 std::int64_t greedy_per_class, std::int64_t val_per_class, std::uint64_t seed) {
+  const std::int64_t needed = calibration_per_class + greedy_per_class + val_per_class;
+  std::vector<std::vector<std::int64_t>> slices(3);
+  const auto labels = data.val.labels.contiguous();
+  Rng rng(seed);
+  for (std::int64_t c = 0; c < data.classes; ++c) {
+    const auto members = (labels == c).nonzero().flatten().contiguous();
+    if (members.size(0) < needed)
+      throw InputError({"study config", 0}, "calibration/greedy/validation images_per_class",
+                       fmt::format("at most {} images per class in total (the validation set has {} of class {})",
+                                   members.size(0), members.size(0), c),
+                       std::to_string(needed));
+    const auto order = permutation(members.size(0), rng);
+    const auto* m = members.data_ptr<std::int64_t>();
+    std::int64_t next = 0;
+    for (std::size_t s = 0; s < 3; ++s) {
+      const std::int64_t count = s == 0 ? calibration_per_class : s == 1 ? greedy_per_class : val_per_class;
+      for (std::int64_t i = 0; i < count; ++i) slices[s].push_back(m[order[static_cast<std::size_t>(next++)]]);
+    }
+  }
+  auto subset = [&](std::vector<std::int64_t>& indices) {
+    std::sort(indices.begin(), indices.end());
+    return data.val.subset(torch::tensor(indices));
+  };
+  return {subset(slices[0]), subset(slices[1]), subset(slices[2])};
+}
+
+namespace {
 
 // ---- the study ----------------------------------------------------------------------------------
 
@@ -109,6 +154,11 @@ class Study {
   void run() {
     fs::create_directories(dir_);
     started_ = std::chrono::steady_clock::now();
+    train_config_ = load_train_config(config_.train_config);
+    if (options_.limit_train > 0) train_config_.limit_train = options_.limit_train;
+    if (options_.limit_test > 0) train_config_.limit_test = options_.limit_test;
+    if (options_.epochs > 0) train_config_.epochs = options_.epochs;
+    check_or_record_state();
     train_network();
     load_network();
     calibrate_points();
@@ -139,7 +189,7 @@ class Study {
   void stage(const std::string& file, Produce&& produce) {
     if (fs::exists(path(file))) {
       note("reusing " + file);
-      curves_[file] = read_curve(path(file));
+      curves_[file] = read_curve(path(file), calibration_.points);
       return;
     }
     curves_[file] = produce();
@@ -169,11 +219,34 @@ class Study {
   }
 
   // -- stages --
+  // A study directory belongs to one configuration: resuming with another would mix results.
+  void check_or_record_state() {
+    const json state{{"study_config", config_.text},
+                     {"train_config_hash", config_hash(train_config_)},
+                     {"limit_train", options_.limit_train},
+                     {"limit_val", options_.limit_val},
+                     {"limit_test", options_.limit_test},
+                     {"epochs", options_.epochs}};
+    const std::string file = path("study_state.json");
+    if (!fs::exists(file)) {
+      write_file_atomic(file, state.dump(2) + "\n");
+      return;
+    }
+    json recorded;
+    try {
+      recorded = json::parse(read_file(file));
+    } catch (const json::exception&) {
+      throw InputError({file, 0}, "not a study state file");
+    }
+    for (const auto& [key, value] : state.items())
+      if (!recorded.contains(key) || recorded[key] != value)
+        throw InputError({file, 0}, key,
+                         "the configuration this study directory was started with (resume only with the same study "
+                         "config, training config and limits; use a fresh --out directory for another)",
+                         recorded.contains(key) ? recorded[key].dump() : "nothing");
+  }
+
   void train_network() {
-    train_config_ = load_train_config(config_.train_config);
-    if (options_.limit_train > 0) train_config_.limit_train = options_.limit_train;
-    if (options_.limit_test > 0) train_config_.limit_test = options_.limit_test;
-    if (options_.epochs > 0) train_config_.epochs = options_.epochs;
     if (fs::exists(path("train/model.pt"))) {
       note("reusing train/model.pt");
       return;
@@ -187,17 +260,19 @@ class Study {
     net_ = loaded.net;
     meta_ = loaded.meta;
     Dataset data = load_model_dataset(meta_);
-    val_ = options_.limit_val > 0 ? normalized(data.val, data.norm, options_.limit_val)
-                                  : normalized(calibration_set(data, config_.val_per_class, config_.seed + 2), data.norm);
+    const ValidationSplit split = split_validation(data, config_.calibration_per_class, config_.greedy_per_class,
+                                                   config_.val_per_class, config_.seed);
+    calibration_images_ = normalized(split.calibration, data.norm);
+    greedy_images_ = normalized(split.greedy, data.norm);
+    val_ = normalized(split.val, data.norm, options_.limit_val);
     test_ = normalized(data.test, data.norm, options_.limit_test);
-    calibration_images_ = normalized(calibration_set(data, config_.calibration_per_class, config_.seed), data.norm);
-    greedy_images_ = normalized(calibration_set(data, config_.greedy_per_class, config_.seed + 1), data.norm);
     train_ = normalized(data.train, data.norm, options_.limit_train);
   }
 
   void calibrate_points() {
     if (fs::exists(path("calibration.pt"))) {
       calibration_ = load_calibration(path("calibration.pt"));
+      check_calibration_matches(calibration_, net_, path("calibration.pt"));
       note("reusing calibration.pt");
       return;
     }
@@ -218,9 +293,10 @@ class Study {
         return json{{"val_accuracy", v.accuracy}, {"val_loss", v.loss}, {"test_accuracy", t.accuracy},
                     {"test_images", t.images}};
       };
-      QuantSettings q16 = config_.quant;
+      QuantSettings q8 = config_.quant, q16 = config_.quant;
+      q8.baseline_bits = 8;
       q16.baseline_bits = 16;
-      const Compressor b8(calibration_, full_dims(calibration_), config_.quant);
+      const Compressor b8(calibration_, full_dims(calibration_), q8);
       const Compressor b16(calibration_, full_dims(calibration_), q16);
       references_ = json{{"float", both(nullptr)}, {"b8", both(&b8)}, {"b16", both(&b16)}};
       write_file_atomic(path("references.json"), references_.dump(2) + "\n");
@@ -287,7 +363,7 @@ class Study {
     // 0.25 points with PCA (learnable projection matters at aggressive ratios).
     std::vector<const CurvePoint*> candidates;
     for (const auto& p : source)
-      if (reference_val8_ - p.val_accuracy > 0.0025) candidates.push_back(&p);
+      if (reference_val8_ - p.val_accuracy > config_.learnable_min_drop) candidates.push_back(&p);
     std::sort(candidates.begin(), candidates.end(),
               [](auto* a, auto* b) { return a->reduction.vs_b8 < b->reduction.vs_b8; });
     if (candidates.size() > static_cast<std::size_t>(config_.learnable_plans))
@@ -295,37 +371,57 @@ class Study {
     std::vector<CurvePoint> curve;
     fs::create_directories(path("learnable"));
     for (const CurvePoint* c : candidates) {
-      note(fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c->label, c->reduction.vs_b8));
-      auto projections = finetune_projections(net_, calibration_, c->k, config_.quant, train_.inputs, train_.labels,
-                                              config_.finetune, options_.progress);
+      const std::string file = path("learnable/" + method + "_" + c->label + ".pt");
+      std::vector<std::optional<Projection>> projections;
+      if (fs::exists(file)) {   // fine-tuned before an interruption
+        projections = load_projections(c->k, file);
+      } else {
+        note(fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c->label, c->reduction.vs_b8));
+        projections = finetune_projections(net_, calibration_, c->k, config_.quant, train_.inputs, train_.labels,
+                                           config_.finetune, options_.progress);
+        save_projections(projections, file);
+      }
       const Compressor compressor(calibration_, projections, config_.quant);
       curve.push_back(measure(method, c->label, c->k, compressor));
-      save_projections(projections, path("learnable/" + method + "_" + c->label + ".pt"));
     }
     return curve;
   }
 
+  // Learned encoders and decoders with the calibration statistics they were trained against.
   static void save_projections(const std::vector<std::optional<Projection>>& projections, const std::string& file) {
     torch::serialize::OutputArchive archive;
     for (std::size_t p = 0; p < projections.size(); ++p) {
       if (!projections[p]) continue;
       archive.write(fmt::format("{}.encoder", p), projections[p]->encoder);
       archive.write(fmt::format("{}.decoder", p), projections[p]->decoder);
+      archive.write(fmt::format("{}.mean", p), projections[p]->mean);
+      archive.write(fmt::format("{}.clip", p), projections[p]->clip);
     }
     archive.save_to(file + ".tmp");
     fs::rename(file + ".tmp", file);
   }
 
   std::vector<std::optional<Projection>> load_projections(const KeptDims& k, const std::string& file) const {
-    torch::serialize::InputArchive archive;
-    archive.load_from(file);
     std::vector<std::optional<Projection>> projections(k.size());
-    for (std::size_t p = 0; p < k.size(); ++p) {
-      if (k[p] >= calibration_.points[p].channels) continue;
-      Projection pr = pca_projection(calibration_.stats[p], k[p]);
-      archive.read(fmt::format("{}.encoder", p), pr.encoder);
-      archive.read(fmt::format("{}.decoder", p), pr.decoder);
-      projections[p] = pr;
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(file);
+      for (std::size_t p = 0; p < k.size(); ++p) {
+        if (k[p] >= calibration_.points[p].channels) continue;
+        const Projection init = pca_projection(calibration_.stats[p], k[p]);
+        Projection pr;
+        archive.read(fmt::format("{}.encoder", p), pr.encoder);
+        archive.read(fmt::format("{}.decoder", p), pr.decoder);
+        archive.read(fmt::format("{}.mean", p), pr.mean);
+        archive.read(fmt::format("{}.clip", p), pr.clip);
+        if (!pr.encoder.sizes().equals(init.encoder.sizes()) || !pr.decoder.sizes().equals(init.decoder.sizes()) ||
+            !torch::equal(pr.mean, init.mean) || !torch::equal(pr.clip, init.clip))
+          throw InputError({file, 0}, "learned projections of point '" + calibration_.points[p].name +
+                                          "' do not match calibration.pt (the study directory mixes runs)");
+        projections[p] = pr;
+      }
+    } catch (const c10::Error& e) {
+      throw InputError({file, 0}, std::string("unreadable learned projections: ") + e.what_without_backtrace());
     }
     return projections;
   }
@@ -343,20 +439,35 @@ class Study {
     write_file_atomic(path("curves.csv"), out);
   }
 
-  // The best plan of a method under a test-accuracy budget for one reduction measure. The
-  // uncompressed b0-bit network always qualifies (reduction 1 against 8 bits, 2 against 16).
+  // The plan of a method with the largest reduction (one measure) whose *validation* accuracy drop
+  // against the reference is within the budget: plans are selected on validation images and the
+  // test set only reports the selected plan's accuracy (no model selection on the test set).
   const CurvePoint* best_under(const std::vector<CurvePoint>& curve, double budget, const std::string& reference,
                                double Reduction::*measure) const {
-    const double ref = references_[reference]["test_accuracy"].get<double>();
+    const double ref = references_[reference]["val_accuracy"].get<double>();
     const CurvePoint* best = nullptr;
     for (const auto& p : curve)
-      if (p.test_accuracy && ref - *p.test_accuracy <= budget + 1e-12 && (!best || p.reduction.*measure > best->reduction.*measure))
+      if (p.test_accuracy && ref - p.val_accuracy <= budget + 1e-12 &&
+          (!best || p.reduction.*measure > best->reduction.*measure))
         best = &p;
     return best;
   }
 
+  // When no plan qualifies: the 8-bit network itself (reduction 1 against 8 bits, 2 against 16
+  // if its own validation drop against the 16-bit reference is within the budget, else 1).
+  json uncompressed_entry(const std::string& reference, double budget) const {
+    const double drop = references_[reference]["val_accuracy"].get<double>() - references_["b8"]["val_accuracy"].get<double>();
+    const double reduction = reference == "b16" && drop <= budget + 1e-12 ? 2.0 : 1.0;
+    const std::string accuracy_of = reduction == 1.0 && reference == "b16" ? "b16" : "b8";
+    return json{{"reduction", reduction}, {"val_accuracy", references_[accuracy_of]["val_accuracy"]},
+                {"test_accuracy", references_[accuracy_of]["test_accuracy"]}, {"plan", "uncompressed"}};
+  }
+
   void select_and_export() {
     json methods = json::object();
+    // Plans and traces of an earlier selection must not linger beside the new ones.
+    fs::remove_all(path("plans"));
+    fs::remove_all(path("traces"));
     fs::create_directories(path("plans"));
     fs::create_directories(path("traces"));
     const std::vector<std::pair<std::string, double Reduction::*>> measures = {
@@ -372,14 +483,12 @@ class Study {
         for (const auto& [name, measure] : measures) {
           const std::string reference = name.find("b16") != std::string::npos ? "b16" : "b8";
           const CurvePoint* best = best_under(curve, budget, reference, measure);
-          const double baseline = reference == "b16" ? 2.0 : 1.0;   // the 8-bit network itself
-          entry[name] = best ? json{{"reduction", best->reduction.*measure}, {"test_accuracy", *best->test_accuracy},
-                                    {"plan", best->label}}
-                             : json{{"reduction", baseline}, {"test_accuracy", references_["b8"]["test_accuracy"]},
-                                    {"plan", "uncompressed"}};
+          entry[name] = best ? json{{"reduction", best->reduction.*measure}, {"val_accuracy", best->val_accuracy},
+                                    {"test_accuracy", *best->test_accuracy}, {"plan", best->label}}
+                             : uncompressed_entry(reference, budget);
           if (name == "vs_b8" && best) export_plan(method, budget, *best);
         }
-        per_budget[fmt::format("{}", budget)] = entry;
+        per_budget[budget_key(budget)] = entry;
       }
       methods[method] = per_budget;
     }
@@ -399,7 +508,7 @@ class Study {
   }
 
   void export_plan(const std::string& method, double budget, const CurvePoint& point) {
-    const std::string name = fmt::format("{}_{}_drop{}", net_->info().model, method, budget * 100);
+    const std::string name = fmt::format("{}_{}_drop{:g}", net_->info().model, method, budget * 100);
     std::optional<Compressor> compressor;
     if (method.rfind("learnable", 0) == 0)
       compressor.emplace(calibration_, load_projections(point.k, path("learnable/" + method + "_" + point.label + ".pt")),
@@ -409,7 +518,7 @@ class Study {
     const auto measures = measure_points(net_, *compressor, greedy_images_.inputs, config_.eval_batch);
     const trace::Plan plan = to_plan(calibration_, point.k, config_.quant, name, method, measures);
     trace::write_plan(plan, path("plans/" + name + ".yaml"));
-    write_traces(plan, method + fmt::format("_drop{}", budget * 100));
+    write_traces(plan, method + fmt::format("_drop{:g}", budget * 100));
   }
 
   void write_traces(const trace::Plan& plan, const std::string& suffix) {
@@ -446,8 +555,31 @@ class Study {
 
 }  // namespace
 
+namespace {
+
+// What can only be checked against the training config: the validation images the three
+// subsets need, and a deployment input the imagenet network accepts. Checked now, not after hours.
+void check_against_training(const YamlView& root, const StudyConfig& c) {
+  const TrainConfig train = load_train_config(c.train_config);
+  const std::int64_t needed = c.calibration_per_class + c.greedy_per_class + c.val_per_class;
+  if (needed > train.data.val_per_class)
+    root.fail("calibration", fmt::format("calibration, greedy and validation images_per_class summing to at most {} "
+                                         "(the validation images per class of {}); they sum to {}",
+                                         train.data.val_per_class, c.train_config, needed));
+  try {
+    output_shapes(model_spec(train.model, ModelOptions{"imagenet", c.imagenet_input.c, 1000, 1.0}).nodes,
+                  c.imagenet_input);
+  } catch (const InputError& e) {
+    root.fail("imagenet_input", std::string("an input the imagenet ") + train.model + " accepts (" + e.what() + ")");
+  }
+}
+
+}  // namespace
+
 StudyConfig load_study_config(const std::string& file, const std::vector<std::string>& overrides) {
   YamlDocument doc = YamlDocument::load_file(file);
+  std::string text = read_file(file);
+  for (const auto& o : overrides) text += "\n# --set " + o;
   for (const auto& o : overrides) doc.apply_override(o);
   const YamlView root = doc.root();
   root.require_map("a study config (configs/study/*.yaml)");
@@ -455,6 +587,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
                    "budgets", "max_tested_drop", "imagenet_input", "eval_batch", "seed"});
   StudyConfig c;
   c.file = file;
+  c.text = text;
   c.train_config = (fs::path(file).parent_path() / root.string("train")).lexically_normal().string();
   if (!fs::exists(c.train_config)) root.fail("train", "a training config file (relative to this file)");
   if (auto v = root.find("calibration")) {
@@ -467,8 +600,10 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   if (auto v = root.find("quantization")) {
     v->allow_keys({"coefficient_bits", "baseline_bits", "matrix_bits"});
-    c.quant.coefficient_bits = static_cast<int>(v->integer_or("coefficient_bits", c.quant.coefficient_bits, 2, 16));
     c.quant.baseline_bits = static_cast<int>(v->integer_or("baseline_bits", c.quant.baseline_bits, 2, 16));
+    // A projected point must store fewer bits than a full one, or a greedy step could save nothing.
+    c.quant.coefficient_bits =
+        static_cast<int>(v->integer_or("coefficient_bits", c.quant.coefficient_bits, 2, c.quant.baseline_bits));
     c.quant.matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.quant.matrix_bits, 1, 32));
   }
   if (auto v = root.find("baselines")) {
@@ -485,12 +620,14 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.greedy.max_accuracy_drop = v->number_or("max_accuracy_drop", c.greedy.max_accuracy_drop, 0.0, 1.0);
     c.greedy.max_reduction = v->number_or("max_reduction", c.greedy.max_reduction, 1.0, 1e6);
     c.greedy_checkpoints = numbers(*v, "checkpoints", c.greedy_checkpoints, 1.0, 1e6);
+    std::sort(c.greedy_checkpoints.begin(), c.greedy_checkpoints.end());
     c.greedy.measure_uncached = v->boolean_or("measure_uncached", c.greedy.measure_uncached);
   }
   if (auto v = root.find("learnable")) {
-    v->allow_keys({"plans", "steps", "batch_size", "lr", "reconstruction_weight", "distillation_weight",
+    v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight", "distillation_weight",
                    "temperature"});
     c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
+    c.learnable_min_drop = v->number_or("min_drop", c.learnable_min_drop, -1.0, 1.0);
     c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
     c.finetune.batch_size = v->integer_or("batch_size", c.finetune.batch_size, 1, 4096);
     c.finetune.lr = v->number_or("lr", c.finetune.lr, 1e-8, 10.0);
@@ -506,6 +643,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   c.eval_batch = root.integer_or("eval_batch", c.eval_batch, 1, 100000);
   c.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));
+  check_against_training(root, c);
   return c;
 }
 

@@ -57,6 +57,8 @@ struct Calibration {
 Calibration calibrate(GraphNet& net, const torch::Tensor& inputs, std::int64_t batch_size = 250);
 void save_calibration(const Calibration& calibration, const std::string& path);
 Calibration load_calibration(const std::string& path);   // InputError naming the file on bad content
+// InputError unless the calibration's points are exactly the network's (another model, width...).
+void check_calibration_matches(const Calibration& calibration, const GraphNet& net, const std::string& file);
 std::string explained_variance_csv(const Calibration& calibration);   // point,channels,k,explained
 
 // ---- plans and their cost -----------------------------------------------------------------------
@@ -75,7 +77,7 @@ KeptDims full_dims(const Calibration& calibration);
 // Uncompressed points count `reference_bits` per value; projected ones k coefficients of b bits.
 double access_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q,
                    int reference_bits);
-// Projection side data (encoder once, decoder per consumer: k x C matrix, C means, 2k parameters).
+// Projection side data (encoder once, decoder per consumer: k x C matrix, C means, k scales).
 double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q);
 
 struct Reduction {
@@ -131,7 +133,11 @@ class Compressor {
   OutputHook hook() const;
 
   const std::vector<std::optional<Projection>>& projections() const { return projections_; }
-  int point_of_node(int node) const { return node_to_point_[static_cast<std::size_t>(node)]; }
+  // The point a node's output is (-1: none).
+  int point_of_node(int node) const {
+    return node >= 0 && static_cast<std::size_t>(node) < node_to_point_.size() ? node_to_point_[static_cast<std::size_t>(node)]
+                                                                              : -1;
+  }
   const QuantSettings& quant() const { return quant_; }
 
  private:

@@ -10,12 +10,14 @@
 
 #include "capsim/common/yaml_view.hpp"
 #include "capsim/trace/trace.hpp"
+#include "capsim/workloads/data.hpp"
 #include "capsim/workloads/greedy.hpp"
 
 namespace capsim::workloads {
 
 struct StudyConfig {
   std::string file;
+  std::string text;                         // the file's contents and the overrides (resume check)
   std::string train_config;                 // training config (path resolved against the study file)
   std::int64_t calibration_per_class = 100; // class-balanced calibration images from the validation set
   std::int64_t greedy_per_class = 100;      // images the greedy search decides on (validation set)
@@ -28,12 +30,25 @@ struct StudyConfig {
   std::vector<double> greedy_checkpoints = {1.5, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24};
   FinetuneOptions finetune;
   std::int64_t learnable_plans = 3;         // plans fine-tuned per method
+  double learnable_min_drop = 0.0025;       // ...among those losing more than this validation accuracy with PCA
   std::vector<double> budgets = {0.005, 0.01};   // test-accuracy drops the table reports
   double max_tested_drop = 0.015;           // curve points whose validation drop exceeds this skip the test set
   trace::Shape imagenet_input{3, 224, 224};
   std::int64_t eval_batch = 500;
   std::uint64_t seed = 1;
 };
+
+// Disjoint class-balanced slices of the validation images (per class: a seeded permutation cut
+// into calibration, greedy-decision and validation slices), so that no image serves two roles.
+// InputError when a class has fewer images than the three slices need.
+struct ValidationSplit {
+  ImageSet calibration, greedy, val;
+};
+ValidationSplit split_validation(const Dataset& data, std::int64_t calibration_per_class,
+                                 std::int64_t greedy_per_class, std::int64_t val_per_class, std::uint64_t seed);
+
+// The key of a budget in summary.json ("0.005").
+std::string budget_key(double budget);
 
 StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
