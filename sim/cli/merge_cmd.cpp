@@ -13,7 +13,7 @@ void add_merge(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("merge", "Combine sweep directories (the shards of one sweep) into one");
   cmd->add_option("dirs", o->inputs, "sweep directories written by capsim sweep")->required();
   cmd->add_option("--out", o->out, "merged sweep directory (may be one of the inputs)")->required();
-  cmd->callback([o] { exit_process(run_merge(*o)); });
+  cmd->callback([o] { cli::set_exit_code(run_merge(*o)); });
 }
 
 }  // namespace

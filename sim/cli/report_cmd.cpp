@@ -22,7 +22,7 @@ void add_report(CLI::App& app) {
   cmd->add_option("--python", o->python, "Python 3 with matplotlib and numpy")->capture_default_str();
   cmd->add_option("--script", o->script,
                   "report script (default: scripts/report.py of capsim's source tree)");
-  cmd->callback([o] { exit_process(run_report(*o)); });
+  cmd->callback([o] { cli::set_exit_code(run_report(*o)); });
 }
 
 }  // namespace

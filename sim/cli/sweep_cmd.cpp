@@ -36,7 +36,7 @@ void add_sweep(CLI::App& app) {
   cmd->callback([c] {
     if (!c->shard.empty()) c->options.shard = parse_shard(c->shard);
     c->options.progress = !c->no_progress;
-    exit_process(run_sweep(c->options));
+    cli::set_exit_code(run_sweep(c->options));
   });
 }
 

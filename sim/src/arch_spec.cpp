@@ -33,12 +33,16 @@ std::string resolve_reference(const YamlView& view, std::string_view key, const 
 }
 
 ControllerSpec parse_controller(const YamlView& view) {
-  view.allow_keys({"spill_policy", "double_buffering", "resident_fraction"});
+  view.allow_keys({"spill_policy", "compression_policy", "double_buffering", "resident_fraction"});
   ControllerSpec spec;
   spec.spill_policy = view.choice_or("spill_policy", {"always_spill", "spill_when_needed"}, "always_spill") ==
                               "always_spill"
                           ? SpillPolicy::AlwaysSpill
                           : SpillPolicy::SpillWhenNeeded;
+  spec.compression_policy =
+      view.choice_or("compression_policy", {"as_planned", "when_profitable"}, "as_planned") == "as_planned"
+          ? CompressionPolicy::AsPlanned
+          : CompressionPolicy::WhenProfitable;
   spec.double_buffering = view.boolean_or("double_buffering", spec.double_buffering);
   spec.resident_fraction = view.number_or("resident_fraction", spec.resident_fraction, 0.0, 1.0);
   return spec;
@@ -90,6 +94,10 @@ ArchSpec parse_document(YamlDocument& doc, const std::vector<std::string>& overr
 }
 
 }  // namespace
+
+std::string to_string(CompressionPolicy policy) {
+  return policy == CompressionPolicy::AsPlanned ? "as_planned" : "when_profitable";
+}
 
 std::string to_string(SpillPolicy policy) {
   return policy == SpillPolicy::AlwaysSpill ? "always_spill" : "spill_when_needed";

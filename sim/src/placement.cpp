@@ -54,8 +54,24 @@ void size_tensor(const ArchSpec& arch, TensorPlacement& t) {
   if (!t.in_dram) t.compression.reset();   // an activation kept on chip is never compressed
   t.dram_row_bytes = quant::packed_bytes(t.stored_values_per_pixel() * t.shape.w, t.stored_bits(b0));
   t.dram_image_bytes = t.dram_row_bytes * t.shape.h;
-  if (t.projected())
-    t.side_bytes = quant::packed_bytes(projection::side_values(t.shape.c, t.compression->k), arch.datatypes.matrix_bits);
+  t.side_bytes = t.projected()
+                     ? quant::packed_bytes(projection::side_values(t.shape.c, t.compression->k), arch.datatypes.matrix_bits)
+                     : 0;
+}
+
+// when_profitable: a projected tensor is stored compressed only when the DRAM bytes it saves
+// (written once, read by every consumer) exceed what its side data costs (encoder once, decoder
+// per consumer) and that side data fits the projection unit's matrix buffer (otherwise it would
+// be fetched again for every tile).
+void drop_unprofitable_compression(const ArchSpec& arch, std::int64_t batch, TensorPlacement& t) {
+  if (!t.projected()) return;
+  const auto accesses = static_cast<std::int64_t>(1 + t.consumers.size());
+  const std::int64_t uncompressed = quant::packed_bytes(t.shape.elements(), arch.datatypes.activation_bits);
+  const std::int64_t saved = (uncompressed - t.dram_image_bytes) * batch * accesses;
+  const bool fits = t.side_bytes <= arch.projection.matrix_buffer_bytes;
+  if (fits && t.side_bytes * accesses < saved) return;
+  t.compression.reset();
+  size_tensor(arch, t);
 }
 
 void assign_addresses(const trace::Trace& trace, Placement& p) {
@@ -93,6 +109,8 @@ Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch) {
   for (auto& t : p.tensors) t.onchip_image_bytes = quant::packed_bytes(t.shape.elements(), arch.datatypes.activation_bits);
   decide_spills(arch, p.batch, p);
   for (auto& t : p.tensors) size_tensor(arch, t);
+  if (arch.controller.compression_policy == CompressionPolicy::WhenProfitable)
+    for (auto& t : p.tensors) drop_unprofitable_compression(arch, p.batch, t);
   assign_addresses(trace, p);
   return p;
 }

@@ -78,6 +78,7 @@ json arch_parameters_json(const ArchSpec& a) {
       {"quantization", {{"values_per_cycle", a.quant.values_per_cycle}}},
       {"controller",
        {{"spill_policy", to_string(a.controller.spill_policy)},
+        {"compression_policy", to_string(a.controller.compression_policy)},
         {"double_buffering", a.controller.double_buffering},
         {"resident_fraction", a.controller.resident_fraction}}},
       {"dram",

@@ -10,31 +10,6 @@ ProjectionSpec parse_projection_spec(const YamlView& view) {
   return spec;
 }
 
-ProjectionWork& ProjectionWork::operator+=(const ProjectionWork& o) {
-  encode_macs += o.encode_macs;
-  decode_macs += o.decode_macs;
-  cycles += o.cycles;
-  return *this;
-}
-
-std::int64_t side_values(std::int64_t channels, std::int64_t k) { return k * channels + channels + 2 * k; }
-
-std::int64_t ProjectionModel::cycles_for(std::int64_t macs) const {
-  return (macs + spec_.macs_per_cycle - 1) / spec_.macs_per_cycle;
-}
-
-ProjectionWork ProjectionModel::encode(std::int64_t pixels, std::int64_t channels, std::int64_t k) const {
-  ProjectionWork w;
-  w.encode_macs = pixels * channels * k;
-  w.cycles = cycles_for(w.encode_macs);
-  return w;
-}
-
-ProjectionWork ProjectionModel::decode(std::int64_t pixels, std::int64_t channels_needed, std::int64_t k) const {
-  ProjectionWork w;
-  w.decode_macs = pixels * channels_needed * k;
-  w.cycles = cycles_for(w.decode_macs);
-  return w;
-}
+std::int64_t side_values(std::int64_t channels, std::int64_t k) { return k * channels + channels + k; }
 
 }  // namespace capsim::projection

@@ -18,6 +18,12 @@ void add_registered_commands(CLI::App& app) {
   for (const auto& entry : registry) entry.add(app);
 }
 
+namespace {
+int exit_code = 0;
+}  // namespace
+
+void set_exit_code(int code) { exit_code = code; }
+
 int run_cli(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
@@ -28,7 +34,7 @@ int run_cli(CLI::App& app, int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitBadInput;
   }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace capsim::cli

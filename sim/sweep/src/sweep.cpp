@@ -126,12 +126,6 @@ int finish_message(const std::string& out, const AggregateSummary& a) {
 
 }  // namespace
 
-void exit_process(int code) {
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::exit(code);
-}
-
 int run_sweep(const SweepOptions& options) {
   const std::string exe = self_executable();
   TempDir temp;

@@ -27,8 +27,15 @@ struct Datatypes {
   int matrix_bits = 16;       // projection matrices, channel means, quantization parameters
 };
 
+enum class CompressionPolicy {
+  AsPlanned,        // every compression record of the trace is applied (the paper's setting)
+  WhenProfitable,   // a tensor is compressed only if that saves more DRAM bytes than its matrices cost
+};
+std::string to_string(CompressionPolicy policy);
+
 struct ControllerSpec {
   SpillPolicy spill_policy = SpillPolicy::AlwaysSpill;
+  CompressionPolicy compression_policy = CompressionPolicy::AsPlanned;
   bool double_buffering = true;     // overlap the next tile's loads and the last tile's stores with compute
   double resident_fraction = 0.5;   // spill_when_needed: share of the buffer that may hold resident activations
 };

@@ -27,7 +27,12 @@ struct CommandRegistration {
   }
 };
 
-// Runs `app` on argv: CLI usage errors and capsim::InputError print one message and return 2.
+// A command whose outcome is not plain success (e.g. a sweep with failed points) sets the code the
+// process exits with; run_cli returns it.
+void set_exit_code(int code);
+
+// Runs `app` on argv: CLI usage errors and capsim::InputError print one message and return 2;
+// otherwise the code a command set (0 by default).
 int run_cli(CLI::App& app, int argc, char** argv);
 
 }  // namespace capsim::cli

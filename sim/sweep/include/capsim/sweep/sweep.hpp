@@ -40,11 +40,6 @@ struct ReportOptions {
 };
 int run_report(const ReportOptions& options);
 
-// Ends the process with `code` after flushing stdout and stderr. The CLI registry returns only 0
-// or 2, so commands whose outcome has its own code (3: some points failed) leave through here,
-// after every output is written.
-[[noreturn]] void exit_process(int code);
-
 // scripts/report.py: $CAPSIM_REPORT_SCRIPT, else beside the executable (report.py or
 // ../share/capsim/report.py), else in the source tree capsim was built from.
 std::string find_report_script();

@@ -1,30 +1,15 @@
 #pragma once
-// SC_MODULE wrapper of the projection unit: a shared streaming resource that the DMA engines
-// reserve for encode/decode work. No process of its own; time is reserved per transfer.
-#include <systemc>
-
+// The projection unit as an SC_MODULE: encoder and decoder multiply-accumulates streamed at
+// `macs_per_cycle`, shared by the load and the store DMA.
 #include "capsim/rtl/projection/projection.hpp"
-#include "capsim/rtl/protocol/timeline.hpp"
+#include "capsim/rtl/protocol/streaming_unit.hpp"
 
 namespace capsim::projection {
 
-class ProjectionUnit : public sc_core::sc_module {
+class ProjectionUnit : public protocol::StreamingUnit {
  public:
   ProjectionUnit(sc_core::sc_module_name name, const ProjectionSpec& spec, protocol::Clock clock)
-      : sc_module(name), spec_(spec), clock_(clock) {}
-
-  // Finish time (ps) of `macs` multiply-accumulates arriving now.
-  std::uint64_t reserve(std::int64_t macs) {
-    const std::int64_t cycles = (macs + spec_.macs_per_cycle - 1) / spec_.macs_per_cycle;
-    return timeline_.reserve(now_ps(), clock_.ps(cycles));
-  }
-  std::uint64_t busy_ps() const { return timeline_.busy_ps(); }
-
- private:
-  static std::uint64_t now_ps() { return sc_core::sc_time_stamp().value(); }
-  ProjectionSpec spec_;
-  protocol::Clock clock_;
-  protocol::Timeline timeline_;
+      : StreamingUnit(name, spec.macs_per_cycle, clock) {}
 };
 
 }  // namespace capsim::projection

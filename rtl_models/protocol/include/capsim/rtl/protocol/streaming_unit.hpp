@@ -1,0 +1,23 @@
+#pragma once
+// SC_MODULE face of a StreamingTimeline: a shared unit the DMA engines reserve for the work a
+// transfer carries. No process of its own: time is reserved per transfer at the caller's time.
+#include <systemc>
+
+#include "capsim/rtl/protocol/timeline.hpp"
+
+namespace capsim::protocol {
+
+class StreamingUnit : public sc_core::sc_module {
+ public:
+  StreamingUnit(sc_core::sc_module_name name, std::int64_t work_per_cycle, Clock clock)
+      : sc_module(name), timeline_(work_per_cycle, clock) {}
+
+  // Finish time (ps) of `work` items arriving now.
+  std::uint64_t reserve(std::int64_t work) { return timeline_.reserve(sc_core::sc_time_stamp().value(), work); }
+  std::uint64_t busy_ps() const { return timeline_.busy_ps(); }
+
+ private:
+  StreamingTimeline timeline_;
+};
+
+}  // namespace capsim::protocol
