@@ -51,13 +51,30 @@ void apply_price(EnergyTable& table, const std::string& assignment) {
   }
 }
 
+// The energy table of an architecture: --arch with its --set values, or (only --set) the run's own
+// architecture with its overrides and the new ones. Counts re-price only on the hardware that
+// produced them, so the buffer and DRAM must be the run's.
+EnergyTable table_from_arch(const RecostOptions& o, const RunMetadata& meta) {
+  std::vector<std::string> overrides = o.overrides;
+  if (o.arch.empty()) overrides.insert(overrides.begin(), meta.overrides.begin(), meta.overrides.end());
+  const ArchSpec arch = load_arch_spec(o.arch.empty() ? meta.arch_file : o.arch, overrides);
+  const auto parameters = arch_parameters_json(arch);
+  for (const char* block : {"buffer", "dram"})
+    if (nlohmann::json(parameters[block]) != nlohmann::json(meta.arch[block]))   // key order aside
+      throw InputError({o.arch.empty() ? "--set" : "--arch " + o.arch, 0}, block,
+                       "the run's " + std::string(block) + " (" + meta.arch[block].dump() +
+                           "): counts re-price only on the hardware that produced them",
+                       parameters[block].dump());
+  return resolve_energy_table(arch);
+}
+
 void recost(const RecostOptions& o) {
   const std::string counts_path = o.run_dir + "/counts.json";
   RunMetadata meta;
   const RunResult run = counts_from_json(read_file(counts_path), counts_path, meta);
-  EnergyTable table = !o.arch.empty()    ? resolve_energy_table(load_arch_spec(o.arch, o.overrides))
-                      : !o.table.empty() ? read_resolved_energy_table(o.table)
-                                         : read_resolved_energy_table(o.run_dir + "/energy_table.yaml");
+  EnergyTable table = !o.table.empty()                          ? read_resolved_energy_table(o.table)
+                      : !o.arch.empty() || !o.overrides.empty() ? table_from_arch(o, meta)
+                                                                : read_resolved_energy_table(o.run_dir + "/energy_table.yaml");
   for (const auto& price : o.prices) apply_price(table, price);
   write_run_outputs(o.out.empty() ? o.run_dir : o.out, run, meta, table);
   std::fputs(summary_table(run, meta, table).c_str(), stdout);
@@ -68,8 +85,13 @@ void add_recost(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("recost", "Re-price a finished run (its counts.json) with another energy table");
   cmd->add_option("run_dir", o->run_dir, "directory of a finished `capsim simulate` run")->required();
   auto* table = cmd->add_option("--table", o->table, "a resolved energy table (energy_table.yaml of some run)");
-  cmd->add_option("--arch", o->arch, "resolve the energy table of this architecture spec instead")->excludes(table);
-  cmd->add_option("--set", o->overrides, "override a key of --arch, e.g. --set energy.table=45nm")->allow_extra_args(false);
+  auto* arch = cmd->add_option("--arch", o->arch,
+                               "resolve the energy table of this architecture spec (same buffer and DRAM as the run)");
+  auto* set = cmd->add_option("--set", o->overrides,
+                              "override a key of --arch, or of the run's own architecture: --set energy.table=my.yaml")
+                  ->allow_extra_args(false);
+  arch->excludes(table);
+  set->excludes(table);
   cmd->add_option("--price", o->prices, "override one energy, e.g. --price dram.read_burst=120 (pJ)")
       ->allow_extra_args(false);
   cmd->add_option("--out", o->out, "write the re-priced outputs here (default: the run directory)");

@@ -8,6 +8,7 @@
 #include "capsim/rtl/dram/dram_module.hpp"
 #include "capsim/rtl/pe_array/pe_array_module.hpp"
 #include "capsim/rtl/projection/projection_unit.hpp"
+#include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/quant/quant_unit.hpp"
 #include "capsim/sim/layer_schedule.hpp"
 #include "capsim/sim/placement.hpp"
@@ -80,10 +81,10 @@ RunResult Accelerator::run(const trace::Trace& trace) {
                    placement.tensors[static_cast<std::size_t>(tensor_of_layer(layer))], arch_, r);
     return jobs;
   };
-  const std::uint64_t run_start = sc_core::sc_time_stamp().value();
+  const std::uint64_t run_start = protocol::now_ps();
   auto hook = [&](int layer, bool start) {
     LayerResult& r = result.layers[static_cast<std::size_t>(layer)];
-    const std::uint64_t now = sc_core::sc_time_stamp().value();
+    const std::uint64_t now = protocol::now_ps();
     if (start) {
       r.start_ps = now - run_start;
       layer_start_counts = m.dram.timing().counts();
@@ -108,9 +109,9 @@ RunResult Accelerator::run(const trace::Trace& trace) {
   sc_core::sc_spawn([&] { m.pe_array.run(); }, ("compute" + run).c_str());
   sc_core::sc_spawn([&] { m.store.run(); }, ("store" + run).c_str());
   sc_core::sc_start();
-  m.dram.timing().advance_to(sc_core::sc_time_stamp().value() - run_start);
+  m.dram.timing().advance_to(protocol::now_ps() - run_start);
 
-  result.total_ps = sc_core::sc_time_stamp().value() - run_start;
+  result.total_ps = protocol::now_ps() - run_start;
   result.total_cycles = static_cast<std::int64_t>(m.clock.cycles(result.total_ps) + 0.5);
   result.dram_stats = dram_stats_between(m.dram.timing(), run_start_counts, result.total_ps);
   result.dram_peak_bytes_per_s = m.dram.timing().peak_bandwidth_bytes_per_s();

@@ -50,7 +50,7 @@ void finish_layer(const dram::DramTiming& dram, const dram::DramCounts& at_start
   r.cycles = static_cast<std::int64_t>(clock.cycles(elapsed) + 0.5);
   const double pe_count = static_cast<double>(pe.rows) * pe.cols;
   r.pe_utilization = r.pe_busy_cycles > 0 ? static_cast<double>(r.macs) / (pe_count * r.pe_busy_cycles) : 0.0;
-  add_dram_actions(dram.counts(), at_start, elapsed, r.actions);
+  add_dram_actions(dram.counts(), at_start, r.actions);
   r.dram_stats = dram_stats_between(dram, at_start, elapsed);
 }
 

@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/sim/arch_spec.hpp"
 
 #include <filesystem>
@@ -8,10 +9,6 @@ namespace capsim::sim {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // A preset name resolves to <configs>/<kind>/<name>.yaml, where <configs> is the parent of the
 // arch file's directory; a value ending in .yaml is a path relative to the arch file.

@@ -41,8 +41,7 @@ std::map<std::string, double> dram_energy_per_action(const dram::DramSpec& spec)
           {"precharge_standby_ns", t.precharge_standby_mw}};
 }
 
-void add_dram_actions(const dram::DramCounts& now, const dram::DramCounts& before, std::uint64_t /*elapsed_ps*/,
-                      ActionCounts& actions) {
+void add_dram_actions(const dram::DramCounts& now, const dram::DramCounts& before, ActionCounts& actions) {
   const dram::DramCounts d = difference(now, before);
   actions.add("dram", "activate", static_cast<double>(d.activates));
   actions.add("dram", "read_burst", static_cast<double>(d.read_bursts));

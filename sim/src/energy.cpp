@@ -26,7 +26,9 @@ std::map<double, double> read_sram_points(const YamlView& sram) {
   std::map<double, double> points;
   for (const auto& point : sram.sequence("access_pj_per_64_bits")) {
     point.allow_keys({"bank_kib", "pj"});
-    points[point.number("bank_kib", 1e-3)] = point.number("pj", 0.0);
+    const double kib = point.number("bank_kib", 1e-3);
+    if (points.count(kib)) point.fail("bank_kib", "a bank size not listed before");
+    points[kib] = point.number("pj", 1e-6);   // log-log interpolation needs positive energies
   }
   if (points.size() < 2) sram.fail("access_pj_per_64_bits", "at least two {bank_kib, pj} points");
   return points;
@@ -42,9 +44,11 @@ void read_actions(const YamlView& section, const std::string& component, const s
 
 double sram_pj_per_64_bits(const std::map<double, double>& points, double bank_bytes) {
   const double kib = bank_bytes / 1024.0;
+  // Outside the table the nearest point's energy holds: no extrapolation (an `unlimited` buffer
+  // of closed-form studies would otherwise be priced as a 64 TiB array).
+  if (kib <= points.begin()->first) return points.begin()->second;
+  if (kib >= points.rbegin()->first) return points.rbegin()->second;
   auto upper = points.lower_bound(kib);
-  if (upper == points.begin()) upper = std::next(upper);   // extrapolate below the first point
-  if (upper == points.end()) upper = std::prev(points.end());   // and above the last
   auto lower = std::prev(upper);
   const double t = (std::log(kib) - std::log(lower->first)) / (std::log(upper->first) - std::log(lower->first));
   return std::exp(std::log(lower->second) + t * (std::log(upper->second) - std::log(lower->second)));

@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/sim/layer_schedule.hpp"
 
 #include <fmt/format.h>
@@ -16,8 +17,6 @@ using quant::packed_bytes;
 // Each extra tile costs descriptor set-up and pipeline fill; among tilings with equal DRAM
 // traffic the search prefers fewer tiles, as if each tile moved this many more bytes.
 constexpr std::int64_t kTileOverheadBytes = 64;
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
 // Distinct tile sizes ceil(extent / n) for n = 1..extent, largest first.
 std::vector<std::int64_t> tile_sizes(std::int64_t extent) {
@@ -212,11 +211,20 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
     }
   }
   if (best_cost == std::numeric_limits<std::int64_t>::max()) {
-    throw InputError({arch_.file, 0}, "buffer.capacity_kib",
-                     fmt::format("a buffer large enough for the smallest tile of layer '{}' ({} bytes needed, "
-                                 "{} available after resident activations)",
-                                 g.layer->name, smallest_need, available),
-                     std::to_string(arch_.buffer.capacity_bytes / 1024));
+    const std::int64_t resident = placement_.resident_bytes[static_cast<std::size_t>(layer)];
+    const std::string capacity = arch_.buffer.capacity_bytes >= buffer::kUnlimitedBytes
+                                     ? "unlimited"
+                                     : std::to_string(arch_.buffer.capacity_bytes) + " bytes";
+    throw InputError(arch_.buffer.capacity_origin.file.empty() ? SourceLocation{arch_.file, 0}
+                                                               : arch_.buffer.capacity_origin,
+                     arch_.buffer.capacity_key,
+                     fmt::format("a buffer large enough for the smallest tile of layer '{}' ({} bytes needed, {} "
+                                 "available{})",
+                                 g.layer->name, smallest_need, available,
+                                 resident > 0 ? fmt::format(" after {} bytes of resident activations: lower "
+                                                            "controller.resident_fraction", resident)
+                                              : ""),
+                     capacity);
   }
   return best;
 }
@@ -256,8 +264,12 @@ class TransferFactory {
     x.traffic = TrafficClass::Activation;
     const std::int64_t rows = row_end - row_begin;
     const std::int64_t pixels = rows * t.shape.w;
+    // A channel slice of a row is its share of the row's packed bytes, so that the slices of a row
+    // add up to the row exactly whatever the bit width (a projected tensor has no channel slices:
+    // every coefficient mixes all channels).
+    const std::int64_t slice_offset = t.projected() ? 0 : share(t.dram_row_bytes, 0, c0, t.shape.c);
     x.address = t.address + static_cast<std::uint64_t>(image * t.dram_image_bytes + row_begin * t.dram_row_bytes +
-                                                       (t.projected() ? 0 : c0 * t.dram_row_bytes / t.shape.c));
+                                                       slice_offset);
     x.onchip_bytes = packed_bytes(pixels * (c1 - c0), b0_);
     if (t.projected()) {
       const std::int64_t k = t.compression->k;
@@ -265,9 +277,8 @@ class TransferFactory {
       x.quant_values = pixels * k;
       x.projection_macs = pixels * (c1 - c0) * k;
     } else {
-      const std::int64_t values = pixels * (c1 - c0);
-      x.bytes = packed_bytes(values, t.stored_bits(b0_));
-      x.quant_values = t.compression ? values : 0;
+      x.bytes = rows * share(t.dram_row_bytes, c0, c1, t.shape.c);
+      x.quant_values = t.compression ? pixels * (c1 - c0) : 0;
     }
     return x;
   }

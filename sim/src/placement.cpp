@@ -4,6 +4,7 @@
 
 #include "capsim/rtl/projection/projection.hpp"
 #include "capsim/rtl/quant/quant.hpp"
+#include "capsim/sim/layer_schedule.hpp"
 
 namespace capsim::sim {
 namespace {
@@ -27,24 +28,25 @@ void describe_tensors(const trace::Trace& trace, std::vector<TensorPlacement>& t
 }
 
 // spill_when_needed: walk producers in execution order and keep a tensor on chip when, over its
-// whole lifetime, it fits beside the activations already kept there. The network input arrives
-// in DRAM and the network output leaves through it, so both are always in DRAM.
-void decide_spills(const ArchSpec& arch, std::int64_t batch, Placement& p) {
-  const std::size_t layers = p.tensors.size() - 1;
-  p.resident_bytes.assign(layers, 0);
-  if (arch.controller.spill_policy == SpillPolicy::AlwaysSpill) return;
+// whole lifetime, it fits beside the activations already kept there within the resident budget
+// and every layer of that lifetime keeps room for its smallest tile (`tile_needs`). The network
+// input arrives in DRAM and the network output leaves through it, so both are always in DRAM.
+void decide_spills(const ArchSpec& arch, const std::vector<std::int64_t>& tile_needs, Placement& p) {
   const auto budget = static_cast<std::int64_t>(static_cast<double>(arch.buffer.capacity_bytes) *
                                                 arch.controller.resident_fraction);
   for (std::size_t id = 1; id < p.tensors.size(); ++id) {
     TensorPlacement& t = p.tensors[id];
     if (t.consumers.empty()) continue;
-    const int first = t.producer;
-    const int last = *std::max_element(t.consumers.begin(), t.consumers.end());
-    const std::int64_t bytes = t.onchip_image_bytes * batch;
-    const auto begin = p.resident_bytes.begin() + first, end = p.resident_bytes.begin() + last + 1;
-    if (*std::max_element(begin, end) + bytes > budget) continue;
+    const auto first = static_cast<std::size_t>(t.producer);
+    const auto last = static_cast<std::size_t>(*std::max_element(t.consumers.begin(), t.consumers.end()));
+    const std::int64_t bytes = t.onchip_image_bytes * p.batch;
+    bool fits = true;
+    for (std::size_t l = first; fits && l <= last; ++l)
+      fits = p.resident_bytes[l] + bytes <= budget &&
+             arch.buffer.capacity_bytes - (p.resident_bytes[l] + bytes) >= tile_needs[l];
+    if (!fits) continue;
     t.in_dram = false;
-    for (auto it = begin; it != end; ++it) *it += bytes;
+    for (std::size_t l = first; l <= last; ++l) p.resident_bytes[l] += bytes;
   }
 }
 
@@ -59,19 +61,45 @@ void size_tensor(const ArchSpec& arch, TensorPlacement& t) {
                      : 0;
 }
 
-// when_profitable: a projected tensor is stored compressed only when the DRAM bytes it saves
-// (written once, read by every consumer) exceed what its side data costs (encoder once, decoder
-// per consumer) and that side data fits the projection unit's matrix buffer (otherwise it would
-// be fetched again for every tile).
+void store_uncompressed(const ArchSpec& arch, TensorPlacement& t) {
+  t.compression.reset();
+  size_tensor(arch, t);
+}
+
+// when_profitable, per tensor: a compressed tensor stays compressed only when the DRAM bytes it
+// saves (written once, read by every consumer) exceed what its side data costs (encoder once,
+// decoder per consumer). A record that stores at least as many bytes as b0 (quantization to b0
+// bits or more) never pays.
 void drop_unprofitable_compression(const ArchSpec& arch, std::int64_t batch, TensorPlacement& t) {
-  if (!t.projected()) return;
+  if (!t.in_dram || !t.compression) return;
   const auto accesses = static_cast<std::int64_t>(1 + t.consumers.size());
   const std::int64_t uncompressed = quant::packed_bytes(t.shape.elements(), arch.datatypes.activation_bits);
   const std::int64_t saved = (uncompressed - t.dram_image_bytes) * batch * accesses;
-  const bool fits = t.side_bytes <= arch.projection.matrix_buffer_bytes;
-  if (fits && t.side_bytes * accesses < saved) return;
-  t.compression.reset();
-  size_tensor(arch, t);
+  if (saved <= 0 || t.side_bytes * accesses >= saved) store_uncompressed(arch, t);
+}
+
+// when_profitable, per layer: the side data a layer needs at once (decoders of its projected
+// inputs, encoder of its projected output) must fit the matrix buffer, or it would be fetched
+// again with every tile; the tensor with the largest side data is stored uncompressed until it fits.
+void fit_matrix_buffer(const trace::Trace& trace, const ArchSpec& arch, Placement& p) {
+  for (std::size_t layer = 0; layer < trace.layers.size(); ++layer) {
+    for (;;) {
+      std::vector<TensorPlacement*> involved{&p.tensors[static_cast<std::size_t>(tensor_of_layer(static_cast<int>(layer)))]};
+      for (const auto& name : trace.layers[layer].inputs) {
+        const int producer = trace.index_of(name);
+        involved.push_back(&p.tensors[static_cast<std::size_t>(producer < 0 ? 0 : tensor_of_layer(producer))]);
+      }
+      std::int64_t total = 0;
+      TensorPlacement* largest = nullptr;
+      for (TensorPlacement* t : involved) {
+        if (!t->projected()) continue;
+        total += t->side_bytes;
+        if (!largest || t->side_bytes > largest->side_bytes) largest = t;
+      }
+      if (total <= arch.projection.matrix_buffer_bytes) break;
+      store_uncompressed(arch, *largest);
+    }
+  }
 }
 
 void assign_addresses(const trace::Trace& trace, Placement& p) {
@@ -102,15 +130,36 @@ int TensorPlacement::stored_bits(int activation_bits) const {
   return in_dram && compression ? compression->bits : activation_bits;
 }
 
+namespace {
+
+// The buffer bytes of each layer's smallest tile with every tensor in DRAM (an upper bound of
+// what the layer needs whatever stays on chip).
+std::vector<std::int64_t> smallest_tile_needs(const trace::Trace& trace, const ArchSpec& arch, Placement all_in_dram) {
+  for (auto& t : all_in_dram.tensors) size_tensor(arch, t);
+  assign_addresses(trace, all_in_dram);
+  const LayerScheduler scheduler(trace, all_in_dram, arch);
+  std::vector<std::int64_t> needs;
+  for (std::size_t l = 0; l < trace.layers.size(); ++l) needs.push_back(scheduler.buffer_bytes(static_cast<int>(l), 1, 1));
+  return needs;
+}
+
+}  // namespace
+
 Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch) {
   Placement p;
   p.batch = trace.network.batch;
   describe_tensors(trace, p.tensors);
   for (auto& t : p.tensors) t.onchip_image_bytes = quant::packed_bytes(t.shape.elements(), arch.datatypes.activation_bits);
-  decide_spills(arch, p.batch, p);
+  p.resident_bytes.assign(trace.layers.size(), 0);
+  if (arch.controller.spill_policy == SpillPolicy::SpillWhenNeeded) {
+    p.weight_addresses.assign(trace.layers.size(), 0);
+    decide_spills(arch, smallest_tile_needs(trace, arch, p), p);
+  }
   for (auto& t : p.tensors) size_tensor(arch, t);
-  if (arch.controller.compression_policy == CompressionPolicy::WhenProfitable)
+  if (arch.controller.compression_policy == CompressionPolicy::WhenProfitable) {
     for (auto& t : p.tensors) drop_unprofitable_compression(arch, p.batch, t);
+    fit_matrix_buffer(trace, arch, p);
+  }
   assign_addresses(trace, p);
   return p;
 }

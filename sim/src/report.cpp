@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "capsim/common/atomic_file.hpp"
+#include "capsim/common/csv.hpp"
 #include "capsim/common/error.hpp"
 
 namespace capsim {
@@ -191,7 +192,7 @@ std::string layers_csv(const RunResult& run, const EnergyTable& table) {
     const auto& pj = e.pj_by_component;
     const auto act = static_cast<int>(TrafficClass::Activation);
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},",
-                       l.name, l.op, l.cycles, l.dram_read_total(), l.dram_write_total(), l.dram_read_bytes[act],
+                       csv_field(l.name), csv_field(l.op), l.cycles, l.dram_read_total(), l.dram_write_total(), l.dram_read_bytes[act],
                        l.dram_write_bytes[act], l.dram_read_bytes[static_cast<int>(TrafficClass::Weight)],
                        l.dram_read_bytes[static_cast<int>(TrafficClass::ProjectionMatrix)], l.macs, l.vector_ops,
                        l.pe_busy_cycles, l.pe_utilization, l.encode_macs, l.decode_macs, l.quant_values,

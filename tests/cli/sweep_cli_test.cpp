@@ -144,6 +144,21 @@ TEST_F(SweepCliTest, RerunSkipsUnchangedPointsAndRerunsChangedOnes) {
   EXPECT_THAT(forced.err, HasSubstr("0 already finished (skipped), 8 to run"));
 }
 
+// Reordering the axes of a sweep changes neither the points nor their keys: everything is kept.
+TEST_F(SweepCliTest, ReorderedAxesKeepEveryFinishedPoint) {
+  scratch_.write_trace("a.trace", 8, 8, "a");
+  const std::string first = write_sweep("first.yaml",
+                                        "plans: [none]\nworkloads: [{trace: a.trace}]\n"
+                                        "axes:\n  buffer.capacity_kib: [128, 256]\n  dram.preset: [lpddr4-3200, hbm2]\n");
+  const std::string second = write_sweep("second.yaml",
+                                         "plans: [none]\nworkloads: [{trace: a.trace}]\n"
+                                         "axes:\n  dram.preset: [hbm2, lpddr4-3200]\n  buffer.capacity_kib: [256, 128]\n");
+  ASSERT_EQ(run_capsim({"sweep", first, "--out", out("result")}).exit_code, 0);
+  const auto again = run_capsim({"sweep", second, "--out", out("result")});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("4 already finished (skipped), 0 to run"));
+}
+
 TEST_F(SweepCliTest, ResumeAfterSigkillSkipsFinishedPointsAndEqualsAnUninterruptedRun) {
   scratch_.write_trace("net.trace", 64, 56, "net");
   const std::string spec =

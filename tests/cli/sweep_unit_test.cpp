@@ -6,7 +6,7 @@
 #include <string>
 
 #include "capsim/common/error.hpp"
-#include "capsim/sweep/csv.hpp"
+#include "capsim/common/csv.hpp"
 #include "capsim/sweep/points.hpp"
 #include "capsim/sweep/sha256.hpp"
 #include "capsim/sweep/sweep_spec.hpp"

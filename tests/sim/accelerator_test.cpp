@@ -110,3 +110,37 @@ TEST(Accelerator, CompressionShiftsWorkToProjectionAndQuantization) {
 
 }  // namespace
 }  // namespace capsim::sim
+
+namespace capsim::sim {
+namespace {
+
+// The per-layer DRAM counts partition the run: bursts add up, and background (standby) time of
+// every rank covers the whole run with no gap or overlap between layers.
+TEST(Accelerator, PerLayerDramCountsAddUpToTheRun) {
+  const ArchSpec arch = edge();
+  Accelerator acc(arch);
+  trace::Trace trace = testing::small_residual_network(32, 32);
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
+  const RunResult r = acc.run(trace);
+  const ActionCounts total = r.total_actions();
+  double read_bursts = 0, write_bursts = 0;
+  for (const auto& s : r.dram_stats) {
+    if (s.name == "read_bursts") read_bursts = s.value;
+    if (s.name == "write_bursts") write_bursts = s.value;
+  }
+  EXPECT_GT(read_bursts, 0);
+  EXPECT_EQ(total.get("dram", "read_burst"), read_bursts);
+  EXPECT_EQ(total.get("dram", "write_burst"), write_bursts);
+  const double ranks = static_cast<double>(arch.dram.org.channels) * arch.dram.org.ranks;
+  const double standby_ns = total.get("dram", "active_standby_ns") + total.get("dram", "precharge_standby_ns");
+  EXPECT_NEAR(standby_ns, ranks * static_cast<double>(r.total_ps) / 1000.0, 1e-6 * standby_ns);
+  std::uint64_t previous_end = 0;
+  for (const auto& l : r.layers) {
+    EXPECT_EQ(l.start_ps, previous_end) << l.name << " starts when the previous layer's last store ends";
+    previous_end = l.end_ps;
+  }
+  EXPECT_EQ(previous_end, r.total_ps);
+}
+
+}  // namespace
+}  // namespace capsim::sim

@@ -123,7 +123,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"misspelled --set key", "", "buffer.capcity_kib=64", "", "--set buffer.capcity_kib=64"},
         BadInput{"bad --set value", "", "controller.spill_policy=sometimes", "",
                  "key 'controller.spill_policy': expected one of 'always_spill' or 'spill_when_needed'"},
-        BadInput{"buffer too small for a tile", "", "buffer.capacity_kib=1", "", "key 'buffer.capacity_kib'"},
+        BadInput{"buffer too small for a tile", "", "buffer.capacity_kib=1", "",
+                 "--set buffer.capacity_kib=1: key 'buffer.capacity_kib': expected a buffer large enough for the smallest tile of layer 'main' (1848 bytes needed"},
         BadInput{"trace version", "", "", "version: 1=>version: 7", "net.trace:3: key 'version': expected 1 (this capsim reads trace format version 1)"},
         BadInput{"inconsistent trace shape", "", "", "out_shape: [32, 8, 8]=>out_shape: [32, 9, 8]",
                  "key 'layers[1].out_shape'"}),
@@ -168,6 +169,13 @@ TEST(RecostCli, SameTableReproducesEnergyAndAPriceChangeMovesOnlyItsComponent) {
   EXPECT_NEAR(original["energy_pj"]["dram"].get<double>() - c["energy_pj"]["dram"].get<double>(), read_bursts * price,
               1e-6 * read_bursts * price);
   EXPECT_EQ(original["energy_pj"]["sram"], c["energy_pj"]["sram"]);
+
+  // Another energy table on the run's own architecture is fine; another buffer is not.
+  auto same_arch = run_command(kCapsim + " recost " + (dir / "run") + " --set energy.table=45nm --out " + (dir / "t"));
+  EXPECT_EQ(same_arch.exit_code, 0) << same_arch.err;
+  auto other = run_command(kCapsim + " recost " + (dir / "run") + " --set buffer.capacity_kib=512");
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("counts re-price only on the hardware that produced them"), std::string::npos) << other.err;
 
   auto bad = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_bursts=1");
   EXPECT_EQ(bad.exit_code, 2);

@@ -125,19 +125,33 @@ TEST(Schedule, TooSmallBufferNamesTheKey) {
   }
 }
 
-// The closed form the tiling search uses must equal what the tile jobs then move.
-TEST(Schedule, PredictedTrafficEqualsTileJobsForEveryTiling) {
-  trace::Trace trace = testing::small_residual_network(16, 16);
-  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
+// The closed form the tiling search uses must equal what the tile jobs then move, for every
+// tiling, with 8-bit and sub-byte records (uniform:1:4 is quantization only, uniform:0.5:3
+// projected at 3 bits), odd row widths, a batch of 3, matrices that do or do not stay on chip,
+// and activations kept on chip.
+struct PredictionCase {
+  const char* plan;
+  std::int64_t channels, size, batch;
+  SpillPolicy policy;
+};
+
+class PredictedTraffic : public ::testing::TestWithParam<PredictionCase> {};
+
+TEST_P(PredictedTraffic, EqualsTileJobsForEveryTiling) {
+  const PredictionCase& c = GetParam();
+  trace::Trace trace = testing::small_residual_network(c.channels, c.size);
+  trace.network.batch = c.batch;
+  trace::apply_plan(trace, trace::parse_plan_spec(c.plan));
   for (std::int64_t matrix_buffer : {0, 1 << 20}) {
-    ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+    ArchSpec arch = arch_with_buffer(c.policy == SpillPolicy::AlwaysSpill ? buffer::kUnlimitedBytes : 64 * 1024,
+                                     c.policy);
     arch.projection.matrix_buffer_bytes = matrix_buffer;
     const Placement placement = place_tensors(trace, arch);
     const LayerScheduler scheduler(trace, placement, arch);
     for (int i = 0; i < static_cast<int>(trace.layers.size()); ++i) {
       const auto& l = trace.layers[static_cast<std::size_t>(i)];
       for (std::int64_t rows = 1; rows <= l.out_shape.h; rows += 3) {
-        for (std::int64_t channels : {std::int64_t{1}, std::int64_t{5}, l.out_shape.c}) {
+        for (std::int64_t channels : {std::int64_t{1}, std::int64_t{3}, std::int64_t{5}, l.out_shape.c}) {
           for (LoopOrder order : {LoopOrder::ChannelsOuter, LoopOrder::RowsOuter}) {
             const std::int64_t channel_tiles = (l.out_shape.c + channels - 1) / channels;
             if (placement.tensors[i + 1].projected() && channel_tiles > 1 && order == LoopOrder::ChannelsOuter)
@@ -152,12 +166,44 @@ TEST(Schedule, PredictedTrafficEqualsTileJobsForEveryTiling) {
             EXPECT_EQ(moved, scheduler.predicted_dram_bytes(i, rows, channels, order))
                 << l.name << " rows " << rows << " channels " << channels << " " << to_string(order)
                 << " matrix buffer " << matrix_buffer;
-            EXPECT_EQ(macs, l.macs) << l.name;
+            EXPECT_EQ(macs, l.macs * c.batch) << l.name;
           }
         }
       }
     }
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, PredictedTraffic,
+    ::testing::Values(PredictionCase{"uniform:0.5", 16, 16, 1, SpillPolicy::AlwaysSpill},
+                      PredictionCase{"uniform:1:4", 12, 14, 1, SpillPolicy::AlwaysSpill},
+                      PredictionCase{"uniform:0.5:3", 12, 14, 3, SpillPolicy::AlwaysSpill},
+                      PredictionCase{"none", 16, 16, 2, SpillPolicy::SpillWhenNeeded}),
+    [](const ::testing::TestParamInfo<PredictionCase>& info) {
+      std::string name = std::string(info.param.plan) + "_b" + std::to_string(info.param.batch) + "_" +
+                         (info.param.policy == SpillPolicy::AlwaysSpill ? "spill" : "resident");
+      for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+      return name;
+    });
+
+// "stem" (4 KiB) lives until "late"; in between, "fc" needs 2 x (2704 B input + 2704 B of one
+// output's weights) = 10.8 KiB for its smallest tile. In a 12 KiB buffer the stem fits the
+// resident budget, but keeping it on chip would leave fc 8 KiB: it must be spilled.
+TEST(Placement, SpillWhenNeededLeavesRoomForEveryLayersSmallestTile) {
+  testing::TraceBuilder b({3, 16, 16});
+  b.conv("stem", "input", 16, 3, 1, 1);
+  b.pool("window", "stem", 4, 1);          // 16 x 13 x 13 = 2704 bytes
+  b.linear("fc", "window", 10);
+  b.pool("late", "stem", 16, 16, trace::PoolKind::Avg);
+  const trace::Trace trace = b.build();
+  ArchSpec arch = arch_with_buffer(12 * 1024, SpillPolicy::SpillWhenNeeded);
+  arch.controller.resident_fraction = 1.0;   // the budget alone would keep the stem on chip
+  const Placement placement = place_tensors(trace, arch);
+  EXPECT_TRUE(placement.tensors[1].in_dram) << "the stem would crowd out fc's smallest tile";
+  const LayerScheduler scheduler(trace, placement, arch);
+  for (int i = 0; i < static_cast<int>(trace.layers.size()); ++i)
+    EXPECT_NO_THROW(scheduler.choose_tiling(i)) << trace.layers[static_cast<std::size_t>(i)].name;
 }
 
 TEST(Schedule, LoopOrderDecidesWhatIsReloaded) {

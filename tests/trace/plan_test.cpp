@@ -59,17 +59,18 @@ TEST(Plan, FileRoundTripAndScaledApplication) {
   EXPECT_FALSE(t.layers[1].compression);
 }
 
-TEST(Plan, UnknownLayerIsNamedWithAHint) {
-  Plan p;
-  p.kind = Plan::Kind::PerLayer;
-  p.name = "p.yaml";
-  p.layers["conv3"] = PlanEntry{4, 2, 8, {}, {}};
+TEST(Plan, UnknownLayerIsNamedWithFileLineAndAHint) {
+  const Plan p = parse_plan("format: capsim-plan\nversion: 1\nname: greedy-4x\nlayers:\n  conv1: {channels: 4, k: 2}\n"
+                            "  conv3: {channels: 4, k: 2}\n",
+                            "plans/p.yaml");
   Trace t = tiny();
   try {
     apply_plan(t, p);
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("did you mean 'conv1'?"), std::string::npos) << e.what();
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("plans/p.yaml:6: key 'layers.conv3'", 0), 0u) << msg;
+    EXPECT_NE(msg.find("did you mean 'conv1'?"), std::string::npos) << msg;
   }
 }
 

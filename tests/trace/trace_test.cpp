@@ -123,3 +123,15 @@ TEST(TraceWriter, RefusesInconsistentTraces) {
 
 }  // namespace
 }  // namespace capsim::trace
+
+namespace capsim::trace {
+namespace {
+
+TEST(TraceErrors, HugeShapesAreRejectedNotOverflowed) {
+  auto msg = parse_error(replace_once(testing::kTinyTrace, "input: [1, 8, 8]", "input: [1, 8, 99999999]"));
+  EXPECT_NE(msg.find("key 'network.input': expected [C, H, W] with each dimension at most 2^20"), std::string::npos)
+      << msg;
+}
+
+}  // namespace
+}  // namespace capsim::trace

@@ -1,8 +1,8 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/rtl/buffer/buffer.hpp"
 
 namespace capsim::buffer {
 namespace {
-bool is_power_of_two(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
 }  // namespace
 
 BufferSpec parse_buffer_spec(const YamlView& view) {
@@ -10,6 +10,9 @@ BufferSpec parse_buffer_spec(const YamlView& view) {
   BufferSpec spec;
   if (view.has("capacity_kib") && view.has("capacity_bytes"))
     view.fail("capacity_bytes", "either capacity_kib or capacity_bytes, not both");
+  const std::string key = view.has("capacity_bytes") ? "capacity_bytes" : "capacity_kib";
+  spec.capacity_origin = view.location_of(key);
+  spec.capacity_key = view.key_path(key);
   if (view.has("capacity_bytes")) {
     spec.capacity_bytes = view.integer("capacity_bytes", 1, kUnlimitedBytes);
   } else if (view.has("capacity_kib") && view.text_of("capacity_kib") == "unlimited") {

@@ -2,10 +2,6 @@
 
 namespace capsim::dram {
 
-std::uint64_t now_ps() {
-  return static_cast<std::uint64_t>(sc_core::sc_time_stamp() / sc_core::sc_time(1, sc_core::SC_PS) + 0.5);
-}
-
 DramModule::DramModule(sc_core::sc_module_name name, const DramSpec& spec)
     : sc_core::sc_module(name), timing_(spec) {}
 

@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/rtl/dram/dram_spec.hpp"
 
 #include <fmt/format.h>
@@ -13,13 +14,7 @@ namespace {
 constexpr std::int64_t kMaxCycles = 1 << 24;
 constexpr int kMaxAddressBits = 62;
 
-bool is_power_of_two(std::int64_t value) { return value > 0 && (value & (value - 1)) == 0; }
-
-int log2_exact(std::uint64_t value) {
-  int bits = 0;
-  while ((std::uint64_t{1} << bits) < value) ++bits;
-  return bits;
-}
+int log2_exact(std::uint64_t value) { return static_cast<int>(log2_ceil(value)); }
 
 // A count that becomes a bit field of the address, so it must be a power of two.
 std::uint32_t power_of_two(const YamlView& view, std::string_view key, std::int64_t max) {

@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/rtl/dram/dram_timing.hpp"
 
 #include <algorithm>
@@ -17,11 +18,7 @@ constexpr std::int64_t latest(std::int64_t a, std::int64_t b, Rest... rest) {
   return latest(a > b ? a : b, rest...);
 }
 
-std::uint32_t log2_exact(std::uint64_t value) {
-  std::uint32_t bits = 0;
-  while ((std::uint64_t{1} << bits) < value) ++bits;
-  return bits;
-}
+std::uint32_t log2_exact(std::uint64_t value) { return log2_ceil(value); }
 
 std::uint32_t field_bits(const DramOrganization& org, MapField field, bool bank_includes_groups) {
   switch (field) {

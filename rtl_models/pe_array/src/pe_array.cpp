@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/rtl/pe_array/pe_array.hpp"
 
 #include <algorithm>
@@ -5,7 +6,6 @@
 namespace capsim::pe {
 namespace {
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 std::int64_t bytes_of(std::int64_t values, int bits) { return ceil_div(values * bits, 8); }
 
 }  // namespace

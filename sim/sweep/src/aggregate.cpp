@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "capsim/common/atomic_file.hpp"
-#include "capsim/sweep/csv.hpp"
+#include "capsim/common/csv.hpp"
 #include "capsim/sweep/point_store.hpp"
 
 namespace capsim::sweep {

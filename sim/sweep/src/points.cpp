@@ -9,7 +9,7 @@
 
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/sim/arch_spec.hpp"
-#include "capsim/sweep/csv.hpp"
+#include "capsim/common/csv.hpp"
 #include "capsim/sweep/process.hpp"
 #include "capsim/sweep/sha256.hpp"
 #include "capsim/trace/plan.hpp"
@@ -170,6 +170,18 @@ class Preparer {
     }
   }
 
+  // The overrides in a canonical order, so that reordering axes keeps every key: sorted, unless
+  // one key path is a prefix of another (then the order of application matters and is kept).
+  static std::vector<std::string> canonical_overrides(std::vector<std::string> overrides) {
+    std::vector<std::string> keys;
+    for (const auto& o : overrides) keys.push_back(o.substr(0, o.find('=')));
+    for (const auto& a : keys)
+      for (const auto& b : keys)
+        if (a != b && b.rfind(a + ".", 0) == 0) return overrides;
+    std::sort(overrides.begin(), overrides.end());
+    return overrides;
+  }
+
   std::string point_key(const Point& point) {
     const sim::ArchSpec& arch = arch_for(point.overrides);
     const ResolvedWorkload& w = prepared_.workloads[point.workload];
@@ -178,7 +190,7 @@ class Preparer {
     key.update("capsim sweep point key v1\n");
     key.update("capsim_version=" CAPSIM_VERSION "\n");
     key.update("arch=" + hash_of(prepared_.spec.arch, "arch") + "\n");
-    for (const auto& assignment : point.overrides) key.update("set=" + assignment + "\n");
+    for (const auto& assignment : canonical_overrides(point.overrides)) key.update("set=" + assignment + "\n");
     key.update("dram_preset=" + hash_of(arch.dram_preset, "dram_preset") + "\n");
     key.update("energy_table=" + hash_of(arch.energy_table, "energy_table") + "\n");
     key.update("trace=" + w.trace_sha256 + "\n");

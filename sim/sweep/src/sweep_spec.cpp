@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/sweep/sweep_spec.hpp"
 
 #include <filesystem>
@@ -11,11 +12,6 @@ namespace {
 namespace fs = std::filesystem;
 
 int line_of(const YAML::Node& node) { return node.Mark().is_null() ? 0 : node.Mark().line + 1; }
-
-bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Architecture key paths as `--set` takes them: dotted snake_case words.
 bool is_key_path(const std::string& key) {

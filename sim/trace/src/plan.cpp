@@ -1,3 +1,4 @@
+#include "capsim/common/integers.hpp"
 #include "capsim/trace/plan.hpp"
 
 #include <fmt/format.h>
@@ -11,10 +12,6 @@
 
 namespace capsim::trace {
 namespace {
-
-bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // "uniform:R" or "uniform:R:B".
 Plan parse_uniform(const std::string& spec, const std::string& origin) {
@@ -83,6 +80,7 @@ Plan parse_plan(const std::string& text, const std::string& name) {
     root.fail("version", fmt::format("{} (this capsim reads plan format version {})", kPlanVersion, kPlanVersion));
   Plan plan;
   plan.kind = Plan::Kind::PerLayer;
+  plan.source = name;
   plan.name = root.string_or("name", name);
   plan.model = root.string_or("model", "");
   plan.method = root.string_or("method", "");
@@ -101,6 +99,7 @@ Plan parse_plan(const std::string& text, const std::string& name) {
       e.entropy_bits_per_value = v.number("entropy_bits_per_value", 0.0, static_cast<double>(e.bits));
     if (v.has("nrmse")) e.nrmse = v.number("nrmse", 0.0);
     plan.layers[layer_name] = e;
+    plan.lines[layer_name] = layers.location_of(layer_name).line;
   }
   return plan;
 }
@@ -155,7 +154,9 @@ void apply_plan(Trace& trace, const Plan& plan) {
     int index = trace.index_of(name);
     if (index < 0) {
       std::string hint = closest_match(name, names);
-      throw InputError({plan.name, 0}, "layers." + name,
+      const auto line = plan.lines.find(name);
+      throw InputError({plan.source.empty() ? plan.name : plan.source, line == plan.lines.end() ? 0 : line->second},
+                       "layers." + name,
                        hint.empty() ? "a layer of the trace's network" : "a layer of the trace's network (did you mean '" + hint + "'?)",
                        name);
     }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "capsim/common/integers.hpp"
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/yaml_view.hpp"
 #include "capsim/trace/trace.hpp"
@@ -24,22 +25,28 @@ Enum enum_from(const std::vector<std::string>& names, const std::string& name) {
   throw std::logic_error("unknown enum name " + name);
 }
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
 std::int64_t window_out(std::int64_t in, int kernel, int stride, int pad) {
   return (in + 2 * pad - kernel) / stride + 1;
 }
 
+// Dimensions up to 2^20 and at most 2^36 values per tensor keep every count (MACs, bytes of a
+// batch, bits) far inside 64 bits.
+constexpr std::int64_t kMaxDimension = std::int64_t{1} << 20;
+constexpr std::int64_t kMaxElements = std::int64_t{1} << 36;
+
 Shape read_shape(const YamlView& v, std::string_view key) {
   auto dims = v.integer_list(key, 3, 1);
-  return Shape{dims[0], dims[1], dims[2]};
+  const Shape shape{dims[0], dims[1], dims[2]};
+  if (dims[0] > kMaxDimension || dims[1] > kMaxDimension || dims[2] > kMaxDimension || shape.elements() > kMaxElements)
+    v.fail(key, "[C, H, W] with each dimension at most 2^20 and at most 2^36 values");
+  return shape;
 }
 
 // Reads a [h, w] pair with each value >= min (kernel, stride, padding).
 std::pair<int, int> read_pair(const YamlView& v, std::string_view key, int fallback, int min) {
   if (!v.has(key)) return {fallback, fallback};
   auto dims = v.integer_list(key, 2, min);
-  if (dims[0] > 1 << 20 || dims[1] > 1 << 20) v.fail(key, "a list of 2 small integers");
+  if (dims[0] > 4096 || dims[1] > 4096) v.fail(key, "a list of 2 integers of at most 4096");
   return {static_cast<int>(dims[0]), static_cast<int>(dims[1])};
 }
 
@@ -149,7 +156,11 @@ Layer read_layer(const YamlView& v, const Trace& trace,
   }
 
   Layer expected = layer;
-  derive_counts(expected, trace.precision);
+  try {
+    derive_counts(expected, trace.precision);
+  } catch (const std::overflow_error&) {
+    v.fail("out_shape", "shapes whose weight and MAC counts fit in 64 bits");
+  }
   layer.macs = v.integer_or("macs", 0, 0);
   layer.ops = v.integer_or("ops", 0, 0);
   layer.weights = v.integer_or("weights", 0, 0);
@@ -176,7 +187,7 @@ Network read_network(const YamlView& v) {
   n.input = read_shape(v, "input");
   n.classes = v.integer("classes", 1);
   n.width = v.number_or("width", 1.0, 1e-3, 64.0);
-  n.batch = v.integer_or("batch", 1, 1, 1 << 20);
+  n.batch = v.integer_or("batch", 1, 1, 1 << 12);
   return n;
 }
 
@@ -218,6 +229,16 @@ std::int64_t weight_bytes_for(std::int64_t weights, std::int64_t biases, const P
   return ceil_div(weights * p.weight_bits, 8) + ceil_div(biases * p.bias_bits, 8);
 }
 
+namespace {
+std::int64_t checked_product(std::initializer_list<std::int64_t> factors) {
+  std::int64_t product = 1;
+  for (std::int64_t f : factors)
+    if (__builtin_mul_overflow(product, f, &product) || product > (std::int64_t{1} << 56))
+      throw std::overflow_error("count does not fit");
+  return product;
+}
+}  // namespace
+
 void derive_counts(Layer& layer, const Precision& precision) {
   const Shape& in = layer.in_shape;
   const Shape& out = layer.out_shape;
@@ -225,14 +246,14 @@ void derive_counts(Layer& layer, const Precision& precision) {
   switch (layer.op) {
     case Op::Conv:
     case Op::DwConv:
-      layer.weights = out.c * (in.c / layer.groups) * layer.kernel_h * layer.kernel_w;
-      layer.macs = layer.weights * out.pixels();
+      layer.weights = checked_product({out.c, in.c / layer.groups, layer.kernel_h, layer.kernel_w});
+      layer.macs = checked_product({layer.weights, out.pixels()});
       break;
     case Op::Linear:
-      layer.weights = in.elements() * out.c;
+      layer.weights = checked_product({in.elements(), out.c});
       layer.macs = layer.weights;
       break;
-    case Op::Pool: layer.ops = out.elements() * layer.kernel_h * layer.kernel_w; break;
+    case Op::Pool: layer.ops = checked_product({out.elements(), layer.kernel_h, layer.kernel_w}); break;
     case Op::Add: layer.ops = out.elements() * static_cast<std::int64_t>(layer.inputs.size() - 1); break;
   }
   if (!layer.has_weights()) layer.biases = 0;

@@ -56,7 +56,6 @@ struct ArchSpec {
   dram::DramSpec dram;
   std::string energy_table;         // resolved path of the energy table YAML
 
-  double cycle_ps() const { return 1e6 / clock_mhz; }
 };
 
 // Loads `path`, applies `overrides` ("key.path=value"), resolves the DRAM preset and energy table

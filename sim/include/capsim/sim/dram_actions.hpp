@@ -15,9 +15,8 @@ namespace capsim::sim {
 
 // pJ per DRAM action from the preset's IDD currents (or flat pJ/bit).
 std::map<std::string, double> dram_energy_per_action(const dram::DramSpec& spec);
-// Adds the DRAM actions between two count snapshots that `elapsed_ps` apart.
-void add_dram_actions(const dram::DramCounts& now, const dram::DramCounts& before, std::uint64_t elapsed_ps,
-                      ActionCounts& actions);
+// Adds the DRAM actions between two count snapshots.
+void add_dram_actions(const dram::DramCounts& now, const dram::DramCounts& before, ActionCounts& actions);
 StatList dram_stats_between(const dram::DramTiming& dram, const dram::DramCounts& before, std::uint64_t elapsed_ps);
 
 }  // namespace capsim::sim

@@ -13,11 +13,12 @@ struct BufferSpec {
   std::int64_t capacity_bytes = 256 * 1024;
   int banks = 16;
   int width_bits = 128;   // bits per bank access
+  // Where the capacity was set (file and line, or --set), for "buffer too small" errors.
+  SourceLocation capacity_origin;
+  std::string capacity_key = "buffer.capacity_kib";
 
   std::int64_t bank_bytes() const { return capacity_bytes / banks; }
   int access_bytes() const { return width_bits / 8; }
-  // Bytes the buffer moves per cycle with every bank busy.
-  std::int64_t bytes_per_cycle() const { return static_cast<std::int64_t>(banks) * access_bytes(); }
 };
 
 // Keys: capacity_kib (or capacity_bytes), banks, width_bits. Unlimited capacity for studies of

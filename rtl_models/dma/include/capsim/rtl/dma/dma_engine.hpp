@@ -10,6 +10,7 @@
 #include "capsim/rtl/dma/dma.hpp"
 #include "capsim/rtl/dram/dram_module.hpp"
 #include "capsim/rtl/projection/projection_unit.hpp"
+#include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/protocol/tile_job.hpp"
 #include "capsim/rtl/quant/quant_unit.hpp"
 
@@ -50,7 +51,7 @@ class DmaEngine : public sc_core::sc_module {
 
  private:
   void stream(const protocol::Transfer& x) {
-    const std::uint64_t start = sc_core::sc_time_stamp().value();
+    const std::uint64_t start = protocol::now_ps();
     std::uint64_t finish = start + clock_.ps(model_.bus_cycles(std::max(x.bytes, x.onchip_bytes)));
     if (x.bytes > 0) {
       const bool write = direction_ == Direction::Store;
@@ -60,7 +61,7 @@ class DmaEngine : public sc_core::sc_module {
     }
     if (x.quant_values > 0) finish = std::max(finish, quant_.reserve(x.quant_values));
     if (x.projection_macs > 0) finish = std::max(finish, projection_.reserve(x.projection_macs));
-    wait(sc_core::sc_time(static_cast<double>(finish - start), sc_core::SC_PS));
+    wait(protocol::picoseconds(finish - start));
   }
 
   Direction direction_;

@@ -6,6 +6,7 @@
 #include <systemc>
 
 #include "capsim/rtl/dram/dram_spec.hpp"
+#include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/dram/dram_timing.hpp"
 
 namespace capsim::dram {
@@ -24,7 +25,6 @@ SC_MODULE(DramModule) {
   DramTiming timing_;
 };
 
-// Simulation time in picoseconds.
-std::uint64_t now_ps();
+using protocol::now_ps;   // simulation time in picoseconds
 
 }  // namespace capsim::dram

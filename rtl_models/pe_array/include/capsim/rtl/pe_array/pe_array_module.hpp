@@ -4,6 +4,7 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
+#include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/protocol/tile_job.hpp"
 #include "capsim/rtl/protocol/timeline.hpp"
 
@@ -21,18 +22,15 @@ class PeArrayModule : public sc_core::sc_module {
     for (;;) {
       protocol::TileToken token = in.read();
       if (!token.end) {
-        wait(sc_core::sc_time(static_cast<double>(clock_.ps(token.job->compute.cycles)), sc_core::SC_PS));
-        busy_cycles_ += token.job->compute.cycles;
+        wait(protocol::picoseconds(clock_.ps(token.job->compute.cycles)));
       }
       out.write(token);
       if (token.end) return;
     }
   }
-  std::int64_t busy_cycles() const { return busy_cycles_; }
 
  private:
   protocol::Clock clock_;
-  std::int64_t busy_cycles_ = 0;
 };
 
 }  // namespace capsim::pe

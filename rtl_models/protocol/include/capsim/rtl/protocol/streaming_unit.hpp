@@ -3,6 +3,7 @@
 // transfer carries. No process of its own: time is reserved per transfer at the caller's time.
 #include <systemc>
 
+#include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/protocol/timeline.hpp"
 
 namespace capsim::protocol {
@@ -13,7 +14,7 @@ class StreamingUnit : public sc_core::sc_module {
       : sc_module(name), timeline_(work_per_cycle, clock) {}
 
   // Finish time (ps) of `work` items arriving now.
-  std::uint64_t reserve(std::int64_t work) { return timeline_.reserve(sc_core::sc_time_stamp().value(), work); }
+  std::uint64_t reserve(std::int64_t work) { return timeline_.reserve(now_ps(), work); }
   std::uint64_t busy_ps() const { return timeline_.busy_ps(); }
 
  private:

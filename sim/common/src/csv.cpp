@@ -1,8 +1,8 @@
-#include "capsim/sweep/csv.hpp"
+#include "capsim/common/csv.hpp"
 
 #include <stdexcept>
 
-namespace capsim::sweep {
+namespace capsim {
 
 std::string csv_field(std::string_view text) {
   if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
@@ -84,4 +84,4 @@ CsvTable parse_csv(const std::string& text, const std::string& name) {
   return table;
 }
 
-}  // namespace capsim::sweep
+}  // namespace capsim

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace capsim::sweep {
+namespace capsim {
 
 std::string csv_field(std::string_view text);
 std::string csv_row(const std::vector<std::string>& fields);  // with the trailing newline
@@ -21,4 +21,4 @@ struct CsvTable {
 // Parses `text`; std::runtime_error naming `name` on a row whose width differs from the header's.
 CsvTable parse_csv(const std::string& text, const std::string& name);
 
-}  // namespace capsim::sweep
+}  // namespace capsim
