@@ -15,8 +15,15 @@ namespace {
 using quant::packed_bytes;
 
 // Each extra tile costs descriptor set-up and pipeline fill; among tilings with equal DRAM
-// traffic the search prefers fewer tiles, as if each tile moved this many more bytes.
+// traffic and compute the search prefers fewer tiles, as if each tile moved this many more bytes.
 constexpr std::int64_t kTileOverheadBytes = 64;
+
+// The sizes of the tiles that cover `extent` with tiles of `size`: how many full ones, and the
+// size of the last one (0 when every tile is full).
+struct TileSplit {
+  std::int64_t full = 0, last = 0;
+};
+TileSplit split(std::int64_t extent, std::int64_t size) { return {extent / size, extent % size}; }
 
 // Distinct tile sizes ceil(extent / n) for n = 1..extent, largest first.
 std::vector<std::int64_t> tile_sizes(std::int64_t extent) {
@@ -186,13 +193,20 @@ std::int64_t LayerScheduler::predicted_dram_bytes(const Geometry& g, std::int64_
 Tiling LayerScheduler::choose_tiling(int layer) const {
   const Geometry g = geometry(layer);
   const std::int64_t available = available_bytes(layer);
+  // The objective is the layer's time if DMA and compute did not overlap, in bytes at the DRAM's
+  // peak rate: DRAM traffic first of all, but never a tiling that starves the PE array (a tile of
+  // 2 output channels on 16 columns moves no more bytes than one of 32, and computes 8x slower).
+  const double dram_bytes_per_cycle = arch_.dram.peak_bandwidth_bytes_per_s() / (arch_.clock_mhz * 1e6);
+  const pe::OperandBits bits{arch_.datatypes.activation_bits, trace_.precision.weight_bits,
+                             arch_.datatypes.accumulator_bits};
   Tiling best;
-  std::int64_t best_cost = std::numeric_limits<std::int64_t>::max();
+  double best_cost = std::numeric_limits<double>::infinity();
   std::int64_t smallest_need = std::numeric_limits<std::int64_t>::max();
   const std::vector<std::int64_t> channel_sizes = tile_sizes(g.out_channels);
   for (std::int64_t rows : tile_sizes(g.out_rows)) {
     const std::vector<std::int64_t> loaded = rows_loaded(g, rows);
     for (std::int64_t channels : channel_sizes) {
+      const std::int64_t compute = predicted_compute_cycles(g, rows, channels, bits);
       const std::int64_t channel_tiles = ceil_div(g.out_channels, channels);
       for (LoopOrder order : {LoopOrder::ChannelsOuter, LoopOrder::RowsOuter}) {
         // The encoder's partial sums cover only the current rows: keep rows outside.
@@ -202,7 +216,8 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
         if (need > available) continue;
         const std::int64_t row_tiles = ceil_div(g.out_rows, rows);
         const std::int64_t dram = predicted_dram_bytes(g, rows, channels, order, loaded);
-        const std::int64_t cost = dram + kTileOverheadBytes * row_tiles * channel_tiles * g.batch;
+        const double cost = static_cast<double>(dram + kTileOverheadBytes * row_tiles * channel_tiles * g.batch) +
+                            dram_bytes_per_cycle * static_cast<double>(compute);
         if (cost < best_cost) {
           best_cost = cost;
           best = Tiling{order, rows, channels, row_tiles, channel_tiles, need, dram};
@@ -210,7 +225,7 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
       }
     }
   }
-  if (best_cost == std::numeric_limits<std::int64_t>::max()) {
+  if (best_cost == std::numeric_limits<double>::infinity()) {
     const std::int64_t resident = placement_.resident_bytes[static_cast<std::size_t>(layer)];
     const std::string capacity = arch_.buffer.capacity_bytes >= buffer::kUnlimitedBytes
                                      ? "unlimited"
@@ -227,6 +242,17 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
                      capacity);
   }
   return best;
+}
+
+std::int64_t LayerScheduler::predicted_compute_cycles(const Geometry& g, std::int64_t rows, std::int64_t channels,
+                                                     const pe::OperandBits& bits) const {
+  const TileSplit r = split(g.out_rows, rows), m = split(g.out_channels, channels);
+  std::int64_t cycles = 0;
+  for (const auto& [row_count, row_size] : {std::pair{r.full, rows}, std::pair{std::int64_t{1}, r.last}})
+    for (const auto& [channel_count, channel_size] : {std::pair{m.full, channels}, std::pair{std::int64_t{1}, m.last}})
+      if (row_count > 0 && row_size > 0 && channel_count > 0 && channel_size > 0)
+        cycles += row_count * channel_count * compute_tile(g, 0, row_size, 0, channel_size, bits).cycles;
+  return cycles * g.batch;
 }
 
 pe::PeWork LayerScheduler::compute_tile(const Geometry& g, std::int64_t r0, std::int64_t r1, std::int64_t m0,

@@ -265,8 +265,9 @@ TEST_F(SweepCliTest, OutputsAreTidyAndComparePlansWithTheirBaseline) {
   const std::string points = read_text(out("result") + "/points.csv");
   EXPECT_THAT(points, HasSubstr("point,status,network,plan,buffer.capacity_kib,cycles,"));
   EXPECT_THAT(points, HasSubstr("plan_effect,dram_bytes_vs_none,activation_bytes_vs_none,energy_vs_none,"));
-  // 8 KiB: activations spill and the plan compresses them; 4 MiB: everything stays on chip.
-  EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,8,[^\n]*,compressed,0\\.[0-9]"));
+  // 8 KiB: activations spill and the plan compresses them (activation bytes fall; the total may
+  // not, as the matrices and the tighter buffer cost bytes); 4 MiB: everything stays on chip.
+  EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,8,[^\n]*,compressed,[0-9.]+,0\\.[0-9]"));
   EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,4096,[^\n]*,no_effect,1,1,1,1,"));
   const std::string manifest = read_text(out("result") + "/manifest.json");
   EXPECT_THAT(manifest, HasSubstr("\"capsim_version\""));

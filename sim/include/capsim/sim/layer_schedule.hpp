@@ -2,8 +2,8 @@
 // The controller's plan for one layer: how the output is tiled to fit the buffer (rows x output
 // channels, and which loop runs outside), and the resulting sequence of tile jobs, each a set of
 // DMA loads, a piece of PE work and DMA stores. The tiling is chosen by a small exhaustive
-// search (in the spirit of Timeloop's mapper, over a much smaller space) that minimises DRAM
-// traffic, then the number of tiles.
+// search (in the spirit of Timeloop's mapper, over a much smaller space) that minimises the
+// layer's unoverlapped time: DRAM traffic at peak bandwidth plus PE cycles, then the number of tiles.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -59,6 +59,9 @@ class LayerScheduler {
   std::int64_t predicted_dram_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels, LoopOrder order,
                                     const std::vector<std::int64_t>& rows_loaded) const;
   std::vector<std::int64_t> rows_loaded(const Geometry& g, std::int64_t rows) const;
+  // PE cycles of all the layer's tiles at this tile size (closed form of the PE model).
+  std::int64_t predicted_compute_cycles(const Geometry& g, std::int64_t rows, std::int64_t channels,
+                                        const pe::OperandBits& bits) const;
   pe::PeWork compute_tile(const Geometry& g, std::int64_t r0, std::int64_t r1, std::int64_t m0, std::int64_t m1,
                           const pe::OperandBits& bits) const;
 
