@@ -85,7 +85,11 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
 
   r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim table " + out + " --out " + (dir / "table.md"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(read_text(dir / "table.md").find("| resnet18 | PCA + greedy |"), std::string::npos);
+  const std::string table = read_text(dir / "table.md");
+  EXPECT_NE(table.find("| resnet18 | PCA + greedy |"), std::string::npos);
+  // The expectations row compares learnable and PCA on the same fine-tuned plans ("2.00x: a% vs b%").
+  EXPECT_NE(table.find("## The paper's expectations"), std::string::npos);
+  EXPECT_NE(table.find("% vs "), std::string::npos) << table;
   EXPECT_TRUE(fs::exists(dir / "table.csv"));
 }
 
