@@ -477,9 +477,11 @@ def costlier_section(sweep):
             [fmt_ratio(p["energy_vs_none"]), fmt_ratio(p["dram_bytes_vs_none"]),
              f"{number(p['projection_matrix_read_bytes']) / MIB:.2f}"] for p in worse[:15]]
     return ["## Where compression costs energy", "",
-            f"{len(worse)} points use more energy than their `none` plan (projection matrices, their re-fetches "
-            "when they do not fit `projection.matrix_buffer_kib`, and the projection and quantization work can "
-            "outweigh the activation traffic saved). The 15 largest:", "", markdown_table(header, rows), ""]
+            f"{len(worse)} points use more energy than their `none` plan. What can outweigh the activation "
+            "traffic saved: the projection matrices and their re-fetches when they do not fit "
+            "`projection.matrix_buffer_kib`; weights re-read per row tile (an encoder needs every output channel "
+            "of a pixel, so a projected output keeps row tiles outside channel tiles); the projection and "
+            "quantization work and the time it adds. The 15 largest:", "", markdown_table(header, rows), ""]
 
 
 def failures_section(sweep):
