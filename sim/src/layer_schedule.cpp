@@ -194,8 +194,9 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
   const Geometry g = geometry(layer);
   const std::int64_t available = available_bytes(layer);
   // The objective is the layer's time if DMA and compute did not overlap, in bytes at the DRAM's
-  // peak rate: DRAM traffic first of all, but never a tiling that starves the PE array (a tile of
-  // 2 output channels on 16 columns moves no more bytes than one of 32, and computes 8x slower).
+  // peak rate. Bytes alone would starve the PE array to save a few of them (a tile of 2 output
+  // channels on 16 columns may move slightly fewer bytes than one of 32, and computes 8x slower);
+  // a PE cycle weighs what the DRAM could have moved in it (docs/architecture.md).
   const double dram_bytes_per_cycle = arch_.dram.peak_bandwidth_bytes_per_s() / (arch_.clock_mhz * 1e6);
   const pe::OperandBits bits{arch_.datatypes.activation_bits, trace_.precision.weight_bits,
                              arch_.datatypes.accumulator_bits};
