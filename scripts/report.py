@@ -478,10 +478,168 @@ def costlier_section(sweep):
              f"{number(p['projection_matrix_read_bytes']) / MIB:.2f}"] for p in worse[:15]]
     return ["## Where compression costs energy", "",
             f"{len(worse)} points use more energy than their `none` plan. What can outweigh the activation "
-            "traffic saved: the projection matrices and their re-fetches when they do not fit "
-            "`projection.matrix_buffer_kib`; weights re-read per row tile (an encoder needs every output channel "
-            "of a pixel, so a projected output keeps row tiles outside channel tiles); the projection and "
+            "traffic saved: the projection matrices (16-bit where `datatypes.matrix_bits` is 16) and their "
+            "re-fetches when they do not fit `projection.matrix_buffer_kib`; decoders where folding is off; "
+            "weights re-read per row tile when the encoder's partial sums force rows outside; the projection and "
             "quantization work and the time it adds. The 15 largest:", "", markdown_table(header, rows), ""]
+
+
+def layer_metrics(sweep, point_id, metrics):
+    """layer -> metric -> value for one point, read from results.csv."""
+    out = OrderedDict()
+    path = os.path.join(sweep.dir, "results.csv")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            for r in csv.DictReader(f):
+                if r["point"] != point_id or r["layer"] == "total" or r["metric"] not in metrics:
+                    continue
+                out.setdefault(r["layer"], {})[r["metric"]] = float(r["value"])
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror})") from e
+    return out
+
+
+def pays(p):
+    return number(p.get("energy_vs_none", "")) < 1.0 and number(p.get("dram_bytes_vs_none", "")) < 1.0
+
+
+def ideal_realised(sweep, p):
+    """Share of the ideal energy saving a point realises. Ideal: compressed activations cost only
+    their coefficient bits (the plan's activation bytes at the `none` run's DRAM energy per byte),
+    with no side data, projection work, or tiling change."""
+    base = baseline_row(sweep, p)
+    if base is None:
+        return math.nan
+    act = lambda r: number(r["activation_read_bytes"]) + number(r["activation_write_bytes"])
+    pj_per_byte = number(base["dram_energy_pj"]) / max(1.0, number(base["dram_bytes"]))
+    ideal = pj_per_byte * (act(base) - act(p))
+    realised = number(base["energy_pj"]) - number(p["energy_pj"])
+    return realised / ideal if ideal > 0 else math.nan
+
+
+def baseline_row(sweep, p):
+    for q in sweep.finished:
+        if q["network"] == p["network"] and sweep.is_baseline(q["network"], q["plan"]) and \
+                all(q[a] == p[a] for a in sweep.axes):
+            return q
+    return None
+
+
+def pays_section(sweep, at):
+    compressed = [p for p in sweep.finished if not sweep.is_baseline(p["network"], p["plan"])]
+    if not compressed:
+        return []
+    paying = [p for p in compressed if pays(p)]
+    lines = ["## Where compression pays", "",
+             f"**{len(paying)} of {len(compressed)} compressed points spend less energy and move fewer DRAM bytes "
+             "than `none`** at the same network and axis values. Per plan over every swept design point (ratios "
+             "to `none`; below 1: compression pays):", ""]
+    rows = []
+    for network in sweep.networks:
+        for plan in sweep.plans[network]:
+            ps = [p for p in compressed if p["network"] == network and p["plan"] == plan]
+            if not ps:
+                continue
+            e = sorted(number(p["energy_vs_none"]) for p in ps)
+            d = sorted(number(p["dram_bytes_vs_none"]) for p in ps)
+            best = min(ps, key=lambda p: number(p["energy_vs_none"]))
+            ref = sweep.row(network, plan, at)
+            rows.append([network, plan, f"{sum(pays(p) for p in ps)}/{len(ps)}",
+                         fmt_ratio(ref["energy_vs_none"]) if ref else "", fmt_ratio(ref["dram_bytes_vs_none"]) if ref else "",
+                         f"{ideal_realised(sweep, ref) * 100:.0f}%" if ref else "",
+                         f"{e[0]:.3f} .. {e[len(e) // 2]:.3f} .. {e[-1]:.3f}",
+                         f"{d[0]:.3f} .. {d[len(d) // 2]:.3f} .. {d[-1]:.3f}",
+                         ", ".join(f"{a}={best[a]}" for a in sweep.axes)])
+    lines += [markdown_table(["network", "plan", "points that pay", "energy at reference", "DRAM at reference",
+                              "ideal saving realised at reference", "energy min .. median .. max",
+                              "DRAM min .. median .. max", "lowest energy at"], rows), ""]
+    lines += [f"Reference: {describe(at)}. *Ideal saving realised*: the plan's energy saving over the saving it "
+              "would have if compressed activations cost only their coefficient bits at the `none` run's DRAM "
+              "energy per byte (no side data, projection work or tiling change); above 100% the plan also saves "
+              "weights and MACs (folded consumers).", ""]
+    # Break-even: which design parameters make the saving positive.
+    lines += ["### Break-even: which design parameters make compression pay", "",
+              "Share of compressed points that pay, and the median energy ratio, per value of each axis (all "
+              "other axes and plans pooled):", ""]
+    rows = []
+    for axis in sweep.axes:
+        for value in sweep.axis_values[axis]:
+            ps = [p for p in compressed if p[axis] == value]
+            if not ps:
+                continue
+            e = sorted(number(p["energy_vs_none"]) for p in ps)
+            rows.append([axis, value, f"{sum(pays(p) for p in ps)}/{len(ps)}", f"{e[len(e) // 2]:.3f}"])
+    lines += [markdown_table(["axis", "value", "points that pay", "median energy vs none"], rows), ""]
+    estimates = [number(p.get("estimate_energy_ratio", "")) for p in sweep.finished]
+    estimates = [x for x in estimates if x > 0]
+    if estimates:
+        worst = max(abs(x - 1.0) for x in estimates)
+        dram = [number(p.get("estimate_dram_bytes_ratio", "")) for p in sweep.finished]
+        worst_dram = max((abs(x - 1.0) for x in dram if x > 0), default=math.nan)
+        lines += [f"The fast cost model (the hardware-aware greedy's cost function) against the simulation over all "
+                  f"{len(estimates)} points: energy within {worst * 100:.2f}%, DRAM bytes within "
+                  f"{worst_dram * 100:.3f}% (summary.json `estimate` of every point).", ""]
+    return lines
+
+
+def waterfall_section(sweep, at, out_dir):
+    """Per layer, for one network: what its hardware-aware plan saves and adds against `none`."""
+    plans = [(n, pl) for n in sweep.networks for pl in sweep.plans[n] if "energy" in pl]
+    if not plans:
+        return []
+    network, plan = plans[0]
+    row, base = sweep.row(network, plan, at), None
+    if row is not None:
+        base = baseline_row(sweep, row)
+    if row is None or base is None:
+        return []
+    metrics = ["activation_read_bytes", "activation_write_bytes", "projection_matrix_read_bytes",
+               "projection_energy_pj", "quantization_energy_pj", "energy_pj", "macs", "weight_read_bytes"]
+    mine, none = layer_metrics(sweep, row["point"], metrics), layer_metrics(sweep, base["point"], metrics)
+    table, names, saved_act, added_side, added_proj, saved_macs = [], [], [], [], [], []
+    for layer, m in mine.items():
+        n = none.get(layer, {})
+        act = (n.get("activation_read_bytes", 0) + n.get("activation_write_bytes", 0)) - \
+              (m.get("activation_read_bytes", 0) + m.get("activation_write_bytes", 0))
+        side = m.get("projection_matrix_read_bytes", 0)
+        proj = m.get("projection_energy_pj", 0) + m.get("quantization_energy_pj", 0) - \
+            n.get("projection_energy_pj", 0) - n.get("quantization_energy_pj", 0)
+        macs = n.get("macs", 0) - m.get("macs", 0)
+        energy = n.get("energy_pj", 0) - m.get("energy_pj", 0)
+        if act == 0 and side == 0 and proj == 0 and macs == 0:
+            continue
+        names.append(layer)
+        saved_act.append(act / 1024)
+        added_side.append(side / 1024)
+        added_proj.append(proj * 1e-6)
+        saved_macs.append(macs / 1e6)
+        table.append([layer, f"{act / 1024:.1f}", f"{side / 1024:.1f}", f"{(n.get('weight_read_bytes', 0) - m.get('weight_read_bytes', 0)) / 1024:.1f}",
+                      f"{proj * 1e-6:.2f}", f"{macs / 1e6:.2f}", f"{energy * 1e-6:.2f}"])
+    if not table:
+        return []
+    fig, axes = plt.subplots(3, 1, figsize=(max(6.0, 0.16 * len(names) + 2), 6.0), sharex=True)
+    x = np.arange(len(names))
+    axes[0].bar(x, saved_act, color="tab:green", label="activation KiB saved")
+    axes[0].bar(x, [-v for v in added_side], color="tab:red", label="side data KiB added")
+    axes[0].set_ylabel("DRAM KiB")
+    axes[1].bar(x, [-v for v in added_proj], color="tab:orange", label="projection + quantization µJ added")
+    axes[1].set_ylabel("µJ")
+    axes[2].bar(x, saved_macs, color="tab:blue", label="MMACs saved by folding")
+    axes[2].set_ylabel("MMACs")
+    for ax in axes:
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.legend(loc="best")
+    axes[2].set_xticks(x)
+    axes[2].set_xticklabels(names, rotation=90, fontsize=6)
+    fig.suptitle(f"{network}, {plan} against none ({describe(at)})", fontsize=8)
+    name = save(fig, out_dir, "waterfall")
+    header = ["layer", "activation KiB saved", "side data KiB added", "weight KiB saved", "projection + quantization µJ added",
+              "MMACs saved", "energy µJ saved"]
+    return ["### Per layer: where the saving comes from", "",
+            f"{network} with `{plan}` against `none` at {describe(at)}: activation bytes saved, side data "
+            "(matrices, means, scales) added, projection and quantization energy added, and weights and MACs "
+            "saved where a consumer folds its decoder. Layers the plan leaves alone are omitted.", "",
+            f"![Per-layer waterfall]({name})", "", markdown_table(header, table), ""]
 
 
 def failures_section(sweep):
@@ -513,6 +671,8 @@ def write_report(sweep, at, figures, curves_note, out_dir):
     lines += ["Ratios are a plan's value over the `none` plan's at the same network and axis values (below 1: "
               "compression helps). Regenerate with `capsim report " + sweep.dir + "`.", ""]
 
+    lines += pays_section(sweep, at)
+    lines += waterfall_section(sweep, at, out_dir)
     lines += [f"## Totals at {describe(at)}", "", totals_table(sweep, at), ""]
     lines += no_effect_section(sweep)
     lines += costlier_section(sweep)

@@ -6,6 +6,7 @@
 #include "capsim/common/cli_registry.hpp"
 #include "capsim/sim/accelerator.hpp"
 #include "capsim/sim/arch_spec.hpp"
+#include "capsim/sim/cost_model.hpp"
 #include "capsim/sim/energy.hpp"
 #include "capsim/sim/report.hpp"
 #include "capsim/trace/plan.hpp"
@@ -20,6 +21,7 @@ struct SimulateOptions {
   std::string plan;
   std::vector<std::string> overrides;
   bool quiet = false;
+  bool no_estimate = false;
 };
 
 void simulate(const SimulateOptions& o) {
@@ -31,7 +33,11 @@ void simulate(const SimulateOptions& o) {
 
   Accelerator accelerator(arch);
   const RunResult run = accelerator.run(trace);
-  const RunMetadata meta = make_run_metadata(arch, o.trace, trace);
+  RunMetadata meta = make_run_metadata(arch, o.trace, trace);
+  if (!o.no_estimate) {
+    const CostEstimate e = CostModel(arch).estimate(trace);
+    meta.estimate = {{"dram_bytes", e.dram_bytes}, {"energy_pj", e.energy_pj}, {"cycles", e.cycles}};
+  }
   write_run_outputs(o.out, run, meta, table);
   if (!o.quiet) std::fputs(summary_table(run, meta, table).c_str(), stdout);
 }
@@ -47,6 +53,8 @@ void add_simulate(CLI::App& app) {
   cmd->add_option("--set", options->overrides, "override an architecture key, e.g. --set buffer.capacity_kib=512")
       ->allow_extra_args(false);
   cmd->add_flag("--quiet,-q", options->quiet, "do not print the summary table");
+  cmd->add_flag("--no-estimate", options->no_estimate,
+                "skip the fast cost model's prediction (summary.json `estimate`, checked against the simulation)");
   cmd->callback([options] { simulate(*options); });
 }
 

@@ -14,7 +14,7 @@
 #include "capsim/sim/placement.hpp"
 #include "capsim/sim/dram_actions.hpp"
 #include "controller.hpp"
-#include "layer_counts.hpp"
+#include "capsim/sim/layer_counts.hpp"
 
 namespace capsim::sim {
 
@@ -78,7 +78,8 @@ RunResult Accelerator::run(const trace::Trace& trace) {
     r.tiling = tilings[static_cast<std::size_t>(layer)];
     summarize_tiles(jobs, buffer, r);
     describe_layer(trace.layers[static_cast<std::size_t>(layer)],
-                   placement.tensors[static_cast<std::size_t>(tensor_of_layer(layer))], arch_, r);
+                   placement.tensors[static_cast<std::size_t>(tensor_of_layer(layer))],
+                   placement.layers[static_cast<std::size_t>(layer)], arch_, r);
     return jobs;
   };
   const std::uint64_t run_start = protocol::now_ps();

@@ -64,7 +64,7 @@ dram::DramSpec parse_dram(const YamlView& arch_dram, std::string& preset_out) {
 ArchSpec parse_root(const YamlView& root) {
   root.require_map("an architecture spec (a mapping of sections)");
   root.allow_keys({"name", "clock_mhz", "datatypes", "pe_array", "buffer", "dma", "projection", "quantization",
-                   "controller", "dram", "energy"});
+                   "controller", "dram", "energy", "workload"});
   ArchSpec spec;
   spec.file = root.file();
   spec.name = root.string("name");
@@ -76,6 +76,10 @@ ArchSpec parse_root(const YamlView& root) {
   if (auto v = root.find("projection")) spec.projection = projection::parse_projection_spec(*v);
   if (auto v = root.find("quantization")) spec.quant = quant::parse_quant_spec(*v);
   if (auto v = root.find("controller")) spec.controller = parse_controller(*v);
+  if (auto v = root.find("workload")) {
+    v->allow_keys({"batch"});
+    spec.batch = v->integer_or("batch", 0, 0, 1 << 12);
+  }
   spec.dram = parse_dram(root.child("dram"), spec.dram_preset);
   YamlView energy = root.child("energy");
   energy.allow_keys({"table"});

@@ -52,6 +52,8 @@ struct LayerScheduler::Geometry {
     const TensorPlacement* tensor = nullptr;
     int kernel = 1, stride = 1, pad = 0;
     bool all_rows = false;   // linear layers read the whole producer tensor for their single output row
+    bool folded = false;     // the layer reads the k coefficients, the decoder folded into its weights
+    std::int64_t channels = 0;   // channels staged on chip per pixel (k when folded, else C)
 
     std::pair<std::int64_t, std::int64_t> rows_needed(std::int64_t r0, std::int64_t r1) const {
       if (all_rows) return {0, tensor->shape.h};
@@ -75,11 +77,12 @@ struct LayerScheduler::Geometry {
   std::int64_t out_rows = 1, out_cols = 1, out_channels = 1;
   std::int64_t batch = 1;
   std::uint64_t weight_address = 0;
+  const LayerWork* work = nullptr;   // weights and reduction once decoders are folded
   std::int64_t matrix_bytes = 0;   // all decoder and encoder data the layer needs
   bool matrices_fit = true;
 
   std::int64_t channels_needed(const Input& in, std::int64_t m) const {
-    return separable ? m : in.tensor->shape.c;
+    return separable ? m : in.channels;
   }
 };
 
@@ -102,6 +105,7 @@ LayerScheduler::Geometry LayerScheduler::geometry(int layer) const {
   g.batch = placement_.batch;
   g.separable = l.op == trace::Op::DwConv || l.op == trace::Op::Pool || l.op == trace::Op::Add;
   g.weight_address = placement_.weight_addresses[static_cast<std::size_t>(layer)];
+  g.work = &placement_.layers[static_cast<std::size_t>(layer)];
   for (const auto& name : l.inputs) {
     Geometry::Input in;
     const int producer = trace_.index_of(name);
@@ -112,7 +116,9 @@ LayerScheduler::Geometry LayerScheduler::geometry(int layer) const {
       in.pad = l.pad_h;
     }
     in.all_rows = l.op == trace::Op::Linear;
-    if (in.tensor->projected()) g.matrix_bytes += in.tensor->side_bytes;
+    in.folded = in.tensor->projected() && in.tensor->folded_into(layer);
+    in.channels = in.folded ? in.tensor->compression->k : in.tensor->shape.c;
+    if (in.tensor->projected() && !in.folded) g.matrix_bytes += in.tensor->side_bytes;
     g.inputs.push_back(in);
   }
   if (g.output->projected()) g.matrix_bytes += g.output->side_bytes;
@@ -120,23 +126,33 @@ LayerScheduler::Geometry LayerScheduler::geometry(int layer) const {
   return g;
 }
 
-std::int64_t LayerScheduler::buffer_bytes(int layer, std::int64_t rows, std::int64_t channels) const {
-  return buffer_bytes(geometry(layer), rows, channels);
+std::int64_t LayerScheduler::buffer_bytes(int layer, std::int64_t rows, std::int64_t channels, LoopOrder order) const {
+  return buffer_bytes(geometry(layer), rows, channels, order);
 }
 
-std::int64_t LayerScheduler::buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels) const {
+std::int64_t LayerScheduler::smallest_buffer_bytes(int layer) const {
+  const Geometry g = geometry(layer);
+  return std::min(buffer_bytes(g, 1, 1, LoopOrder::RowsOuter), buffer_bytes(g, 1, 1, LoopOrder::ChannelsOuter));
+}
+
+std::int64_t LayerScheduler::buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels,
+                                          LoopOrder order) const {
   const int b0 = arch_.datatypes.activation_bits;
   std::int64_t staged = 0;
   for (const auto& in : g.inputs)
     if (in.tensor->in_dram)
       staged += packed_bytes(in.max_rows(rows) * in.tensor->shape.w * g.channels_needed(in, channels), b0);
-  staged += ceil_div(g.layer->weight_bytes * channels, g.out_channels);
+  staged += ceil_div(g.work->weight_bytes * channels, g.out_channels);
   if (g.output->in_dram) staged += packed_bytes(rows * g.out_cols * channels, b0);
   std::int64_t total = (arch_.controller.double_buffering ? 2 : 1) * staged;
   // Projecting to k coefficients needs all C channels of a pixel: with output-channel tiles the
-  // encoder accumulates partial coefficient sums of the current rows on chip.
-  if (g.output->projected() && channels < g.out_channels)
-    total += packed_bytes(rows * g.out_cols * g.output->compression->k, arch_.datatypes.accumulator_bits);
+  // encoder accumulates k partial coefficient sums per pixel on chip, at accumulator width, until
+  // the last channel tile of those pixels: the current rows when rows are outside, every pixel of
+  // the layer (all images) when channels are outside (the channel-tiled encoder).
+  if (g.output->projected() && channels < g.out_channels) {
+    const std::int64_t pixels = order == LoopOrder::RowsOuter ? rows * g.out_cols : g.out_rows * g.out_cols * g.batch;
+    total += packed_bytes(pixels * g.output->compression->k, arch_.datatypes.accumulator_bits);
+  }
   return total;
 }
 
@@ -176,10 +192,10 @@ std::int64_t LayerScheduler::predicted_dram_bytes(const Geometry& g, std::int64_
     const std::int64_t loads = reloaded ? row_tiles * channel_tiles : row_tiles;
     const std::int64_t copies = (reloaded && (t.projected() || !g.separable)) ? channel_tiles : 1;
     bytes += rows_loaded[j] * t.dram_row_bytes * copies;
-    if (t.projected()) decoder_refetch_bytes += loads * t.side_bytes;
+    if (t.projected() && !g.inputs[j].folded) decoder_refetch_bytes += loads * t.side_bytes;
   }
   const bool weights_reloaded = order == LoopOrder::RowsOuter && channel_tiles > 1;
-  bytes += g.layer->weight_bytes * (weights_reloaded ? row_tiles : 1);
+  bytes += g.work->weight_bytes * (weights_reloaded ? row_tiles : 1);
   if (g.output->in_dram) bytes += g.output->dram_image_bytes * g.batch;
   if (g.matrices_fit) {
     bytes += g.matrix_bytes;
@@ -210,9 +226,7 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
       const std::int64_t compute = predicted_compute_cycles(g, rows, channels, bits);
       const std::int64_t channel_tiles = ceil_div(g.out_channels, channels);
       for (LoopOrder order : {LoopOrder::ChannelsOuter, LoopOrder::RowsOuter}) {
-        // The encoder's partial sums cover only the current rows: keep rows outside.
-        if (g.output->projected() && channel_tiles > 1 && order == LoopOrder::ChannelsOuter) continue;
-        const std::int64_t need = buffer_bytes(g, rows, channels);
+        const std::int64_t need = buffer_bytes(g, rows, channels, order);
         smallest_need = std::min(smallest_need, need);
         if (need > available) continue;
         const std::int64_t row_tiles = ceil_div(g.out_rows, rows);
@@ -263,8 +277,10 @@ pe::PeWork LayerScheduler::compute_tile(const Geometry& g, std::int64_t r0, std:
   switch (l.op) {
     case trace::Op::Conv:
     case trace::Op::DwConv:
-      return pe_.matmul({(r1 - r0) * g.out_cols, m1 - m0, (l.in_shape.c / l.groups) * l.kernel_h * l.kernel_w}, bits);
-    case trace::Op::Linear: return pe_.matmul({1, m1 - m0, l.in_shape.elements()}, bits);
+      return pe_.matmul({(r1 - r0) * g.out_cols, m1 - m0, (g.work->input_channels / l.groups) * l.kernel_h * l.kernel_w},
+                        bits);
+    case trace::Op::Linear:
+      return pe_.matmul({1, m1 - m0, g.work->input_channels * l.in_shape.h * l.in_shape.w}, bits);
     case trace::Op::Pool: {
       const std::int64_t ops = elements * l.kernel_h * l.kernel_w;   // one window operand per op
       return pe_.vector(ops, packed_bytes(ops, bits.activation), packed_bytes(elements, bits.activation));
@@ -285,8 +301,9 @@ class TransferFactory {
  public:
   TransferFactory(const ArchSpec& arch) : b0_(arch.datatypes.activation_bits) {}
 
+  // `folded`: the consumer reads the coefficients themselves (no decoder work, k values per pixel on chip).
   Transfer load(const TensorPlacement& t, std::int64_t image, std::int64_t row_begin, std::int64_t row_end,
-                std::int64_t c0, std::int64_t c1) const {
+                std::int64_t c0, std::int64_t c1, bool folded = false) const {
     Transfer x;
     x.traffic = TrafficClass::Activation;
     const std::int64_t rows = row_end - row_begin;
@@ -302,7 +319,8 @@ class TransferFactory {
       const std::int64_t k = t.compression->k;
       x.bytes = rows * t.dram_row_bytes;
       x.quant_values = pixels * k;
-      x.projection_macs = pixels * (c1 - c0) * k;
+      x.projection_macs = folded ? 0 : pixels * (c1 - c0) * k;
+      if (folded) x.onchip_bytes = packed_bytes(pixels * k, b0_);
     } else {
       x.bytes = rows * share(t.dram_row_bytes, c0, c1, t.shape.c);
       x.quant_values = t.compression ? pixels * (c1 - c0) : 0;
@@ -365,11 +383,12 @@ std::vector<TileJob> LayerScheduler::build_tiles(int layer, const Tiling& tiling
     TileJob job;
     if (jobs.empty() && g.matrices_fit && g.matrix_bytes > 0) {
       for (const auto& in : g.inputs)
-        if (in.tensor->projected()) job.loads.push_back(make.matrix(in.tensor->decoder_address, in.tensor->side_bytes));
+        if (in.tensor->projected() && !in.folded)
+          job.loads.push_back(make.matrix(in.tensor->decoder_address, in.tensor->side_bytes));
       if (g.output->projected()) job.loads.push_back(make.matrix(g.output->encoder_address, g.output->side_bytes));
     }
     if (l.has_weights() && loaded_weights != channel_tile) {
-      job.loads.push_back(make.weights(g.weight_address, l.weight_bytes, m0, m1, g.out_channels));
+      job.loads.push_back(make.weights(g.weight_address, g.work->weight_bytes, m0, m1, g.out_channels));
       loaded_weights = channel_tile;
     }
     for (std::size_t j = 0; j < g.inputs.size(); ++j) {
@@ -379,9 +398,9 @@ std::vector<TileJob> LayerScheduler::build_tiles(int layer, const Tiling& tiling
       loaded_inputs[j] = key;
       auto [a, b] = in.rows_needed(r0, r1);
       const std::int64_t c0 = g.separable ? m0 : 0, c1 = g.separable ? m1 : in.tensor->shape.c;
-      if (in.tensor->projected() && !g.matrices_fit)
+      if (in.tensor->projected() && !in.folded && !g.matrices_fit)
         job.loads.push_back(make.matrix(in.tensor->decoder_address, in.tensor->side_bytes));
-      job.loads.push_back(make.load(*in.tensor, image, a, b, c0, c1));
+      job.loads.push_back(make.load(*in.tensor, image, a, b, c0, c1, in.folded));
     }
     job.compute = compute_tile(g, r0, r1, m0, m1, bits);
     const TensorPlacement& out = *g.output;

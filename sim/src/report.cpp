@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "capsim/common/atomic_file.hpp"
@@ -29,7 +30,8 @@ void from_json(const nlohmann::json& j, ActionCounts& counts) {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LayerResult, name, op, tiling, tiles, start_ps, end_ps, cycles, dram_read_bytes,
                                    dram_write_bytes, macs, vector_ops, pe_busy_cycles, pe_utilization, encode_macs,
                                    decode_macs, quant_values, sram, output_in_dram, output_channels,
-                                   output_stored_channels, output_stored_bits, actions, dram_stats)
+                                   output_stored_channels, output_stored_bits, output_dropped, input_folded,
+                                   actions, dram_stats)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunResult, layers, clock_mhz, total_ps, total_cycles, dram_stats,
                                    dram_peak_bytes_per_s)
 
@@ -75,7 +77,9 @@ json arch_parameters_json(const ArchSpec& a) {
        {{"capacity_bytes", a.buffer.capacity_bytes}, {"banks", a.buffer.banks}, {"width_bits", a.buffer.width_bits}}},
       {"dma", {{"setup_cycles", a.dma.setup_cycles}, {"bus_bytes_per_cycle", a.dma.bus_bytes_per_cycle}}},
       {"projection",
-       {{"macs_per_cycle", a.projection.macs_per_cycle}, {"matrix_buffer_bytes", a.projection.matrix_buffer_bytes}}},
+       {{"macs_per_cycle", a.projection.macs_per_cycle},
+        {"matrix_buffer_bytes", a.projection.matrix_buffer_bytes},
+        {"fold_decoders", a.projection.fold_decoders}}},
       {"quantization", {{"values_per_cycle", a.quant.values_per_cycle}}},
       {"controller",
        {{"spill_policy", to_string(a.controller.spill_policy)},
@@ -88,6 +92,7 @@ json arch_parameters_json(const ArchSpec& a) {
         {"standard", a.dram.standard},
         {"peak_bandwidth_bytes_per_s", a.dram.peak_bandwidth_bytes_per_s()}}},
       {"energy_table", a.energy_table},
+      {"workload", {{"batch", a.batch}}},
   };
 }
 
@@ -177,6 +182,20 @@ json summary_json(const RunResult& run, const RunMetadata& meta, const EnergyTab
   out["dram"] = stats_object(run.dram_stats);
   out["dram"]["peak_bandwidth_bytes_per_s"] = run.dram_peak_bytes_per_s;
   out["dram_stats"] = nlohmann::json(run.dram_stats);
+  json dropped = json::object();
+  for (const auto& l : run.layers)
+    if (!l.output_dropped.empty()) dropped[l.output_dropped] = dropped.value(l.output_dropped, 0) + 1;
+  out["compression_dropped"] = dropped;
+  std::int64_t folded = 0;
+  for (const auto& l : run.layers) folded += l.input_folded ? 1 : 0;
+  out["layers_with_folded_decoder"] = folded;
+  if (!meta.estimate.is_null()) {
+    json e = meta.estimate;
+    e["dram_bytes_ratio_to_simulated"] = e["dram_bytes"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, reads + writes));
+    e["energy_ratio_to_simulated"] = e["energy_pj"].get<double>() / std::max(1e-9, energy.total_pj);
+    e["cycles_ratio_to_simulated"] = e["cycles"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, run.total_cycles));
+    out["estimate"] = e;
+  }
   return out;
 }
 

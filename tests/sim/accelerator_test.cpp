@@ -4,6 +4,9 @@
 
 #include "capsim/sim/accelerator.hpp"
 #include "capsim/sim/arch_spec.hpp"
+#include "capsim/sim/cost_model.hpp"
+#include "capsim/sim/energy.hpp"
+#include "capsim/trace/trace.hpp"
 #include "capsim/trace/plan.hpp"
 #include "trace_builder.hpp"
 
@@ -140,6 +143,39 @@ TEST(Accelerator, PerLayerDramCountsAddUpToTheRun) {
     previous_end = l.end_ps;
   }
   EXPECT_EQ(previous_end, r.total_ps);
+}
+
+
+// The fast cost model (plain C++ replay of the tile pipeline, each layer from a fresh DRAM)
+// against the SystemC simulation of the same run: DRAM bytes exactly, energy and cycles within
+// 2% (the DRAM state a full run carries across layers is all that differs).
+void expect_estimate_matches(const ArchSpec& arch, const trace::Trace& trace) {
+  Accelerator acc(arch);
+  const RunResult run = acc.run(trace);
+  const CostEstimate e = CostModel(arch).estimate(trace);
+  EXPECT_EQ(e.dram_bytes, total_dram_bytes(run));
+  const double simulated_pj = cost(run.total_actions(), resolve_energy_table(arch)).total_pj;
+  EXPECT_NEAR(e.energy_pj / simulated_pj, 1.0, 0.02);
+  EXPECT_NEAR(static_cast<double>(e.cycles) / static_cast<double>(run.total_cycles), 1.0, 0.02);
+}
+
+TEST(CostModel, MatchesTheSimulationOnASmallCompressedNetwork) {
+  trace::Trace trace = testing::small_residual_network(32, 32);
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.25"));
+  expect_estimate_matches(edge(), trace);
+}
+
+TEST(CostModel, MatchesTheSimulationOnResNet18WithAPlanAndWithoutDoubleBuffering) {
+  trace::Trace trace = trace::read_trace(std::string(CAPSIM_SOURCE_DIR) + "/results/traces/resnet18_imagenet_3x224x224.trace");
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.25"));
+  expect_estimate_matches(edge({"controller.double_buffering=false", "buffer.capacity_kib=128"}), trace);
+}
+
+TEST(CostModel, MatchesTheSimulationOnMobileNetV2UnderSpillWhenNeeded) {
+  trace::Trace trace =
+      trace::read_trace(std::string(CAPSIM_SOURCE_DIR) + "/results/traces/mobilenetv2_imagenet_3x224x224.trace");
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
+  expect_estimate_matches(edge({"controller.spill_policy=spill_when_needed", "workload.batch=2"}), trace);
 }
 
 }  // namespace

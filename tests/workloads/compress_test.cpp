@@ -240,6 +240,61 @@ TEST(Greedy, PicksTheBruteForceOptimumOnASyntheticConvexTable) {
   EXPECT_GT(result.steps.back().reduction.vs_b8, result.steps[1].reduction.vs_b8);
 }
 
+// With a hardware objective the denominator is the cost decrease of the whole plan. Point 0's
+// first step raises the cost (its side data outweighs what k = 3 saves) but k = 2 saves: the
+// search jumps there. Point 1 only ever raises the cost: never touched. Point 2's steps save, but
+// its second step only pays once point 3 has been reduced (a consumer that folds): it waits
+// and is taken after. No step raises the cost; the steps are ordered by loss per cost saved.
+TEST(Greedy, HardwareObjectiveNeverRaisesTheCostAndSkipsLevelsThatDo) {
+  const std::vector<std::vector<double>> loss = {
+      {0, 0.1, 0.2, 0.3}, {0, 0.01, 0.02, 0.03}, {0, 0.05, 0.1, 0.15}, {0, 0.2, 0.4, 0.6}};
+  std::vector<CompressionPoint> points;
+  for (int p = 0; p < 4; ++p) points.push_back({p, "p" + std::to_string(p), 4, 10, 1});
+  TableObjective objective(loss, {4, 4, 4, 4});
+  auto cost = [](const KeptDims& k) {
+    double c = 100;
+    c += k[0] == 3 ? 5 : k[0] == 2 ? -10 : k[0] == 1 ? -12 : 0;   // k = 3 costs, lower saves
+    c += (4 - static_cast<double>(k[1])) * 3;                      // every step costs
+    c -= k[2] <= 3 ? 4 : 0;                                        // first step saves
+    c -= k[2] <= 2 && k[3] <= 3 ? 6 : 0;                           // second pays only after p3
+    c += k[2] <= 2 && k[3] > 3 ? 1 : 0;
+    c -= k[2] <= 1 ? 1 : 0;
+    c -= (4 - static_cast<double>(k[3])) * 1;
+    return c;
+  };
+  GreedyOptions options;
+  options.fractions = {1.0, 0.75, 0.5, 0.25};
+  options.max_accuracy_drop = 1.0;
+  options.max_reduction = 1e9;
+  options.measure_uncached = false;
+  options.hardware_cost = cost;
+  QuantSettings q;
+  const GreedyResult result = greedy_search(objective, points, q, options, false);
+  ASSERT_GE(result.steps.size(), 2u);
+  EXPECT_DOUBLE_EQ(result.steps.front().hardware_cost, 100.0);
+  for (std::size_t i = 1; i < result.steps.size(); ++i) {
+    EXPECT_LT(result.steps[i].hardware_cost, result.steps[i - 1].hardware_cost) << "step " << i;
+    EXPECT_DOUBLE_EQ(result.steps[i].hardware_cost, cost(result.steps[i].plan));
+    EXPECT_NE(result.steps[i].plan[0], 3) << "k = 3 at point 0 raises the cost: skipped";
+    EXPECT_EQ(result.steps[i].plan[1], 4) << "point 1 never pays";
+  }
+  const KeptDims& last = result.steps.back().plan;
+  EXPECT_EQ(last[0], 1);
+  EXPECT_EQ(last[2], 1) << "point 2's later steps were taken once point 3 made them pay";
+  EXPECT_EQ(last[3], 1);
+  // The best loss per cost saved first: p2 -> 3 (0.05 / 4), then p0 jumping to 2 (0.2 / 10), then
+  // p0 -> 1 (0.1 / 2), then p3 -> 3 (0.2 / 1), which lets p2 -> 2 pay (0.05 / 6).
+  ASSERT_GE(result.steps.size(), 6u);
+  EXPECT_EQ(result.steps[1].point, "p2");
+  EXPECT_EQ(result.steps[1].k, 3);
+  EXPECT_EQ(result.steps[2].point, "p0");
+  EXPECT_EQ(result.steps[2].k, 2);
+  EXPECT_EQ(result.steps[3].point, "p0");
+  EXPECT_EQ(result.steps[4].point, "p3");
+  EXPECT_EQ(result.steps[5].point, "p2");
+  EXPECT_EQ(result.steps[5].k, 2);
+}
+
 TEST(Plans, RoundTripThroughPlanFiles) {
   torch::manual_seed(6);
   GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));

@@ -58,6 +58,27 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
                        std::istreambuf_iterator<char>(), '\n'),
             2) << "a header and at least one fine-tuned plan";
   EXPECT_TRUE(fs::exists(out + "/study_state.json"));
+
+  // The hardware-aware greedy never takes a step that raises the plan's energy at the deployment.
+  {
+    std::ifstream in(out + "/greedy/trajectory_energy.csv");
+    ASSERT_TRUE(in) << "greedy/trajectory_energy.csv";
+    std::string line;
+    std::getline(in, line);
+    ASSERT_EQ(line.substr(line.rfind(',') + 1), "hardware_cost");
+    double previous = 0;
+    int steps = 0;
+    while (std::getline(in, line)) {
+      const double cost = std::stod(line.substr(line.rfind(',') + 1));
+      if (steps++ > 0) EXPECT_LT(cost, previous) << line;
+      previous = cost;
+    }
+    EXPECT_GE(steps, 2) << "the start and at least one step";
+  }
+  for (const auto& [plan, h] : summary["hardware"].items()) {
+    EXPECT_GT(h["energy_pj_none"].get<double>(), 0.0) << plan;
+    if (plan.find("greedy_energy") != std::string::npos) EXPECT_LT(h["energy_ratio"].get<double>(), 1.0) << plan;
+  }
   const std::string imagenet = out + "/traces/resnet18_imagenet_3x224x224_none.trace";
   ASSERT_TRUE(fs::exists(imagenet));
   r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim simulate --quiet --arch " + CAPSIM_SOURCE_DIR +
@@ -87,6 +108,7 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string table = read_text(dir / "table.md");
   EXPECT_NE(table.find("| resnet18 | PCA + greedy |"), std::string::npos);
+  EXPECT_NE(table.find("energy vs none"), std::string::npos);
   // The expectations row compares learnable and PCA on the same fine-tuned plans ("2.00x: a% vs b%").
   EXPECT_NE(table.find("## The paper's expectations"), std::string::npos);
   EXPECT_NE(table.find("% vs "), std::string::npos) << table;

@@ -116,4 +116,30 @@ TEST_F(ZooCli, BadInputExitsTwoWithAClearMessageAndNoFile) {
   EXPECT_NE(r.err.find("did you mean 'vgg16'"), std::string::npos) << r.err;
 }
 
+// A hardware objective's arguments are checked before the model or calibration is read.
+TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
+  const std::string common = " --model nowhere --calibration nowhere.pt --method greedy --value 2 --out " +
+                             (dir_ / "p.yaml").string();
+  const std::string arch = std::string(CAPSIM_SOURCE_DIR) + "/configs/arch/edge.yaml";
+  struct Case {
+    std::string args, fragment;
+  };
+  const std::vector<Case> cases = {
+      {"plan --objective energy" + common, "--arch"},
+      {"plan --objective dram_bytes --arch " + arch + " --input 3x224" + common, "--input"},
+      {"plan --objective energy --arch " + arch + " --set buffer.capacity_kib=0" + common, "capacity_kib"},
+      {"plan --objective energy --arch " + (dir_ / "missing.yaml").string() + common, "missing.yaml"},
+  };
+  for (const Case& c : cases) {
+    CliRun r = run(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.fragment), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.err.find("nowhere"), std::string::npos) << "checked before the model: " << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "p.yaml"));
+  }
+  CliRun r = run("plan --objective watts --arch " + arch + common);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("objective"), std::string::npos) << r.err;
+}
+
 }  // namespace

@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
 #include "capsim/trace/plan.hpp"
 #include "capsim/workloads/greedy.hpp"
+#include "capsim/workloads/hardware_cost.hpp"
 #include "capsim/workloads/study.hpp"
 #include "capsim/workloads/train.hpp"
 #include "command_registry.hpp"
@@ -85,7 +88,41 @@ struct PlanArgs {
   double value = 0;
   int bits = 8;
   std::int64_t per_class = 100;
+  std::string objective = "bits";       // greedy's denominator: bits, dram_bytes or energy
+  std::string arch;                     // hardware objectives: the architecture...
+  std::vector<std::string> overrides;   // ...its --set overrides...
+  std::string input = "3x224x224";      // ...and the deployment input (imagenet variant)
+  double max_drop = 1.0;                // greedy: stop beyond this validation accuracy drop
 };
+
+trace::Shape parse_input_shape(const std::string& text) {
+  trace::Shape s;
+  char x1 = 0, x2 = 0;
+  std::istringstream in(text);
+  if (!(in >> s.c >> x1 >> s.h >> x2 >> s.w) || x1 != 'x' || x2 != 'x' || !in.eof() || s.c < 1 || s.h < 1 || s.w < 1)
+    throw InputError({"command line", 0}, "--input", "CxHxW with positive sizes, e.g. 3x224x224", text);
+  return s;
+}
+
+// The hardware cost of a plan at the deployment shape (imagenet variant of the trained model).
+std::optional<HardwarePlanCost> hardware_cost_for(const PlanArgs& a, const Context& c, const Calibration& cal,
+                                                  const QuantSettings& q) {
+  const sim::CostObjective objective = sim::parse_cost_objective(a.objective);
+  if (objective == sim::CostObjective::Bits) return std::nullopt;
+  if (a.arch.empty())
+    throw InputError({"command line", 0}, "--arch", "an architecture file for --objective " + a.objective, "nothing");
+  const trace::Shape input = parse_input_shape(a.input);
+  const ModelOptions imagenet{"imagenet", input.c, 1000, 1.0};
+  std::vector<std::string> names;
+  std::vector<std::int64_t> channels;
+  for (const auto& p : cal.points) {
+    names.push_back(p.name);
+    channels.push_back(p.channels);
+  }
+  return HardwarePlanCost(HardwareTarget{a.arch, a.overrides, objective},
+                          to_trace(model_spec(c.model.net->info().model, imagenet), input), names, channels,
+                          q.coefficient_bits);
+}
 
 KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const QuantSettings& q) {
   if (a.method == "uniform") return uniform_dims(cal, a.value);
@@ -96,9 +133,16 @@ KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const Q
   CachedEvaluator evaluator(c.model.net, cal, images.inputs, images.labels, q);
   GreedyOptions options;
   options.max_reduction = a.value;
-  options.max_accuracy_drop = 1.0;
+  options.max_accuracy_drop = a.max_drop;
   options.measure_uncached = false;
-  return greedy_search(evaluator, cal.points, q, options).steps.back().plan;
+  const std::optional<HardwarePlanCost> cost = hardware_cost_for(a, c, cal, q);
+  if (cost) options.hardware_cost = [&cost](const KeptDims& k) { return (*cost)(k); };
+  const GreedyResult result = greedy_search(evaluator, cal.points, q, options);
+  // Stopped by the accuracy budget: the last step within it.
+  const double start = result.steps.front().val_accuracy;
+  for (auto it = result.steps.rbegin(); it != result.steps.rend(); ++it)
+    if (start - it->val_accuracy <= a.max_drop) return it->plan;
+  return result.steps.front().plan;
 }
 
 void run_plan(const PlanArgs& a) {
@@ -108,6 +152,15 @@ void run_plan(const PlanArgs& a) {
     throw InputError({"--value", 0}, "value",
                      a.method == "greedy" ? "a target reduction >= 1 against 8-bit activations" : "a positive size in bytes",
                      std::to_string(a.value));
+  // A hardware objective's inputs are checked before the model loads.
+  if (sim::parse_cost_objective(a.objective) != sim::CostObjective::Bits) {
+    if (a.method != "greedy")
+      throw InputError({"command line", 0}, "--objective", "bits unless --method greedy", a.objective);
+    if (a.arch.empty())
+      throw InputError({"command line", 0}, "--arch", "an architecture file for --objective " + a.objective, "nothing");
+    sim::load_arch_spec(a.arch, a.overrides);
+    parse_input_shape(a.input);
+  }
   Context c = load_context(a.model);
   const Calibration cal = load_calibration(a.calibration);
   check_calibration_matches(cal, c.model.net, a.calibration);
@@ -118,6 +171,12 @@ void run_plan(const PlanArgs& a) {
   const auto measures = measure_points(c.model.net, compressor, c.val.inputs.slice(0, 0, 1000));
   const std::string name = fs::path(a.out).stem().string();
   trace::write_plan(to_plan(cal, k, q, name, a.method, measures), a.out);
+  if (const auto cost = hardware_cost_for(a, c, cal, q)) {
+    const sim::CostEstimate none = cost->estimate(full_dims(cal)), e = cost->estimate(k);
+    std::printf("%s at %s on %s: DRAM bytes %.3fx, energy %.3fx of the uncompressed network\n", a.out.c_str(),
+                a.input.c_str(), a.arch.c_str(), static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes),
+                e.energy_pj / none.energy_pj);
+  }
   const Reduction r = reduction_of(cal.points, k, q);
   std::printf("%s: %.2fx less activation memory access than 8-bit (%.2fx than 16-bit; %.2fx / %.2fx with "
               "matrices), validation accuracy %.2f%%\n",
@@ -139,6 +198,16 @@ void add_plan(CLI::App& app) {
   cmd->add_option("--bits", a->bits, "bits per projected coefficient")->check(CLI::Range(2, 16));
   cmd->add_option("--images-per-class", a->per_class, "greedy: validation images per class it decides on")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--objective", a->objective,
+                  "greedy: what a step saves, per unit of validation loss: bits (activation bits, the paper's), "
+                  "dram_bytes or energy (of the whole network on --arch at --input)")
+      ->check(CLI::IsMember({"bits", "dram_bytes", "energy"}));
+  cmd->add_option("--arch", a->arch, "architecture file for a hardware objective (configs/arch/*.yaml)");
+  cmd->add_option("--set", a->overrides, "override an architecture key, e.g. --set workload.batch=8")
+      ->allow_extra_args(false);
+  cmd->add_option("--input", a->input, "deployment input CxHxW of the imagenet variant (hardware objectives)");
+  cmd->add_option("--max-drop", a->max_drop, "greedy: validation accuracy drop (fraction) the plan may lose")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--out", a->out, "plan file to write (.yaml)")->required();
   cmd->callback([a] { run_plan(*a); });
 }

@@ -149,6 +149,11 @@ LoadedPoint load_point(const std::string& dir) {
       t.add({"dram_" + stat.at("name").get<std::string>(), stat.at("unit").get<std::string>()},
             stat.at("value"));
     t.add({"dram_peak_bandwidth_bytes_per_s", "bytes/s"}, s.at("dram").at("peak_bandwidth_bytes_per_s"));
+    // The fast cost model's prediction over the simulation (1 when exact; 0 when not estimated).
+    const json estimate = s.value("estimate", json::object());
+    t.add({"estimate_energy_ratio", "ratio"}, estimate.value("energy_ratio_to_simulated", 0.0));
+    t.add({"estimate_dram_bytes_ratio", "ratio"}, estimate.value("dram_bytes_ratio_to_simulated", 0.0));
+    t.add({"layers_with_folded_decoder", "count"}, s.value("layers_with_folded_decoder", 0));
   } catch (const json::exception& e) {
     throw std::runtime_error(summary_file + ": not a complete capsim summary: " + e.what());
   } catch (const std::invalid_argument&) {
@@ -191,7 +196,11 @@ const std::vector<std::string> kPointColumns = {"cycles",
                                                 "quantization_energy_pj",
                                                 "layers",
                                                 "layers_spilled",
-                                                "layers_compressed_in_dram"};
+                                                "layers_compressed_in_dram",
+                                                "layers_with_folded_decoder",
+                                                "macs",
+                                                "estimate_energy_ratio",
+                                                "estimate_dram_bytes_ratio"};
 
 // Ratios to the `none` plan of the same network and axis values: numerator metric per column.
 const std::vector<std::pair<std::string, std::string>> kRatioColumns = {

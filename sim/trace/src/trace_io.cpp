@@ -2,6 +2,7 @@
 // its own output, so reader and writer can never disagree about what a valid trace is.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -59,7 +60,7 @@ std::optional<Compression> read_compression(const YamlView& layer_view, const La
   auto found = layer_view.find("compression");
   if (!found) return std::nullopt;
   const YamlView& v = *found;
-  v.allow_keys({"channels", "k", "bits", "encoder", "decoder", "entropy_bits_per_value", "nrmse"});
+  v.allow_keys({"channels", "k", "bits", "encoder", "decoder", "entropy_bits_per_value", "nrmse", "folded"});
   Compression c;
   c.channels = v.integer("channels", 1);
   expect_equal(v, "channels", c.channels, layer.out_shape.c, "the output's channel count");
@@ -80,7 +81,31 @@ std::optional<Compression> read_compression(const YamlView& layer_view, const La
   if (v.has("entropy_bits_per_value"))
     c.entropy_bits_per_value = v.number("entropy_bits_per_value", 0.0, static_cast<double>(c.bits));
   if (v.has("nrmse")) c.nrmse = v.number("nrmse", 0.0);
+  if (v.has("folded")) c.folded = v.string_list("folded");   // checked once the consumers are known
   return c;
+}
+
+// A `folded` list may name only consumers of the layer that can fold a decoder, each once, and
+// only on a projected record.
+void check_folded_lists(const Trace& trace, const std::vector<YamlView>& layer_views) {
+  const auto consumers = trace.consumers();
+  for (std::size_t i = 0; i < trace.layers.size(); ++i) {
+    const auto& c = trace.layers[i].compression;
+    if (!c || !c->folded) continue;
+    const YamlView v = *layer_views[i].find("compression");
+    if (!c->projected() && !c->folded->empty()) v.fail("folded", "[] (only a projected output has a decoder to fold)");
+    std::vector<std::string> seen;
+    for (const auto& name : *c->folded) {
+      const int consumer = trace.index_of(name);
+      const bool reads = std::find(consumers[i].begin(), consumers[i].end(), consumer) != consumers[i].end();
+      if (!reads || std::find(seen.begin(), seen.end(), name) != seen.end())
+        v.fail("folded", fmt::format("distinct consumers of '{}' ('{}' is not one)", trace.layers[i].name, name));
+      if (!can_fold_decoder(trace.layers[static_cast<std::size_t>(consumer)]))
+        v.fail("folded", fmt::format("consumers that can fold a decoder (a dense conv or a linear layer; '{}' is a {})",
+                                     name, to_string(trace.layers[static_cast<std::size_t>(consumer)].op)));
+      seen.push_back(name);
+    }
+  }
 }
 
 void check_conv(const YamlView& v, Layer& layer) {
@@ -217,6 +242,21 @@ std::vector<std::vector<int>> Trace::consumers() const {
   return result;
 }
 
+bool can_fold_decoder(const Layer& consumer) {
+  return (consumer.op == Op::Conv && consumer.groups == 1) || consumer.op == Op::Linear;
+}
+
+std::vector<std::string> Trace::folded_consumers(int i) const {
+  const auto& c = layers[static_cast<std::size_t>(i)].compression;
+  if (!c || !c->projected()) return {};
+  if (c->folded) return *c->folded;
+  std::vector<std::string> names;
+  const auto all = consumers();   // kept alive: a range-for over a temporary's element would dangle
+  for (int consumer : all[static_cast<std::size_t>(i)])
+    if (can_fold_decoder(layers[static_cast<std::size_t>(consumer)])) names.push_back(layers[static_cast<std::size_t>(consumer)].name);
+  return names;
+}
+
 std::vector<int> Trace::input_consumers() const {
   std::vector<int> result;
   for (std::size_t i = 0; i < layers.size(); ++i)
@@ -287,6 +327,7 @@ Trace parse_trace(const std::string& text, const std::string& name) {
     trace.layers.push_back(read_layer(lv, trace, produced));
     produced[trace.layers.back().name] = trace.layers.back().out_shape;
   }
+  check_folded_lists(trace, layer_views);
   return trace;
 }
 
@@ -332,6 +373,8 @@ std::string format_trace(const Trace& trace) {
                          c.channels, c.k, c.bits, enc_r, enc_c, enc_c, enc_r);
       if (c.entropy_bits_per_value) out += ", entropy_bits_per_value: " + format_double(*c.entropy_bits_per_value);
       if (c.nrmse) out += ", nrmse: " + format_double(*c.nrmse);
+      if (c.projected())
+        out += fmt::format(", folded: [{}]", fmt::join(trace.folded_consumers(trace.index_of(l.name)), ", "));
       out += "}\n";
     }
   }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <queue>
 #include <set>
 
@@ -162,16 +163,18 @@ std::vector<std::vector<std::int64_t>> dimension_levels(const std::vector<Compre
 namespace {
 
 struct Candidate {
-  double metric;           // loss increase per bit saved (lower is better)
+  double metric;           // loss increase per unit of cost saved (lower is better)
   std::size_t point;
   int evaluated_at_step;   // -1: never evaluated at this level
+  std::size_t target;      // the level it moves to
   bool operator>(const Candidate& o) const { return metric > o.metric; }
 };
 
 GreedyStep record(int step, const std::string& point, std::int64_t channels, std::int64_t k, const KeptDims& plan,
                   const EvalPoint& e, const std::vector<CompressionPoint>& points, const QuantSettings& q,
-                  std::int64_t evaluations, double seconds) {
-  return {step, point, channels, k, reduction_of(points, plan, q), e.loss, e.accuracy, evaluations, seconds, plan};
+                  std::int64_t evaluations, double seconds, double hardware_cost) {
+  return {step, point, channels, k, reduction_of(points, plan, q), e.loss, e.accuracy, evaluations, seconds, hardware_cost,
+          plan};
 }
 
 }  // namespace
@@ -185,42 +188,65 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
   for (const auto& p : points) plan.push_back(p.channels);
   GreedyResult result;
   const EvalPoint start = evaluator.set_plan(plan);
-  result.steps.push_back(record(0, "", 0, 0, plan, start, points, q, 0, 0.0));
+  const bool hardware = static_cast<bool>(options.hardware_cost);
+  double current_cost = hardware ? options.hardware_cost(plan) : 0.0;
+  result.steps.push_back(record(0, "", 0, 0, plan, start, points, q, 0, 0.0, current_cost));
 
-  auto bits_saved = [&](std::size_t p, std::int64_t k) {
+  // What moving point p to level j saves: activation bits, or the hardware cost of the plan.
+  auto saving = [&](std::size_t p, std::size_t j) {
     KeptDims next = evaluator.plan();
-    next[p] = k;
+    next[p] = levels[p][j];
+    if (hardware) return current_cost - options.hardware_cost(next);
     return access_bits(points, evaluator.plan(), q, q.baseline_bits) - access_bits(points, next, q, q.baseline_bits);
   };
-  auto next_k = [&](std::size_t p) { return levels[p][level[p] + 1]; };
-  auto has_next = [&](std::size_t p) { return level[p] + 1 < levels[p].size(); };
+  // The level a point moves to next: the next lower k, or with a hardware objective the first
+  // lower k that saves cost (none: the point is done while the rest of the plan stays as it is).
+  auto target_of = [&](std::size_t p) -> std::optional<std::size_t> {
+    for (std::size_t j = level[p] + 1; j < levels[p].size(); ++j) {
+      if (!hardware || saving(p, j) > 0) return j;
+    }
+    return std::nullopt;
+  };
 
   std::int64_t evaluations = 0;
   double evaluation_seconds = 0;
-  auto evaluate = [&](std::size_t p, int step) {
+  auto evaluate = [&](std::size_t p, int step) -> std::optional<Candidate> {
+    const auto target = target_of(p);
+    if (!target) return std::nullopt;
     const auto t = Clock::now();
-    const EvalPoint e = evaluator.try_change(p, next_k(p));
+    const EvalPoint e = evaluator.try_change(p, levels[p][*target]);
     evaluation_seconds += seconds_since(t);
     ++evaluations;
-    return Candidate{(e.loss - evaluator.current().loss) / std::max(bits_saved(p, next_k(p)), 1.0), p, step};
+    return Candidate{(e.loss - evaluator.current().loss) / std::max(saving(p, *target), hardware ? 1e-12 : 1.0), p,
+                     step, *target};
   };
 
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
+  // Points whose every lower k raised the hardware cost when last asked: asked again after each
+  // step, since the rest of the plan (a consumer that folds, a neighbour's tiling) can change that.
+  std::vector<std::size_t> parked;
+  auto push = [&](std::size_t p, int step) {
+    if (auto c = evaluate(p, step)) queue.push(*c);
+    else if (hardware && level[p] + 1 < levels[p].size()) parked.push_back(p);
+  };
   for (std::size_t p = 0; p < points.size(); ++p)
-    if (has_next(p)) queue.push(evaluate(p, 0));
+    if (level[p] + 1 < levels[p].size()) push(p, 0);
   const double first_round_seconds = evaluation_seconds;
 
   if (options.measure_uncached) {
     // A naive greedy step: every candidate evaluated with a full forward pass.
     const auto t = Clock::now();
+    std::size_t candidates = 0;
     for (std::size_t p = 0; p < points.size(); ++p) {
-      if (!has_next(p)) continue;
+      if (level[p] + 1 >= levels[p].size()) continue;
       KeptDims candidate = plan;
-      candidate[p] = next_k(p);
+      candidate[p] = levels[p][level[p] + 1];
       evaluator.evaluate_uncached(candidate);
+      ++candidates;
     }
     result.timing.naive_seconds_per_step = seconds_since(t);
-    result.timing.uncached_seconds_per_evaluation = result.timing.naive_seconds_per_step / static_cast<double>(queue.size());
+    result.timing.uncached_seconds_per_evaluation =
+        candidates > 0 ? result.timing.naive_seconds_per_step / static_cast<double>(candidates) : 0.0;
   }
 
   int step = 0;
@@ -229,24 +255,26 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
     Candidate top = queue.top();
     queue.pop();
     if (top.evaluated_at_step != step) {   // stale: refresh and let it compete again
-      queue.push(evaluate(top.point, step));
+      push(top.point, step);
       continue;
     }
     const std::size_t p = top.point;
     if (!(evaluator.plan()[p] == levels[p][level[p]])) throw std::logic_error("greedy bookkeeping");
-    if (!evaluator.has_pending(p, next_k(p))) {   // another candidate was refreshed after this one
+    const std::int64_t k = levels[p][top.target];
+    if (!evaluator.has_pending(p, k)) {   // another candidate was refreshed after this one
       const auto t = Clock::now();
-      evaluator.try_change(p, next_k(p));
+      evaluator.try_change(p, k);
       evaluation_seconds += seconds_since(t);
       ++evaluations;
     }
     evaluator.commit();
-    ++level[p];
+    level[p] = top.target;
     ++step;
     plan = evaluator.plan();
+    if (hardware) current_cost = options.hardware_cost(plan);
     const EvalPoint now = evaluator.current();
     result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], plan, now, points, q,
-                                  evaluations, seconds_since(started)));
+                                  evaluations, seconds_since(started), current_cost));
     const auto& r = result.steps.back().reduction;
     if (progress)
       std::fprintf(stderr, "\rgreedy step %d: %s k=%lld/%lld  reduction %.2fx (8-bit)  val acc %.4f  %lld evals  %.0f s   ",
@@ -254,7 +282,10 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
                    static_cast<long long>(points[p].channels), r.vs_b8, now.accuracy,
                    static_cast<long long>(evaluations), seconds_since(started));
     if (start.accuracy - now.accuracy > options.max_accuracy_drop || r.vs_b8 >= options.max_reduction) break;
-    if (has_next(p)) queue.push(Candidate{top.metric, p, -1});   // its next level: cost unknown until it surfaces
+    if (level[p] + 1 < levels[p].size()) queue.push(Candidate{top.metric, p, -1, top.target});   // cost unknown until it surfaces
+    std::vector<std::size_t> retry;
+    retry.swap(parked);
+    for (std::size_t q_point : retry) push(q_point, step);
   }
   if (progress) std::fputc('\n', stderr);
 
@@ -272,11 +303,12 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
 std::string trajectory_csv(const std::string& network, const std::vector<GreedyStep>& steps) {
   std::string out =
       "network,step,point,channels,k,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,"
-      "reduction_vs_b16_with_overhead,val_loss,val_accuracy,evaluations,seconds\n";
+      "reduction_vs_b16_with_overhead,val_loss,val_accuracy,evaluations,seconds,hardware_cost\n";
   for (const auto& s : steps)
-    out += fmt::format("{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f}\n", network, s.step, s.point,
-                       s.channels, s.k, s.reduction.vs_b8, s.reduction.vs_b16, s.reduction.vs_b8_with_overhead,
-                       s.reduction.vs_b16_with_overhead, s.val_loss, s.val_accuracy, s.evaluations, s.seconds);
+    out += fmt::format("{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f},{:.6g}\n", network, s.step,
+                       s.point, s.channels, s.k, s.reduction.vs_b8, s.reduction.vs_b16, s.reduction.vs_b8_with_overhead,
+                       s.reduction.vs_b16_with_overhead, s.val_loss, s.val_accuracy, s.evaluations, s.seconds,
+                       s.hardware_cost);
   return out;
 }
 

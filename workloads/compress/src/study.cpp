@@ -169,6 +169,12 @@ class Study {
     stage("curve_pca_greedy.csv", [&] { return greedy_curve(); });
     stage("curve_learnable_uniform.csv", [&] { return learnable_curve("pca_uniform", "learnable_uniform"); });
     stage("curve_learnable_greedy.csv", [&] { return learnable_curve("pca_greedy", "learnable_greedy"); });
+    if (config_.hardware) {
+      const std::string method = "pca_greedy_" + sim::to_string(config_.hardware->objective);
+      stage("curve_" + method + ".csv", [&] { return hardware_greedy_curve(method); });
+      stage("curve_learnable_greedy_" + sim::to_string(config_.hardware->objective) + ".csv",
+            [&] { return learnable_curve(method, "learnable_greedy_" + sim::to_string(config_.hardware->objective)); });
+    }
     write_curves();
     select_and_export();
     note(fmt::format("study of {} done in {:.0f} s", net_->info().model, elapsed()));
@@ -196,13 +202,22 @@ class Study {
     write_file_atomic(path(file), curve_csv(curves_[file]));
   }
 
+  // The quantization a method is measured with: the hardware-aware methods measure the side data
+  // as deployed (hardware.matrix_bits, 8 by default), the others at quantization.matrix_bits.
+  QuantSettings quant_for(const std::string& method) const {
+    QuantSettings q = config_.quant;
+    if (config_.hardware && (method.find("_energy") != std::string::npos || method.find("_dram_bytes") != std::string::npos))
+      q.matrix_bits = config_.hardware_matrix_bits;
+    return q;
+  }
+
   EvalResult evaluate_with(const Compressor* compressor, const LabeledTensors& set) {
     return evaluate(net_, set.inputs, set.labels, config_.eval_batch, compressor ? compressor->hook() : OutputHook{});
   }
 
   CurvePoint measure(const std::string& method, const std::string& label, const KeptDims& k,
                      const Compressor& compressor) {
-    CurvePoint p{method, label, k, reduction_of(calibration_.points, k, config_.quant), 0, 0, {}};
+    CurvePoint p{method, label, k, reduction_of(calibration_.points, k, quant_for(method)), 0, 0, {}};
     const EvalResult v = evaluate_with(&compressor, val_);
     p.val_accuracy = v.accuracy;
     p.val_loss = v.loss;
@@ -214,7 +229,7 @@ class Study {
   }
 
   CurvePoint measure_pca(const std::string& method, const std::string& label, const KeptDims& k) {
-    const Compressor compressor(calibration_, k, config_.quant);
+    const Compressor compressor(calibration_, k, quant_for(method));
     return measure(method, label, k, compressor);
   }
 
@@ -357,6 +372,49 @@ class Study {
     return curve;
   }
 
+  // The deployment network (imagenet variant at imagenet_input) costed on the study's hardware.
+  HardwarePlanCost hardware_cost() const {
+    const ModelInfo& info = net_->info();
+    ModelOptions imagenet{"imagenet", config_.imagenet_input.c, 1000, 1.0};
+    std::vector<std::string> names;
+    std::vector<std::int64_t> channels;
+    for (const auto& p : calibration_.points) {
+      names.push_back(p.name);
+      channels.push_back(p.channels);
+    }
+    return HardwarePlanCost(*config_.hardware, to_trace(model_spec(info.model, imagenet), config_.imagenet_input), names,
+                            channels, config_.quant.coefficient_bits);
+  }
+
+  // The greedy with the hardware cost of the whole plan as the metric's denominator; curve points
+  // where the cost first falls below each checkpoint fraction of the uncompressed plan's.
+  std::vector<CurvePoint> hardware_greedy_curve(const std::string& method) {
+    const HardwarePlanCost cost = hardware_cost();
+    const std::string objective = sim::to_string(cost.objective());
+    note(fmt::format("{}: hardware-aware greedy ({} on {}) over {} points", method, objective, config_.hardware->arch,
+                     calibration_.points.size()));
+    const QuantSettings q = quant_for(method);
+    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, q, config_.eval_batch);
+    GreedyOptions options = config_.greedy;
+    options.measure_uncached = false;
+    options.hardware_cost = [&cost](const KeptDims& k) { return cost(k); };
+    const GreedyResult result = greedy_search(evaluator, calibration_.points, q, options, options_.progress);
+    fs::create_directories(path("greedy"));
+    write_file_atomic(path("greedy/trajectory_" + objective + ".csv"), trajectory_csv(net_->info().model, result.steps));
+    note(fmt::format("{}: {} steps in {:.0f} s", method, result.steps.size() - 1, result.timing.total_seconds));
+    std::vector<CurvePoint> curve;
+    const double start = result.steps.front().hardware_cost;
+    std::size_t next = 0;
+    for (const auto& step : result.steps) {
+      const double ratio = step.hardware_cost / start;
+      if (next >= config_.hardware_checkpoints.size()) break;
+      if (ratio > config_.hardware_checkpoints[next] + 1e-12) continue;
+      while (next < config_.hardware_checkpoints.size() && ratio <= config_.hardware_checkpoints[next] + 1e-12) ++next;
+      curve.push_back(measure_pca(method, fmt::format("step={}", step.step), step.plan));
+    }
+    return curve;
+  }
+
   std::vector<CurvePoint> learnable_curve(const std::string& from, const std::string& method) {
     const auto& source = curves_.at("curve_" + from + ".csv");
     // Fine-tune where PCA starts to lose accuracy: the least aggressive plans that lose more than
@@ -377,11 +435,11 @@ class Study {
         projections = load_projections(c->k, file);
       } else {
         note(fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c->label, c->reduction.vs_b8));
-        projections = finetune_projections(net_, calibration_, c->k, config_.quant, train_.inputs, train_.labels,
+        projections = finetune_projections(net_, calibration_, c->k, quant_for(method), train_.inputs, train_.labels,
                                            config_.finetune, options_.progress);
         save_projections(projections, file);
       }
-      const Compressor compressor(calibration_, projections, config_.quant);
+      const Compressor compressor(calibration_, projections, quant_for(method));
       curve.push_back(measure(method, c->label, c->k, compressor));
     }
     return curve;
@@ -502,6 +560,7 @@ class Study {
                  {"references", references_},
                  {"budgets", config_.budgets},
                  {"methods", methods}};
+    if (config_.hardware) summary["hardware"] = hardware_;
     if (fs::exists(path("greedy/timing.json"))) summary["greedy_timing"] = json::parse(read_file(path("greedy/timing.json")));
     if (fs::exists(path("train/summary.json"))) summary["training"] = json::parse(read_file(path("train/summary.json")));
     write_file_atomic(path("summary.json"), summary.dump(2) + "\n");
@@ -510,15 +569,39 @@ class Study {
   void export_plan(const std::string& method, double budget, const CurvePoint& point) {
     const std::string name = fmt::format("{}_{}_drop{:g}", net_->info().model, method, budget * 100);
     std::optional<Compressor> compressor;
-    if (method.rfind("learnable", 0) == 0)
-      compressor.emplace(calibration_, load_projections(point.k, path("learnable/" + method + "_" + point.label + ".pt")),
-                         config_.quant);
-    else
-      compressor.emplace(calibration_, point.k, config_.quant);
+    const std::string learned = path("learnable/" + method + "_" + point.label + ".pt");
+    if (method.rfind("learnable", 0) == 0 && fs::exists(learned))
+      compressor.emplace(calibration_, load_projections(point.k, learned), quant_for(method));
+    else if (method.rfind("learnable", 0) == 0) {
+      // learnable/ is not committed: a study resumed from the committed results re-selects its
+      // learnable plans (k per point, from the curves) without their projections, and measures
+      // the plan's entropy and NRMSE with PCA at the same k.
+      note(fmt::format("{}: {} not found, entropy and NRMSE of {} measured with PCA", method, learned, point.label));
+      compressor.emplace(calibration_, point.k, quant_for(method));
+    } else
+      compressor.emplace(calibration_, point.k, quant_for(method));
     const auto measures = measure_points(net_, *compressor, greedy_images_.inputs, config_.eval_batch);
     const trace::Plan plan = to_plan(calibration_, point.k, config_.quant, name, method, measures);
     trace::write_plan(plan, path("plans/" + name + ".yaml"));
+    if (config_.hardware) record_hardware(name, point.k);
     write_traces(plan, method + fmt::format("_drop{:g}", budget * 100));
+  }
+
+  // DRAM bytes and energy of an exported plan at the deployment shape, against the uncompressed
+  // network on the same hardware (fast cost model; `capsim simulate` of the plan agrees within 2%).
+  void record_hardware(const std::string& plan_name, const KeptDims& k) {
+    const HardwarePlanCost cost = hardware_cost();
+    const sim::CostEstimate none = cost.estimate(full_dims(calibration_));
+    const sim::CostEstimate e = cost.estimate(k);
+    hardware_[plan_name] = json{{"arch", config_.hardware->arch},
+                                {"overrides", config_.hardware->overrides},
+                                {"input", trace::to_string(config_.imagenet_input)},
+                                {"dram_bytes", e.dram_bytes},
+                                {"dram_bytes_none", none.dram_bytes},
+                                {"dram_bytes_ratio", static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes)},
+                                {"energy_pj", e.energy_pj},
+                                {"energy_pj_none", none.energy_pj},
+                                {"energy_ratio", e.energy_pj / none.energy_pj}};
   }
 
   void write_traces(const trace::Plan& plan, const std::string& suffix) {
@@ -551,6 +634,7 @@ class Study {
   json references_;
   double reference_val8_ = 0;
   std::map<std::string, std::vector<CurvePoint>> curves_;
+  json hardware_ = json::object();   // exported plan -> its hardware cost at the deployment shape
 };
 
 }  // namespace
@@ -584,7 +668,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   const YamlView root = doc.root();
   root.require_map("a study config (configs/study/*.yaml)");
   root.allow_keys({"train", "calibration", "validation", "quantization", "baselines", "greedy", "learnable",
-                   "budgets", "max_tested_drop", "imagenet_input", "eval_batch", "seed"});
+                   "budgets", "max_tested_drop", "imagenet_input", "eval_batch", "seed", "hardware"});
   StudyConfig c;
   c.file = file;
   c.text = text;
@@ -640,6 +724,20 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   if (root.has("imagenet_input")) {
     auto dims = root.integer_list("imagenet_input", 3, 1);
     c.imagenet_input = {dims[0], dims[1], dims[2]};
+  }
+  if (auto v = root.find("hardware")) {
+    v->allow_keys({"arch", "set", "objective", "checkpoints", "matrix_bits"});
+    HardwareTarget h;
+    h.arch = (fs::path(file).parent_path() / v->string("arch")).lexically_normal().string();
+    if (!fs::exists(h.arch)) v->fail("arch", "an architecture file (relative to this file)");
+    if (v->has("set")) h.overrides = v->string_list("set");
+    const std::string objective = v->choice_or("objective", {"energy", "dram_bytes"}, "energy");
+    h.objective = sim::parse_cost_objective(objective);
+    sim::load_arch_spec(h.arch, h.overrides);   // validated now, not after hours of training
+    c.hardware = h;
+    c.hardware_checkpoints = numbers(*v, "checkpoints", c.hardware_checkpoints, 1e-6, 1.0);
+    c.hardware_matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.hardware_matrix_bits, 2, 32));
+    std::sort(c.hardware_checkpoints.rbegin(), c.hardware_checkpoints.rend());
   }
   c.eval_batch = root.integer_or("eval_batch", c.eval_batch, 1, 100000);
   c.seed = static_cast<std::uint64_t>(root.integer_or("seed", 1, 0));

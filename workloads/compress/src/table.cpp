@@ -20,7 +20,21 @@ const std::vector<std::pair<std::string, std::string>> kMethods = {
     {"pca_uniform", "PCA + uniform"},       {"pca_greedy", "PCA + greedy"},
     {"learnable_uniform", "learnable + uniform"}, {"learnable_greedy", "learnable + greedy"},
     {"pca_variance", "PCA + variance threshold (Chmiel et al.)"},
-    {"pca_ceiling", "PCA + size ceiling (Price & Tanner)"}};
+    {"pca_ceiling", "PCA + size ceiling (Price & Tanner)"},
+    {"pca_greedy_energy", "PCA + energy-aware greedy"},
+    {"learnable_greedy_energy", "learnable + energy-aware greedy"},
+    {"pca_greedy_dram_bytes", "PCA + DRAM-aware greedy"},
+    {"learnable_greedy_dram_bytes", "learnable + DRAM-aware greedy"}};
+
+// DRAM bytes and energy of a method's exported plan at a budget, against the uncompressed network,
+// at the study's deployment (summary.json `hardware`), as "0.812 | 0.934", or "- | -".
+std::pair<std::string, std::string> hardware_cells(const json& study, const std::string& method, double budget) {
+  if (!study.contains("hardware")) return {"-", "-"};
+  const std::string plan = fmt::format("{}_{}_drop{:g}", study["network"].get<std::string>(), method, budget * 100);
+  if (!study["hardware"].contains(plan)) return {"-", "-"};
+  const auto& h = study["hardware"][plan];
+  return {fmt::format("{:.3f}", h["dram_bytes_ratio"].get<double>()), fmt::format("{:.3f}", h["energy_ratio"].get<double>())};
+}
 
 const std::vector<std::pair<std::string, std::string>> kMeasures = {
     {"vs_b8", "vs 8-bit"},
@@ -151,15 +165,20 @@ PaperTable paper_table(const std::vector<std::string>& study_dirs) {
                       s["points"].get<int>(), percent(r["float"]["test_accuracy"]), percent(r["b8"]["test_accuracy"]),
                       percent(r["b16"]["test_accuracy"]));
   }
-  t.csv = "network,method,budget,measure,reduction,val_drop,test_accuracy,test_drop,plan\n";
+  t.csv = "network,method,budget,measure,reduction,val_drop,test_accuracy,test_drop,plan,dram_bytes_vs_none,energy_vs_none\n";
   for (const auto& budget : studies.empty() ? json::array() : studies.front()["budgets"]) {
     const std::string key = budget_key(budget.get<double>());
     md += fmt::format("\n## Accuracy drop at most {:.1f}%\n\n", 100.0 * budget.get<double>());
     md += "Plans are selected on validation images (largest reduction whose validation drop is within the budget); "
-          "the test columns report the selected plan (against 8-bit activations) on the 10,000 test images.\n\n";
+          "the test columns report the selected plan (against 8-bit activations) on the 10,000 test images. "
+          "The last two columns cost the selected plan in hardware: total DRAM bytes and energy of the imagenet "
+          "variant at the study's deployment (configs/study `hardware:`, the edge preset at 3x224x224, batch 1, "
+          "folding and 8-bit side data) over the uncompressed network's, from the simulator's cost model "
+          "(within 2% of `capsim simulate`).\n\n";
     md += "| network | method |";
     for (const auto& [m, title] : kMeasures) md += " " + title + " |";
-    md += " test accuracy | test drop (points) |\n|---|---|---|---|---|---|---|---|\n";
+    md += " test accuracy | test drop (points) | DRAM bytes vs none | energy vs none |\n"
+          "|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& s : studies) {
       const auto& r = s["references"];
       for (const auto& [method, title] : kMethods) {
@@ -167,20 +186,25 @@ PaperTable paper_table(const std::vector<std::string>& study_dirs) {
         if (!found) continue;
         const auto& entry = *found;
         md += fmt::format("| {} | {} |", s["network"].get<std::string>(), title);
+        const auto [dram_cell, energy_cell] =
+            entry["vs_b8"]["plan"] == "uncompressed" ? std::pair<std::string, std::string>{"1.000", "1.000"}
+                                                     : hardware_cells(s, method, budget.get<double>());
         for (const auto& [m, mtitle] : kMeasures) {
           const std::string ref = m.find("b16") != std::string::npos ? "b16" : "b8";
           const auto& e = entry[m];
           md += fmt::format(" {:.2f}x |", e["reduction"].get<double>());
-          t.csv += fmt::format("{},{},{},{},{:.4f},{:.5f},{:.5f},{:.5f},{}\n", s["network"].get<std::string>(), method,
-                               budget.get<double>(), m, e["reduction"].get<double>(),
+          t.csv += fmt::format("{},{},{},{},{:.4f},{:.5f},{:.5f},{:.5f},{},{},{}\n", s["network"].get<std::string>(),
+                               method, budget.get<double>(), m, e["reduction"].get<double>(),
                                r[ref]["val_accuracy"].get<double>() - e["val_accuracy"].get<double>(),
                                e["test_accuracy"].get<double>(),
                                r[ref]["test_accuracy"].get<double>() - e["test_accuracy"].get<double>(),
-                               e["plan"].get<std::string>());
+                               e["plan"].get<std::string>(), m == "vs_b8" ? dram_cell : "",
+                               m == "vs_b8" ? energy_cell : "");
         }
         const auto& b8 = entry["vs_b8"];
-        md += fmt::format(" {}% | {:+.2f} |\n", percent(b8["test_accuracy"]),
-                          100.0 * (r["b8"]["test_accuracy"].get<double>() - b8["test_accuracy"].get<double>()));
+        md += fmt::format(" {}% | {:+.2f} | {} | {} |\n", percent(b8["test_accuracy"]),
+                          100.0 * (r["b8"]["test_accuracy"].get<double>() - b8["test_accuracy"].get<double>()),
+                          dram_cell, energy_cell);
       }
     }
   }

@@ -52,6 +52,10 @@ struct ArchSpec {
   projection::ProjectionSpec projection;
   quant::QuantSpec quant;
   ControllerSpec controller;
+  // workload.batch: images per inference, overriding the trace's network.batch (0: the trace's).
+  // A deployment parameter that sweeps vary like any hardware key: activations scale with it,
+  // weights and matrices that stay on chip are read once per batch.
+  std::int64_t batch = 0;
   std::string dram_preset;          // preset name or file
   dram::DramSpec dram;
   std::string energy_table;         // resolved path of the energy table YAML

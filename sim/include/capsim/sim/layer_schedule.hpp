@@ -47,14 +47,17 @@ class LayerScheduler {
   std::vector<TileJob> build_tiles(int layer, const Tiling& tiling) const;
 
   // Bytes the tiling needs on chip, and its predicted DRAM traffic (both closed forms).
-  std::int64_t buffer_bytes(int layer, std::int64_t rows, std::int64_t channels) const;
+  std::int64_t buffer_bytes(int layer, std::int64_t rows, std::int64_t channels,
+                            LoopOrder order = LoopOrder::RowsOuter) const;
+  // The on-chip bytes of the layer's smallest tile (one row, one channel, the cheaper loop order).
+  std::int64_t smallest_buffer_bytes(int layer) const;
   std::int64_t predicted_dram_bytes(int layer, std::int64_t rows, std::int64_t channels, LoopOrder order) const;
   std::int64_t available_bytes(int layer) const;
 
  private:
   struct Geometry;
   Geometry geometry(int layer) const;
-  std::int64_t buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels) const;
+  std::int64_t buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels, LoopOrder order) const;
   // rows_loaded[j]: input rows of input j loaded over all row tiles (all images) at this tile height.
   std::int64_t predicted_dram_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels, LoopOrder order,
                                     const std::vector<std::int64_t>& rows_loaded) const;

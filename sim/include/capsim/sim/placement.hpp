@@ -4,6 +4,7 @@
 // and the DRAM address map of activations, weights and projection matrices.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "capsim/sim/arch_spec.hpp"
@@ -27,15 +28,38 @@ struct TensorPlacement {
   std::int64_t side_bytes = 0;        // encoder (or decoder) matrix, means and quantization parameters
   std::uint64_t encoder_address = 0;
   std::uint64_t decoder_address = 0;
+  // Per consumer (same order as `consumers`): it reads the coefficients with the decoder folded
+  // into its weights (projection.fold_decoders and the trace's folded list).
+  std::vector<bool> folded;
+  // Why a compression record of the trace is not applied ("" when it is or there is none).
+  std::string dropped;
 
   bool projected() const { return in_dram && compression && compression->projected(); }
+  bool folded_into(int layer) const;
+  // Some consumer decodes the stored coefficients back to C channels (so the decoder is fetched).
+  bool needs_decoder() const;
+  // Decoder side data (0 when every consumer folds it).
+  std::int64_t decoder_bytes() const { return needs_decoder() ? side_bytes : 0; }
   // Values per pixel as stored in DRAM (k coefficients, or C channels).
   std::int64_t stored_values_per_pixel() const;
   int stored_bits(int activation_bits) const;
 };
 
+// What a layer computes once decoders are folded: a consumer that folds the decoder of its
+// projected input reduces over k coefficient channels instead of C, with weights W' = W D
+// (Cout x k x kh x kw) and a bias per output channel and distinct border window (the channel
+// mean seen through zero padding is a position-dependent bias).
+struct LayerWork {
+  bool folded_input = false;
+  std::int64_t input_channels = 0;   // channels the reduction runs over (C, or k when folded)
+  std::int64_t weights = 0;
+  std::int64_t biases = 0;
+  std::int64_t weight_bytes = 0;
+};
+
 struct Placement {
   std::vector<TensorPlacement> tensors;          // by tensor id
+  std::vector<LayerWork> layers;                 // by layer
   std::vector<std::uint64_t> weight_addresses;   // by layer
   std::vector<std::int64_t> resident_bytes;      // by layer: on-chip bytes held by resident activations
   std::int64_t batch = 1;

@@ -27,6 +27,7 @@ struct RunMetadata {
   std::string input;         // "3x224x224"
   std::string plan;
   nlohmann::ordered_json arch;   // resolved architecture parameters
+  nlohmann::ordered_json estimate;   // the fast cost model's prediction of this run (null: none)
 };
 
 RunMetadata make_run_metadata(const ArchSpec& arch, const std::string& trace_file, const trace::Trace& trace);

@@ -35,6 +35,8 @@ struct LayerResult {
   std::int64_t output_channels = 0;
   std::int64_t output_stored_channels = 0;                   // k when projected, C otherwise
   int output_stored_bits = 0;
+  std::string output_dropped;                                // why the plan's compression was not applied ("" if it was)
+  bool input_folded = false;                                 // reads its input's coefficients, the decoder folded in
   ActionCounts actions;                                      // every count energy needs
   StatList dram_stats;                                       // DRAM model statistics of this layer
 

@@ -39,6 +39,9 @@ struct Compression {
   int bits = 8;                // bits per stored coefficient
   std::optional<double> entropy_bits_per_value;   // measured by the pipeline, optional
   std::optional<double> nrmse;                    // reconstruction error, optional
+  // Consumers that read the k coefficients directly, the decoder folded into their weights
+  // (W' = W D; docs/trace-format.md). Unset: every consumer `can_fold_decoder` allows.
+  std::optional<std::vector<std::string>> folded;
 
   bool projected() const { return k < channels; }
   std::int64_t encoder_elements() const { return projected() ? k * channels : 0; }   // k x C
@@ -64,6 +67,11 @@ struct Layer {
 
   bool has_weights() const { return op == Op::Conv || op == Op::DwConv || op == Op::Linear; }
 };
+
+// Whether a layer reading a projected tensor can absorb its decoder into its weights: every path
+// from the coefficients to its outputs is linear before the layer's own bias and activation (a
+// dense convolution or a linear layer). Depthwise convs, pools and adds need the decoded channels.
+bool can_fold_decoder(const Layer& consumer);
 
 struct Network {
   std::string model;       // resnet18, mobilenetv2, vgg16
@@ -92,6 +100,9 @@ struct Trace {
   std::vector<std::vector<int>> consumers() const;
   // Layers reading the network input.
   std::vector<int> input_consumers() const;
+  // Names of the consumers of layer i's output whose decoder is folded (the record's `folded`
+  // list, or by `can_fold_decoder` when unset); empty when the output is not projected.
+  std::vector<std::string> folded_consumers(int i) const;
 };
 
 // Weight bytes of a layer at the given precision (weights and biases rounded up to whole bytes).

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,11 @@ struct GreedyOptions {
   double max_accuracy_drop = 0.03;   // stop when validation accuracy fell this much below the start
   double max_reduction = 24.0;       // stop at this reduction against 8-bit activations
   bool measure_uncached = true;      // time one naive step (every candidate, full forward passes)
+  // The denominator of the metric. Unset: activation bits saved (the paper's proxy). Set: the
+  // decrease of a hardware cost of the whole plan (DRAM bytes or energy at a deployment shape,
+  // `HardwarePlanCost`); a point then moves to the first lower k that lowers the cost, and a step
+  // that would raise it is never taken.
+  std::function<double(const KeptDims&)> hardware_cost;
 };
 
 struct GreedyStep {
@@ -100,6 +106,7 @@ struct GreedyStep {
   double val_accuracy = 0;
   std::int64_t evaluations = 0;   // candidate evaluations so far
   double seconds = 0;             // since the search started
+  double hardware_cost = 0;       // the plan's hardware cost (0 without a hardware objective)
   KeptDims plan;
 };
 

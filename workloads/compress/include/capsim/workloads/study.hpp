@@ -5,6 +5,7 @@
 // Every stage writes its results atomically into the study directory; a rerun skips the stages
 // whose results exist. Study configs: configs/study/*.yaml.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "capsim/trace/trace.hpp"
 #include "capsim/workloads/data.hpp"
 #include "capsim/workloads/greedy.hpp"
+#include "capsim/workloads/hardware_cost.hpp"
 
 namespace capsim::workloads {
 
@@ -34,6 +36,12 @@ struct StudyConfig {
   std::vector<double> budgets = {0.005, 0.01};   // test-accuracy drops the table reports
   double max_tested_drop = 0.015;           // curve points whose validation drop exceeds this skip the test set
   trace::Shape imagenet_input{3, 224, 224};
+  // The deployment the hardware-aware greedy plans for and every exported plan is costed on
+  // (`hardware:`; unset: neither). Its method is pca_greedy_<objective> (and learnable_...).
+  std::optional<HardwareTarget> hardware;
+  int hardware_matrix_bits = 8;   // side data of the hardware-aware methods' accuracy, as deployed
+  std::vector<double> hardware_checkpoints = {0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.9, 0.88,
+                                              0.86, 0.84, 0.82, 0.8, 0.75, 0.7, 0.65, 0.6, 0.5};
   std::int64_t eval_batch = 500;
   std::uint64_t seed = 1;
 };

@@ -1,4 +1,4 @@
-#include "layer_counts.hpp"
+#include "capsim/sim/layer_counts.hpp"
 
 #include "capsim/sim/dram_actions.hpp"
 
@@ -35,7 +35,10 @@ void summarize_tiles(const std::vector<protocol::TileJob>& jobs, const buffer::B
   r.actions.add("quantization", "value", static_cast<double>(r.quant_values));
 }
 
-void describe_layer(const trace::Layer& layer, const TensorPlacement& output, const ArchSpec& arch, LayerResult& r) {
+void describe_layer(const trace::Layer& layer, const TensorPlacement& output, const LayerWork& work,
+                    const ArchSpec& arch, LayerResult& r) {
+  r.output_dropped = output.dropped;
+  r.input_folded = work.folded_input;
   r.name = layer.name;
   r.op = std::string(trace::to_string(layer.op));
   r.output_in_dram = output.in_dram;
