@@ -1,7 +1,9 @@
 // `capsim simulate` and `capsim recost` as a user runs them: outputs, units, bad input.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "capsim/trace/trace.hpp"
@@ -180,6 +182,73 @@ TEST(RecostCli, SameTableReproducesEnergyAndAPriceChangeMovesOnlyItsComponent) {
   auto bad = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_bursts=1");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("did you mean 'dram.read_burst'?"), std::string::npos) << bad.err;
+}
+
+// Actions summed over the layers of a run's counts.json: component -> action -> count.
+std::map<std::string, std::map<std::string, double>> total_actions(const nlohmann::json& counts) {
+  std::map<std::string, std::map<std::string, double>> total;
+  for (const auto& layer : counts["run"]["layers"])
+    for (const auto& [component, actions] : layer["actions"].items())
+      for (const auto& [action, count] : actions.items()) total[component][action] += count.get<double>();
+  return total;
+}
+
+TEST(RecostCli, EachNodeTableRepricesATinyRunAsComputedByHand) {
+  TempDir dir("capsim_recost");
+  const std::string trace = write_network(dir);
+  ASSERT_EQ(run_command(simulate(trace, dir / "run", "--plan uniform:0.5")).exit_code, 0);
+  const auto original = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  auto n = total_actions(nlohmann::json::parse(read_text(dir / "run/counts.json")));
+  for (const auto& [component, action] :
+       std::vector<std::pair<std::string, std::string>>{{"pe", "mac"},
+                                                        {"pe", "vector_op"},
+                                                        {"sram", "read_access"},
+                                                        {"projection", "mac"},
+                                                        {"quantization", "value"}})
+    ASSERT_GT(n[component][action], 0)
+        << component << "." << action << ": the fixture must exercise every price";
+
+  // pJ per action as configs/energy/<node>.yaml derive them; SRAM: edge.yaml's 16 KiB banks of 128
+  // bits, halfway (log scale) between the 8 KB and 32 KB points, i.e. two 64-bit geometric means.
+  struct Node {
+    const char* table;
+    double mac, vector_op, sram_access, projection_mac, quant_value;
+  };
+  double previous_on_chip = INFINITY;
+  for (const Node& node : {Node{"45nm", 0.6, 0.1, 2 * std::sqrt(10.0 * 20.0), 0.8, 1.0},
+                           Node{"16nm", 0.28, 0.043, 2 * std::sqrt(8.2 * 11.0), 0.37, 0.47},
+                           Node{"7nm", 0.2, 0.03, 2 * std::sqrt(7.5 * 8.5), 0.27, 0.34}}) {
+    SCOPED_TRACE(node.table);
+    const std::string out = dir / (std::string("recost-") + node.table);
+    auto r = run_command(kCapsim + " recost " + (dir / "run") + " --set energy.table=" + node.table +
+                         " --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto e = nlohmann::json::parse(read_text(out + "/summary.json"))["energy_pj"];
+    const std::map<std::string, double> expected = {
+        {"pe", n["pe"]["mac"] * node.mac + n["pe"]["vector_op"] * node.vector_op},
+        {"sram", (n["sram"]["read_access"] + n["sram"]["write_access"]) * node.sram_access},
+        {"projection", n["projection"]["mac"] * node.projection_mac},
+        {"quantization", n["quantization"]["value"] * node.quant_value},
+        {"dram", original["energy_pj"]["dram"].get<double>()},  // the preset's prices, any node
+    };
+    double on_chip = 0;
+    for (const auto& [component, pj] : expected) {
+      EXPECT_NEAR(e[component].get<double>(), pj, 1e-9 * pj) << component;
+      if (component != "dram") on_chip += pj;
+    }
+    EXPECT_LT(on_chip, previous_on_chip);
+    previous_on_chip = on_chip;
+
+    // Simulating with the table prices the run the same way as re-costing it.
+    ASSERT_EQ(run_command(simulate(trace, out + "-sim",
+                                   std::string("--plan uniform:0.5 --set energy.table=") + node.table))
+                  .exit_code,
+              0);
+    const auto simulated = nlohmann::json::parse(read_text(out + "-sim/summary.json"));
+    for (const auto& [component, pj] : expected)
+      EXPECT_NEAR(simulated["energy_pj"][component].get<double>(), e[component].get<double>(), 1e-9 * pj)
+          << component;
+  }
 }
 
 }  // namespace
