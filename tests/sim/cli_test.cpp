@@ -111,23 +111,33 @@ const std::string kArchTail = "dram: {preset: lpddr4-3200}\nenergy: {table: 45nm
 INSTANTIATE_TEST_SUITE_P(
     Cases, SimulateBadInput,
     ::testing::Values(
-        BadInput{"malformed yaml", kArchHead + "buffer: {capacity_kib: 64\n" + kArchTail, "", "", "bad.yaml:"},
+        BadInput{"malformed yaml", kArchHead + "buffer: {capacity_kib: 64\n" + kArchTail, "", "",
+                 "bad.yaml:"},
         BadInput{"misspelled key", kArchHead + "buffer: {capacity_kb: 64}\n" + kArchTail, "", "",
                  "bad.yaml:4: key 'buffer.capacity_kb': unknown key"},
         BadInput{"wrong type", kArchHead + "buffer: {capacity_kib: lots}\n" + kArchTail, "", "",
                  "bad.yaml:4: key 'buffer.capacity_kib': expected an integer"},
         BadInput{"negative size", kArchHead + "buffer: {capacity_kib: -4}\n" + kArchTail, "", "",
                  "bad.yaml:4: key 'buffer.capacity_kib'"},
-        BadInput{"zero PE rows", "name: t\nclock_mhz: 800\npe_array: {rows: 0, cols: 16}\nbuffer: {capacity_kib: 64}\n" +
-                                     kArchTail, "", "", "bad.yaml:3: key 'pe_array.rows'"},
-        BadInput{"unknown preset", kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr9}\nenergy: {table: 45nm}\n",
+        BadInput{"zero PE rows",
+                 "name: t\nclock_mhz: 800\npe_array: {rows: 0, cols: 16}\nbuffer: {capacity_kib: 64}\n" +
+                     kArchTail,
+                 "", "", "bad.yaml:3: key 'pe_array.rows'"},
+        BadInput{"unknown preset",
+                 kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr9}\nenergy: {table: 45nm}\n",
                  "", "", "key 'dram.preset'"},
+        BadInput{
+            "unknown energy table",
+            kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr4-3200}\nenergy: {table: 5nm}\n", "",
+            "", "bad.yaml:6: key 'energy.table': expected an energy table name, a file 5nm.yaml in one of "},
         BadInput{"misspelled --set key", "", "buffer.capcity_kib=64", "", "--set buffer.capcity_kib=64"},
         BadInput{"bad --set value", "", "controller.spill_policy=sometimes", "",
                  "key 'controller.spill_policy': expected one of 'always_spill' or 'spill_when_needed'"},
         BadInput{"buffer too small for a tile", "", "buffer.capacity_kib=1", "",
-                 "--set buffer.capacity_kib=1: key 'buffer.capacity_kib': expected a buffer large enough for the smallest tile of layer 'main' (1848 bytes needed"},
-        BadInput{"trace version", "", "", "version: 1=>version: 7", "net.trace:3: key 'version': expected 1 (this capsim reads trace format version 1)"},
+                 "--set buffer.capacity_kib=1: key 'buffer.capacity_kib': expected a buffer large enough for "
+                 "the smallest tile of layer 'main' (1848 bytes needed"},
+        BadInput{"trace version", "", "", "version: 1=>version: 7",
+                 "net.trace:3: key 'version': expected 1 (this capsim reads trace format version 1)"},
         BadInput{"inconsistent trace shape", "", "", "out_shape: [32, 8, 8]=>out_shape: [32, 9, 8]",
                  "key 'layers[1].out_shape'"}),
     [](const ::testing::TestParamInfo<BadInput>& info) {
@@ -249,6 +259,35 @@ TEST(RecostCli, EachNodeTableRepricesATinyRunAsComputedByHand) {
       EXPECT_NEAR(simulated["energy_pj"][component].get<double>(), e[component].get<double>(), 1e-9 * pj)
           << component;
   }
+}
+
+TEST(InstallCli, AnInstalledCapsimRunsFromPathWithItsOwnConfigs) {
+  TempDir dir("capsim_install");
+  const std::string prefix = dir / "prefix";
+  auto r = run_command(std::string(CAPSIM_CMAKE_COMMAND) + " --install " + CAPSIM_BUILD_DIR + " --prefix " +
+                       prefix);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file :
+       {"bin/capsim", "share/capsim/configs/arch/edge.yaml", "share/capsim/configs/dram/hbm2.yaml",
+        "share/capsim/configs/energy/7nm.yaml", "share/capsim/report.py", "share/doc/capsim/README.md",
+        "share/doc/capsim/docs/energy.md"})
+    EXPECT_TRUE(std::filesystem::exists(prefix + "/" + file)) << file;
+
+  // An arch file copied out of any configs directory, run by name from PATH elsewhere: the presets
+  // come from the installed configs, ahead of the source tree's.
+  std::filesystem::create_directories(dir / "work");
+  write_text(dir / "work/my-arch.yaml", read_text(kEdge));
+  trace::write_trace(testing::small_residual_network(16, 16), dir / "work/net.trace");
+  r = run_command(
+      "cd " + (dir / "work") + " && PATH=" + prefix +
+      "/bin:/usr/bin:/bin capsim simulate --quiet --arch my-arch.yaml --trace net.trace --out run "
+      "--set energy.table=7nm --set dram.preset=hbm2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string table = read_text(dir / "work/run/energy_table.yaml");
+  EXPECT_NE(table.find("source: \"" + prefix + "/share/capsim/configs/energy/7nm.yaml\""), std::string::npos)
+      << table;
+  const auto summary = nlohmann::json::parse(read_text(dir / "work/run/summary.json"));
+  EXPECT_NE(summary.dump().find(prefix + "/share/capsim/configs/dram/hbm2.yaml"), std::string::npos);
 }
 
 }  // namespace
