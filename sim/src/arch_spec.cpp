@@ -1,6 +1,7 @@
 #include "capsim/common/integers.hpp"
 #include "capsim/sim/arch_spec.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "capsim/common/yaml_view.hpp"
@@ -10,23 +11,63 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A preset name resolves to <configs>/<kind>/<name>.yaml, where <configs> is the parent of the
-// arch file's directory; a value ending in .yaml is a path relative to the arch file.
+// Where preset names are looked up, in order (docs/architecture.md): beside the arch file
+// (<arch dir>/../<kind>), the project's configs (an installed share/capsim/configs beside the
+// executable, then the source tree capsim was built from), then each directory of
+// CAPSIM_CONFIG_PATH (colon-separated configs directories, each holding <kind>/ subdirectories).
+struct SearchDir {
+  fs::path dir;       // holds <name>.yaml
+  std::string where;  // why it is searched, for the error message
+};
+
+std::vector<SearchDir> search_dirs(const fs::path& arch_dir, const std::string& kind) {
+  std::vector<SearchDir> dirs = {{arch_dir / ".." / kind, "beside the arch file"}};
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    dirs.push_back({exe.parent_path() / CAPSIM_INSTALLED_CONFIGS / kind, "installed beside the executable"});
+  dirs.push_back({fs::path(CAPSIM_SOURCE_CONFIGS) / kind, "the project's configs"});
+  if (const char* env = std::getenv("CAPSIM_CONFIG_PATH"); env && *env) {
+    std::string_view rest = env;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const std::string_view entry = rest.substr(0, colon);
+      if (!entry.empty()) dirs.push_back({fs::path(entry) / kind, "CAPSIM_CONFIG_PATH"});
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    }
+  }
+  for (auto& d : dirs) d.dir = d.dir.lexically_normal();
+  return dirs;
+}
+
+// A preset name resolves to <name>.yaml in the first search directory that has it; a value ending
+// in .yaml is a path relative to the arch file.
 std::string resolve_reference(const YamlView& view, std::string_view key, const std::string& kind) {
   const std::string value = view.string(key);
   const fs::path arch_dir = fs::path(view.file()).parent_path();
-  fs::path candidate = ends_with(value, ".yaml") ? arch_dir / value : arch_dir / ".." / kind / (value + ".yaml");
-  if (!fs::exists(candidate)) {
-    std::string expected = "a " + kind + " preset name (a file " + candidate.lexically_normal().string() +
-                           ") or a path ending in .yaml";
-    std::vector<std::string> known;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(arch_dir / ".." / kind, ec))
-      if (entry.path().extension() == ".yaml") known.push_back(entry.path().stem().string());
-    if (auto hint = closest_match(value, known); !hint.empty()) expected += " (did you mean '" + hint + "'?)";
-    view.fail(key, expected);
+  const std::string what = kind == "dram" ? "a DRAM preset" : "an energy table";
+  std::error_code ec;
+  if (ends_with(value, ".yaml")) {
+    const fs::path candidate = (arch_dir / value).lexically_normal();
+    if (!fs::is_regular_file(candidate, ec))
+      view.fail(key, what + " file " + candidate.string() +
+                         " (a path ending in .yaml is relative to the arch file)");
+    return candidate.string();
   }
-  return candidate.lexically_normal().string();
+  const std::vector<SearchDir> dirs = search_dirs(arch_dir, kind);
+  for (const auto& d : dirs)
+    if (fs::is_regular_file(d.dir / (value + ".yaml"), ec)) return (d.dir / (value + ".yaml")).string();
+  std::string expected = what + " name, a file " + value + ".yaml in one of ";
+  std::vector<std::string> known;
+  for (std::size_t i = 0; i < dirs.size(); ++i) {
+    expected += (i ? ", " : "") + fs::absolute(dirs[i].dir, ec).lexically_normal().string() + " (" +
+                dirs[i].where + ")";
+    for (const auto& entry : fs::directory_iterator(dirs[i].dir, ec))
+      if (entry.path().extension() == ".yaml") known.push_back(entry.path().stem().string());
+  }
+  expected += "; or a path ending in .yaml";
+  if (auto hint = closest_match(value, known); !hint.empty()) expected += " (did you mean '" + hint + "'?)";
+  view.fail(key, expected);
 }
 
 ControllerSpec parse_controller(const YamlView& view) {

@@ -24,13 +24,23 @@ const std::map<std::string, std::vector<std::string>> kOnChipActions = {
 std::map<double, double> read_sram_points(const YamlView& sram) {
   sram.allow_keys({"access_pj_per_64_bits", "write_factor"});
   std::map<double, double> points;
-  for (const auto& point : sram.sequence("access_pj_per_64_bits")) {
+  const std::vector<YamlView> items = sram.sequence("access_pj_per_64_bits");
+  for (const auto& point : items) {
     point.allow_keys({"bank_kib", "pj"});
     const double kib = point.number("bank_kib", 1e-3);
     if (points.count(kib)) point.fail("bank_kib", "a bank size not listed before");
     points[kib] = point.number("pj", 1e-6);   // log-log interpolation needs positive energies
   }
   if (points.size() < 2) sram.fail("access_pj_per_64_bits", "at least two {bank_kib, pj} points");
+  // A larger array never costs less per access (longer word and bit lines): a point that does is a typo.
+  for (const auto& point : items) {
+    const double kib = point.number("bank_kib"), pj = point.number("pj");
+    auto smaller = points.lower_bound(kib);
+    if (smaller != points.begin() && std::prev(smaller)->second > pj)
+      point.fail("pj", fmt::format("an energy at least the next smaller bank's ({} pJ at {} KiB): "
+                                   "a larger SRAM array does not cost less per access",
+                                   std::prev(smaller)->second, std::prev(smaller)->first));
+  }
   return points;
 }
 

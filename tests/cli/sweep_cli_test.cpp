@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "capsim/common/csv.hpp"
 #include "capsim/sweep/process.hpp"
 #include "sweep_test_support.hpp"
 
@@ -273,6 +274,56 @@ TEST_F(SweepCliTest, OutputsAreTidyAndComparePlansWithTheirBaseline) {
   EXPECT_THAT(manifest, HasSubstr("\"capsim_version\""));
   EXPECT_THAT(manifest, HasSubstr("\"role\": \"trace\""));
   EXPECT_THAT(manifest, HasSubstr("\"sha256\""));
+}
+
+TEST_F(SweepCliTest, EnergyTableAxisPricesTheSameRunsAtEachNode) {
+  scratch_.write_trace("net.trace", 16, 16, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: net.trace}]\n"
+                                       "axes: {energy.table: [45nm, 16nm, 7nm]}\n");
+  const auto r = run_capsim({"sweep", spec, "--out", out("result"), "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const CsvTable points = parse_csv(read_text(out("result") + "/points.csv"), "points.csv");
+  ASSERT_EQ(points.rows.size(), 6u);
+  const int plan = points.column("plan"), table = points.column("energy.table");
+  ASSERT_GE(plan, 0);
+  ASSERT_GE(table, 0);
+  auto value = [&](const std::vector<std::string>& row, const char* column) {
+    const int at = points.column(column);
+    EXPECT_GE(at, 0) << column;
+    return std::stod(row.at(at));
+  };
+  for (const char* p : {"none", "uniform:0.5"}) {
+    std::map<std::string, std::vector<std::string>> by_node;
+    for (const auto& row : points.rows)
+      if (row[plan] == p) by_node[row[table]] = row;
+    ASSERT_EQ(by_node.size(), 3u) << p;
+    const auto &n45 = by_node["45nm"], &n16 = by_node["16nm"], &n7 = by_node["7nm"];
+    // The same hardware ran: counts, time and the DRAM (priced by its preset) agree.
+    for (const char* same : {"cycles", "dram_bytes", "dram_energy_pj"}) {
+      EXPECT_EQ(value(n45, same), value(n16, same)) << p << " " << same;
+      EXPECT_EQ(value(n45, same), value(n7, same)) << p << " " << same;
+    }
+    // On-chip energy falls with the node.
+    for (const char* falls : {"energy_pj", "pe_energy_pj", "sram_energy_pj"}) {
+      EXPECT_GT(value(n45, falls), value(n16, falls)) << p << " " << falls;
+      EXPECT_GT(value(n16, falls), value(n7, falls)) << p << " " << falls;
+    }
+    // PE energy: 0.2 pJ per MAC and 0.03 per vector op at 7 nm, 0.6 and 0.1 at 45 nm.
+    const double pe_ratio = value(n7, "pe_energy_pj") / value(n45, "pe_energy_pj");
+    EXPECT_GT(pe_ratio, 0.03 / 0.1 - 1e-9) << p;
+    EXPECT_LE(pe_ratio, 0.2 / 0.6 + 1e-9) << p;
+    // Compressed runs project and quantize; those prices fall too.
+    if (std::string(p) == "uniform:0.5") {
+      EXPECT_GT(value(n45, "projection_energy_pj"), value(n16, "projection_energy_pj"));
+      EXPECT_GT(value(n16, "projection_energy_pj"), value(n7, "projection_energy_pj"));
+      EXPECT_GT(value(n16, "quantization_energy_pj"), value(n7, "quantization_energy_pj"));
+      EXPECT_NEAR(value(n7, "projection_energy_pj") / value(n45, "projection_energy_pj"), 0.27 / 0.8, 1e-9);
+      EXPECT_NEAR(value(n7, "quantization_energy_pj") / value(n45, "quantization_energy_pj"), 0.34 / 1.0,
+                  1e-9);
+    }
+  }
 }
 
 }  // namespace

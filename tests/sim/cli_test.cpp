@@ -1,7 +1,9 @@
 // `capsim simulate` and `capsim recost` as a user runs them: outputs, units, bad input.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "capsim/trace/trace.hpp"
@@ -109,23 +111,33 @@ const std::string kArchTail = "dram: {preset: lpddr4-3200}\nenergy: {table: 45nm
 INSTANTIATE_TEST_SUITE_P(
     Cases, SimulateBadInput,
     ::testing::Values(
-        BadInput{"malformed yaml", kArchHead + "buffer: {capacity_kib: 64\n" + kArchTail, "", "", "bad.yaml:"},
+        BadInput{"malformed yaml", kArchHead + "buffer: {capacity_kib: 64\n" + kArchTail, "", "",
+                 "bad.yaml:"},
         BadInput{"misspelled key", kArchHead + "buffer: {capacity_kb: 64}\n" + kArchTail, "", "",
                  "bad.yaml:4: key 'buffer.capacity_kb': unknown key"},
         BadInput{"wrong type", kArchHead + "buffer: {capacity_kib: lots}\n" + kArchTail, "", "",
                  "bad.yaml:4: key 'buffer.capacity_kib': expected an integer"},
         BadInput{"negative size", kArchHead + "buffer: {capacity_kib: -4}\n" + kArchTail, "", "",
                  "bad.yaml:4: key 'buffer.capacity_kib'"},
-        BadInput{"zero PE rows", "name: t\nclock_mhz: 800\npe_array: {rows: 0, cols: 16}\nbuffer: {capacity_kib: 64}\n" +
-                                     kArchTail, "", "", "bad.yaml:3: key 'pe_array.rows'"},
-        BadInput{"unknown preset", kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr9}\nenergy: {table: 45nm}\n",
+        BadInput{"zero PE rows",
+                 "name: t\nclock_mhz: 800\npe_array: {rows: 0, cols: 16}\nbuffer: {capacity_kib: 64}\n" +
+                     kArchTail,
+                 "", "", "bad.yaml:3: key 'pe_array.rows'"},
+        BadInput{"unknown preset",
+                 kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr9}\nenergy: {table: 45nm}\n",
                  "", "", "key 'dram.preset'"},
+        BadInput{
+            "unknown energy table",
+            kArchHead + "buffer: {capacity_kib: 64}\ndram: {preset: lpddr4-3200}\nenergy: {table: 5nm}\n", "",
+            "", "bad.yaml:6: key 'energy.table': expected an energy table name, a file 5nm.yaml in one of "},
         BadInput{"misspelled --set key", "", "buffer.capcity_kib=64", "", "--set buffer.capcity_kib=64"},
         BadInput{"bad --set value", "", "controller.spill_policy=sometimes", "",
                  "key 'controller.spill_policy': expected one of 'always_spill' or 'spill_when_needed'"},
         BadInput{"buffer too small for a tile", "", "buffer.capacity_kib=1", "",
-                 "--set buffer.capacity_kib=1: key 'buffer.capacity_kib': expected a buffer large enough for the smallest tile of layer 'main' (1848 bytes needed"},
-        BadInput{"trace version", "", "", "version: 1=>version: 7", "net.trace:3: key 'version': expected 1 (this capsim reads trace format version 1)"},
+                 "--set buffer.capacity_kib=1: key 'buffer.capacity_kib': expected a buffer large enough for "
+                 "the smallest tile of layer 'main' (1848 bytes needed"},
+        BadInput{"trace version", "", "", "version: 1=>version: 7",
+                 "net.trace:3: key 'version': expected 1 (this capsim reads trace format version 1)"},
         BadInput{"inconsistent trace shape", "", "", "out_shape: [32, 8, 8]=>out_shape: [32, 9, 8]",
                  "key 'layers[1].out_shape'"}),
     [](const ::testing::TestParamInfo<BadInput>& info) {
@@ -180,6 +192,102 @@ TEST(RecostCli, SameTableReproducesEnergyAndAPriceChangeMovesOnlyItsComponent) {
   auto bad = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_bursts=1");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("did you mean 'dram.read_burst'?"), std::string::npos) << bad.err;
+}
+
+// Actions summed over the layers of a run's counts.json: component -> action -> count.
+std::map<std::string, std::map<std::string, double>> total_actions(const nlohmann::json& counts) {
+  std::map<std::string, std::map<std::string, double>> total;
+  for (const auto& layer : counts["run"]["layers"])
+    for (const auto& [component, actions] : layer["actions"].items())
+      for (const auto& [action, count] : actions.items()) total[component][action] += count.get<double>();
+  return total;
+}
+
+TEST(RecostCli, EachNodeTableRepricesATinyRunAsComputedByHand) {
+  TempDir dir("capsim_recost");
+  const std::string trace = write_network(dir);
+  ASSERT_EQ(run_command(simulate(trace, dir / "run", "--plan uniform:0.5")).exit_code, 0);
+  const auto original = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  auto n = total_actions(nlohmann::json::parse(read_text(dir / "run/counts.json")));
+  for (const auto& [component, action] :
+       std::vector<std::pair<std::string, std::string>>{{"pe", "mac"},
+                                                        {"pe", "vector_op"},
+                                                        {"sram", "read_access"},
+                                                        {"projection", "mac"},
+                                                        {"quantization", "value"}})
+    ASSERT_GT(n[component][action], 0)
+        << component << "." << action << ": the fixture must exercise every price";
+
+  // pJ per action as configs/energy/<node>.yaml derive them; SRAM: edge.yaml's 16 KiB banks of 128
+  // bits, halfway (log scale) between the 8 KB and 32 KB points, i.e. two 64-bit geometric means.
+  struct Node {
+    const char* table;
+    double mac, vector_op, sram_access, projection_mac, quant_value;
+  };
+  double previous_on_chip = INFINITY;
+  for (const Node& node : {Node{"45nm", 0.6, 0.1, 2 * std::sqrt(10.0 * 20.0), 0.8, 1.0},
+                           Node{"16nm", 0.28, 0.043, 2 * std::sqrt(8.2 * 11.0), 0.37, 0.47},
+                           Node{"7nm", 0.2, 0.03, 2 * std::sqrt(7.5 * 8.5), 0.27, 0.34}}) {
+    SCOPED_TRACE(node.table);
+    const std::string out = dir / (std::string("recost-") + node.table);
+    auto r = run_command(kCapsim + " recost " + (dir / "run") + " --set energy.table=" + node.table +
+                         " --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto e = nlohmann::json::parse(read_text(out + "/summary.json"))["energy_pj"];
+    const std::map<std::string, double> expected = {
+        {"pe", n["pe"]["mac"] * node.mac + n["pe"]["vector_op"] * node.vector_op},
+        {"sram", (n["sram"]["read_access"] + n["sram"]["write_access"]) * node.sram_access},
+        {"projection", n["projection"]["mac"] * node.projection_mac},
+        {"quantization", n["quantization"]["value"] * node.quant_value},
+        {"dram", original["energy_pj"]["dram"].get<double>()},  // the preset's prices, any node
+    };
+    double on_chip = 0;
+    for (const auto& [component, pj] : expected) {
+      EXPECT_NEAR(e[component].get<double>(), pj, 1e-9 * pj) << component;
+      if (component != "dram") on_chip += pj;
+    }
+    EXPECT_LT(on_chip, previous_on_chip);
+    previous_on_chip = on_chip;
+
+    // Simulating with the table prices the run the same way as re-costing it.
+    ASSERT_EQ(run_command(simulate(trace, out + "-sim",
+                                   std::string("--plan uniform:0.5 --set energy.table=") + node.table))
+                  .exit_code,
+              0);
+    const auto simulated = nlohmann::json::parse(read_text(out + "-sim/summary.json"));
+    for (const auto& [component, pj] : expected)
+      EXPECT_NEAR(simulated["energy_pj"][component].get<double>(), e[component].get<double>(), 1e-9 * pj)
+          << component;
+  }
+}
+
+TEST(InstallCli, AnInstalledCapsimRunsFromPathWithItsOwnConfigs) {
+  TempDir dir("capsim_install");
+  const std::string prefix = dir / "prefix";
+  auto r = run_command(std::string(CAPSIM_CMAKE_COMMAND) + " --install " + CAPSIM_BUILD_DIR + " --prefix " +
+                       prefix);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* file :
+       {"bin/capsim", "share/capsim/configs/arch/edge.yaml", "share/capsim/configs/dram/hbm2.yaml",
+        "share/capsim/configs/energy/7nm.yaml", "share/capsim/report.py", "share/doc/capsim/README.md",
+        "share/doc/capsim/docs/energy.md"})
+    EXPECT_TRUE(std::filesystem::exists(prefix + "/" + file)) << file;
+
+  // An arch file copied out of any configs directory, run by name from PATH elsewhere: the presets
+  // come from the installed configs, ahead of the source tree's.
+  std::filesystem::create_directories(dir / "work");
+  write_text(dir / "work/my-arch.yaml", read_text(kEdge));
+  trace::write_trace(testing::small_residual_network(16, 16), dir / "work/net.trace");
+  r = run_command(
+      "cd " + (dir / "work") + " && PATH=" + prefix +
+      "/bin:/usr/bin:/bin capsim simulate --quiet --arch my-arch.yaml --trace net.trace --out run "
+      "--set energy.table=7nm --set dram.preset=hbm2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string table = read_text(dir / "work/run/energy_table.yaml");
+  EXPECT_NE(table.find("source: \"" + prefix + "/share/capsim/configs/energy/7nm.yaml\""), std::string::npos)
+      << table;
+  const auto summary = nlohmann::json::parse(read_text(dir / "work/run/summary.json"));
+  EXPECT_NE(summary.dump().find(prefix + "/share/capsim/configs/dram/hbm2.yaml"), std::string::npos);
 }
 
 }  // namespace

@@ -63,8 +63,10 @@ struct ArchSpec {
 };
 
 // Loads `path`, applies `overrides` ("key.path=value"), resolves the DRAM preset and energy table
-// (names are looked up in ../dram/<name>.yaml and ../energy/<name>.yaml beside the arch file;
-// values ending in .yaml are paths relative to it) and validates everything.
+// (a name is looked up as dram/<name>.yaml or energy/<name>.yaml in, in order: the directory above
+// the arch file's, the installed share/capsim/configs, the source tree's configs/, and the
+// directories of CAPSIM_CONFIG_PATH; values ending in .yaml are paths relative to the arch file)
+// and validates everything.
 ArchSpec load_arch_spec(const std::string& path, const std::vector<std::string>& overrides = {});
 ArchSpec parse_arch_spec(const std::string& text, const std::string& name,
                          const std::vector<std::string>& overrides = {});
