@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "capsim/common/integers.hpp"
 
@@ -36,7 +37,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
   banks_per_group_ = org.banks_per_group;
   banks_per_rank_ = org.bank_groups * org.banks_per_group;
 
-  channels_.assign(org.channels, Channel{kNever, kNever, 0, 0, false, {}, {}});
+  channels_.assign(org.channels, Channel{kNever, kNever, 0, 0, false, 0, 0, {}, {}});
   for (Channel& channel : channels_) {
     channel.reads.reserve(spec_.controller.read_queue_depth);
     channel.writes.reserve(spec_.controller.write_queue_depth);
@@ -56,7 +57,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
     rank.idle_since = rank.precharged = 0;
   }
   groups_.assign(ranks_.size() * org.bank_groups, Group{kNever, kNever, kNever});
-  banks_.assign(ranks_.size() * banks_per_rank_, Bank{kNever, kNever, kNever, kClosedRow, 0, 0});
+  banks_.assign(ranks_.size() * banks_per_rank_, Bank{kNever, kNever, kNever, kClosedRow, 0, 0, {0, 0}});
 }
 
 std::vector<RequestTiming> FrFcfsController::run(const std::vector<MemRequest>& requests) {
@@ -88,6 +89,8 @@ std::vector<RequestTiming> FrFcfsController::run(const std::vector<MemRequest>& 
         wake = std::min(wake, ready);
     }
     // Jump over cycles in which nothing can happen (no arrival, no command allowed).
+    if (!busy && wake == kFar)
+      throw std::logic_error("FrFcfsController: queued bursts but no command can ever issue");
     now = busy ? now + 1 : std::max(now + 1, wake);
   }
   for (RequestTiming& timing : timings_) {
@@ -106,11 +109,15 @@ bool FrFcfsController::accept_burst(const MemRequest& request, std::uint32_t ind
   std::vector<Entry>& queue = request.is_write ? channel.writes : channel.reads;
   const std::uint32_t depth =
       request.is_write ? spec_.controller.write_queue_depth : spec_.controller.read_queue_depth;
-  if (queue.size() >= depth) return false;
+  // With per-bank command queues, read/write queue depths count the bursts still waiting for one.
+  const bool two_level = spec_.controller.bank_queue_depth > 0;
+  std::uint32_t& waiting = request.is_write ? channel.waiting_writes : channel.waiting_reads;
+  if ((two_level ? waiting : queue.size()) >= depth) return false;
   const std::uint32_t rank = at.channel * ranks_per_channel_ + at.rank;
   const std::uint32_t group = rank * groups_per_rank_ + at.bank_group;
   const std::uint32_t bank = rank * banks_per_rank_ + at.bank_group * banks_per_group_ + at.bank;
-  queue.push_back({index, rank, group, bank, at.row});
+  queue.push_back({index, rank, group, bank, at.row, !two_level});
+  if (two_level) ++waiting;
   ++queued_;
   ++unfinished_[index];
   if (front_burst_ == 0) timings_[index].accepted_ps = static_cast<std::uint64_t>(now);
@@ -151,7 +158,26 @@ std::int64_t FrFcfsController::step_channel(std::uint32_t c, std::int64_t now) {
     channel.draining = false;
   const bool writes = channel.draining || channel.reads.empty();
   if ((writes ? channel.writes : channel.reads).empty()) return wake;
-  return std::min(wake, schedule(channel, writes, now));
+  const bool promoted = spec_.controller.bank_queue_depth > 0 && promote(channel, writes);
+  const std::int64_t ready = std::min(wake, schedule(channel, writes, now));
+  return promoted ? now : ready;
+}
+
+// Moves the oldest waiting burst whose bank command queue has room into it (one per cycle, as
+// DRAMsim3 moves transactions into its per-bank command queues). Reads and writes have separate
+// command queues per bank (DRAMsim3 shares one), so that a bank full of reads cannot block the
+// write drain.
+bool FrFcfsController::promote(Channel& channel, bool writes) {
+  std::uint32_t& waiting = writes ? channel.waiting_writes : channel.waiting_reads;
+  if (waiting == 0) return false;
+  for (Entry& e : writes ? channel.writes : channel.reads) {
+    if (e.ready || banks_[e.bank].ready_bursts[writes] >= spec_.controller.bank_queue_depth) continue;
+    e.ready = true;
+    ++banks_[e.bank].ready_bursts[writes];
+    --waiting;
+    return true;
+  }
+  return false;
 }
 
 // A due refresh: precharge-all once every open bank allows it, REF tRPab later.
@@ -192,12 +218,19 @@ std::int64_t FrFcfsController::schedule(Channel& channel, bool writes, std::int6
   std::vector<Entry>& queue = writes ? channel.writes : channel.reads;
   ++stamp_;
   const bool starving = channel.bypasses >= spec_.controller.starvation_cap;
-  const std::size_t considered = starving ? 1 : queue.size();
+  // Starving: only the oldest burst in a command queue may be served.
+  std::size_t considered = queue.size();
+  if (starving)
+    for (std::size_t i = 0; i < queue.size(); ++i)
+      if (queue[i].ready) {
+        considered = i + 1;
+        break;
+      }
   std::int64_t wake = kFar;
   for (std::size_t i = 0; i < considered; ++i) {
     const Entry& e = queue[i];
     Bank& bank = banks_[e.bank];
-    if (ranks_[e.rank].refresh_due || bank.open_row != e.row) continue;
+    if (!e.ready || ranks_[e.rank].refresh_due || bank.open_row != e.row) continue;
     bank.hit_stamp = stamp_;
     const std::int64_t at = cas_time(e, writes);
     if (at <= now) {
@@ -209,7 +242,8 @@ std::int64_t FrFcfsController::schedule(Channel& channel, bool writes, std::int6
   for (std::size_t i = 0; i < considered; ++i) {
     const Entry& e = queue[i];
     Bank& bank = banks_[e.bank];
-    if (ranks_[e.rank].refresh_due || bank.open_row == e.row || bank.seen_stamp == stamp_) continue;
+    if (!e.ready || ranks_[e.rank].refresh_due || bank.open_row == e.row || bank.seen_stamp == stamp_)
+      continue;
     bank.seen_stamp = stamp_;
     if (bank.open_row == kClosedRow) {
       const std::int64_t at = act_time(e);
@@ -265,7 +299,9 @@ void FrFcfsController::issue_cas(Channel& channel, bool is_write, std::size_t i,
     channel.last_read_cas = now;
     bank.pre_ready = std::max(bank.pre_ready, now + t_.rtp);
   }
+  // Passing an older burst (waiting or in a command queue) counts towards the starvation cap.
   channel.bypasses = i == 0 ? 0 : channel.bypasses + 1;
+  if (spec_.controller.bank_queue_depth > 0) --bank.ready_bursts[is_write];
   queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
   --queued_;
   log(is_write ? DramCommand::kWrite : DramCommand::kRead, e.rank, e.bank - e.rank * banks_per_rank_, now);

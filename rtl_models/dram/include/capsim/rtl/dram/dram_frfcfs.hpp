@@ -57,11 +57,13 @@ class FrFcfsController {
   };
   struct Entry {
     std::uint32_t request, rank, group, bank, row;
+    bool ready;  // in its bank's command queue (always, without bank_queue_depth)
   };
   struct Bank {
     std::int64_t act_ready, col_ready, pre_ready;
     std::uint32_t open_row;
     std::uint64_t hit_stamp, seen_stamp;  // scan marks: a queued hit / an older burst of this bank
+    std::array<std::uint32_t, 2> ready_bursts;  // in this bank's read / write command queue
   };
   struct Group {
     std::int64_t last_act, last_cas, last_write_end;
@@ -78,10 +80,12 @@ class FrFcfsController {
     std::int64_t bus_free, last_read_cas;
     std::uint32_t last_rank, bypasses;
     bool draining;
-    std::vector<Entry> reads, writes;  // oldest first
+    std::uint32_t waiting_reads, waiting_writes;  // queued bursts not yet in a bank command queue
+    std::vector<Entry> reads, writes;             // oldest first
   };
 
   bool accept_burst(const MemRequest& request, std::uint32_t index, std::int64_t now);
+  bool promote(Channel& channel, bool writes);
   std::int64_t step_channel(std::uint32_t c, std::int64_t now);
   std::int64_t refresh_step(std::uint32_t r, std::int64_t now);
   std::int64_t schedule(Channel& channel, bool writes, std::int64_t now);

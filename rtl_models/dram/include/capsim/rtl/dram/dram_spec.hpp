@@ -78,6 +78,8 @@ struct DramController {
   std::uint32_t write_high_watermark = 24;  // start draining writes at this many queued writes
   std::uint32_t write_low_watermark = 8;    // stop draining at this many
   std::uint32_t starvation_cap = 16;
+  std::uint32_t bank_queue_depth = 0;  // > 0: bursts move from the queues into per-bank command
+                                       // queues of this depth, and only those are scheduled (DRAMsim3)
 };
 
 // One supply rail of a DRAM device: voltage and the IDD currents of the datasheet (per device).
