@@ -37,7 +37,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
   banks_per_group_ = org.banks_per_group;
   banks_per_rank_ = org.bank_groups * org.banks_per_group;
 
-  channels_.assign(org.channels, Channel{kNever, kNever, 0, 0, false, 0, 0, {}, {}});
+  channels_.assign(org.channels, Channel{kNever, kNever, 0, 0, false, {}, {}, {}});
   for (Channel& channel : channels_) {
     channel.reads.reserve(spec_.controller.read_queue_depth);
     channel.writes.reserve(spec_.controller.write_queue_depth);
@@ -57,7 +57,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
     rank.idle_since = rank.precharged = 0;
   }
   groups_.assign(ranks_.size() * org.bank_groups, Group{kNever, kNever, kNever});
-  banks_.assign(ranks_.size() * banks_per_rank_, Bank{kNever, kNever, kNever, kClosedRow, 0, 0, {0, 0}});
+  banks_.assign(ranks_.size() * banks_per_rank_, Bank{kNever, kNever, kNever, kClosedRow, 0, 0, 0});
 }
 
 std::vector<RequestTiming> FrFcfsController::run(const std::vector<MemRequest>& requests) {
@@ -109,15 +109,11 @@ bool FrFcfsController::accept_burst(const MemRequest& request, std::uint32_t ind
   std::vector<Entry>& queue = request.is_write ? channel.writes : channel.reads;
   const std::uint32_t depth =
       request.is_write ? spec_.controller.write_queue_depth : spec_.controller.read_queue_depth;
-  // With per-bank command queues, read/write queue depths count the bursts still waiting for one.
-  const bool two_level = spec_.controller.bank_queue_depth > 0;
-  std::uint32_t& waiting = request.is_write ? channel.waiting_writes : channel.waiting_reads;
-  if ((two_level ? waiting : queue.size()) >= depth) return false;
+  if (queue.size() >= depth) return false;
   const std::uint32_t rank = at.channel * ranks_per_channel_ + at.rank;
   const std::uint32_t group = rank * groups_per_rank_ + at.bank_group;
   const std::uint32_t bank = rank * banks_per_rank_ + at.bank_group * banks_per_group_ + at.bank;
-  queue.push_back({index, rank, group, bank, at.row, !two_level});
-  if (two_level) ++waiting;
+  queue.push_back({index, rank, group, bank, at.row, request.is_write});
   ++queued_;
   ++unfinished_[index];
   if (front_burst_ == 0) timings_[index].accepted_ps = static_cast<std::uint64_t>(now);
@@ -157,24 +153,28 @@ std::int64_t FrFcfsController::step_channel(std::uint32_t c, std::int64_t now) {
   else if (channel.writes.size() <= spec_.controller.write_low_watermark)
     channel.draining = false;
   const bool writes = channel.draining || channel.reads.empty();
-  if ((writes ? channel.writes : channel.reads).empty()) return wake;
-  const bool promoted = spec_.controller.bank_queue_depth > 0 && promote(channel, writes);
-  const std::int64_t ready = std::min(wake, schedule(channel, writes, now));
-  return promoted ? now : ready;
+  if (spec_.controller.bank_queue_depth > 0) {
+    // The drain mode picks the queue that feeds the command queues; those hold reads and writes.
+    const bool promoted = promote(channel, writes);
+    const std::int64_t ready =
+        channel.commands.empty() ? wake : std::min(wake, schedule(channel, channel.commands, now));
+    return promoted ? now : ready;
+  }
+  std::vector<Entry>& queue = writes ? channel.writes : channel.reads;
+  if (queue.empty()) return wake;
+  return std::min(wake, schedule(channel, queue, now));
 }
 
 // Moves the oldest waiting burst whose bank command queue has room into it (one per cycle, as
-// DRAMsim3 moves transactions into its per-bank command queues). Reads and writes have separate
-// command queues per bank (DRAMsim3 shares one), so that a bank full of reads cannot block the
-// write drain.
+// DRAMsim3 moves transactions into its per-bank command queues).
 bool FrFcfsController::promote(Channel& channel, bool writes) {
-  std::uint32_t& waiting = writes ? channel.waiting_writes : channel.waiting_reads;
-  if (waiting == 0) return false;
-  for (Entry& e : writes ? channel.writes : channel.reads) {
-    if (e.ready || banks_[e.bank].ready_bursts[writes] >= spec_.controller.bank_queue_depth) continue;
-    e.ready = true;
-    ++banks_[e.bank].ready_bursts[writes];
-    --waiting;
+  std::vector<Entry>& queue = writes ? channel.writes : channel.reads;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    Bank& bank = banks_[queue[i].bank];
+    if (bank.ready_bursts >= spec_.controller.bank_queue_depth) continue;
+    ++bank.ready_bursts;
+    channel.commands.push_back(queue[i]);
+    queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
     return true;
   }
   return false;
@@ -214,27 +214,19 @@ std::int64_t FrFcfsController::refresh_step(std::uint32_t r, std::int64_t now) {
 // for the oldest burst of a bank whose row is not open (no PRE while a queued burst still hits
 // the open row). Once `starvation_cap` younger hits have passed the oldest burst, only the
 // oldest is served.
-std::int64_t FrFcfsController::schedule(Channel& channel, bool writes, std::int64_t now) {
-  std::vector<Entry>& queue = writes ? channel.writes : channel.reads;
+std::int64_t FrFcfsController::schedule(Channel& channel, std::vector<Entry>& queue, std::int64_t now) {
   ++stamp_;
   const bool starving = channel.bypasses >= spec_.controller.starvation_cap;
-  // Starving: only the oldest burst in a command queue may be served.
-  std::size_t considered = queue.size();
-  if (starving)
-    for (std::size_t i = 0; i < queue.size(); ++i)
-      if (queue[i].ready) {
-        considered = i + 1;
-        break;
-      }
+  const std::size_t considered = starving ? std::min<std::size_t>(1, queue.size()) : queue.size();
   std::int64_t wake = kFar;
   for (std::size_t i = 0; i < considered; ++i) {
     const Entry& e = queue[i];
     Bank& bank = banks_[e.bank];
-    if (!e.ready || ranks_[e.rank].refresh_due || bank.open_row != e.row) continue;
+    if (ranks_[e.rank].refresh_due || bank.open_row != e.row) continue;
     bank.hit_stamp = stamp_;
-    const std::int64_t at = cas_time(e, writes);
+    const std::int64_t at = cas_time(e, e.is_write);
     if (at <= now) {
-      issue_cas(channel, writes, i, now);
+      issue_cas(channel, queue, i, now);
       return now;
     }
     wake = std::min(wake, at);
@@ -242,8 +234,7 @@ std::int64_t FrFcfsController::schedule(Channel& channel, bool writes, std::int6
   for (std::size_t i = 0; i < considered; ++i) {
     const Entry& e = queue[i];
     Bank& bank = banks_[e.bank];
-    if (!e.ready || ranks_[e.rank].refresh_due || bank.open_row == e.row || bank.seen_stamp == stamp_)
-      continue;
+    if (ranks_[e.rank].refresh_due || bank.open_row == e.row || bank.seen_stamp == stamp_) continue;
     bank.seen_stamp = stamp_;
     if (bank.open_row == kClosedRow) {
       const std::int64_t at = act_time(e);
@@ -282,9 +273,10 @@ std::int64_t FrFcfsController::act_time(const Entry& e) const {
                 rank.recent_acts[rank.faw_pos] + t_.faw);
 }
 
-void FrFcfsController::issue_cas(Channel& channel, bool is_write, std::size_t i, std::int64_t now) {
-  std::vector<Entry>& queue = is_write ? channel.writes : channel.reads;
+void FrFcfsController::issue_cas(Channel& channel, std::vector<Entry>& queue, std::size_t i,
+                                 std::int64_t now) {
   const Entry e = queue[i];
+  const bool is_write = e.is_write;
   const std::int64_t data_end = now + (is_write ? t_.cwl : t_.cl) + t_.burst;
   Rank& rank = ranks_[e.rank];
   Group& group = groups_[e.group];
@@ -299,9 +291,8 @@ void FrFcfsController::issue_cas(Channel& channel, bool is_write, std::size_t i,
     channel.last_read_cas = now;
     bank.pre_ready = std::max(bank.pre_ready, now + t_.rtp);
   }
-  // Passing an older burst (waiting or in a command queue) counts towards the starvation cap.
   channel.bypasses = i == 0 ? 0 : channel.bypasses + 1;
-  if (spec_.controller.bank_queue_depth > 0) --bank.ready_bursts[is_write];
+  if (spec_.controller.bank_queue_depth > 0) --bank.ready_bursts;
   queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
   --queued_;
   log(is_write ? DramCommand::kWrite : DramCommand::kRead, e.rank, e.bank - e.rank * banks_per_rank_, now);
@@ -319,7 +310,7 @@ bool FrFcfsController::close_after(const Channel& channel, const Entry& served) 
   const PagePolicy policy = spec_.controller.page_policy;
   if (policy == PagePolicy::kOpen) return false;
   bool other_row = false;
-  for (const auto* queue : {&channel.reads, &channel.writes})
+  for (const auto* queue : {&channel.reads, &channel.writes, &channel.commands})
     for (const Entry& e : *queue) {
       if (e.bank != served.bank) continue;
       if (e.row == served.row) return false;

@@ -57,13 +57,13 @@ class FrFcfsController {
   };
   struct Entry {
     std::uint32_t request, rank, group, bank, row;
-    bool ready;  // in its bank's command queue (always, without bank_queue_depth)
+    bool is_write;
   };
   struct Bank {
     std::int64_t act_ready, col_ready, pre_ready;
     std::uint32_t open_row;
     std::uint64_t hit_stamp, seen_stamp;  // scan marks: a queued hit / an older burst of this bank
-    std::array<std::uint32_t, 2> ready_bursts;  // in this bank's read / write command queue
+    std::uint32_t ready_bursts;           // bursts in this bank's command queue (bank_queue_depth)
   };
   struct Group {
     std::int64_t last_act, last_cas, last_write_end;
@@ -80,18 +80,18 @@ class FrFcfsController {
     std::int64_t bus_free, last_read_cas;
     std::uint32_t last_rank, bypasses;
     bool draining;
-    std::uint32_t waiting_reads, waiting_writes;  // queued bursts not yet in a bank command queue
-    std::vector<Entry> reads, writes;             // oldest first
+    std::vector<Entry> reads, writes;  // oldest first
+    std::vector<Entry> commands;       // with bank_queue_depth: the bursts in per-bank command queues
   };
 
   bool accept_burst(const MemRequest& request, std::uint32_t index, std::int64_t now);
   bool promote(Channel& channel, bool writes);
   std::int64_t step_channel(std::uint32_t c, std::int64_t now);
   std::int64_t refresh_step(std::uint32_t r, std::int64_t now);
-  std::int64_t schedule(Channel& channel, bool writes, std::int64_t now);
+  std::int64_t schedule(Channel& channel, std::vector<Entry>& queue, std::int64_t now);
   std::int64_t cas_time(const Entry& e, bool is_write) const;
   std::int64_t act_time(const Entry& e) const;
-  void issue_cas(Channel& channel, bool is_write, std::size_t i, std::int64_t now);
+  void issue_cas(Channel& channel, std::vector<Entry>& queue, std::size_t i, std::int64_t now);
   void issue_act(const Entry& e, std::int64_t now);
   void close_bank(std::uint32_t rank, Bank& bank, std::int64_t pre_at);
   bool close_after(const Channel& channel, const Entry& served) const;
