@@ -160,6 +160,22 @@ TEST(DramConstraint, Trtw) {
   EXPECT_EQ(r.at(C::kWrite), 200 + 13);  // the bus alone would allow 200 + 10 + 4 - 8 = 206
 }
 
+// Two ranks (RoRaBaBgCo): data of the other rank's read waits tRTRS idle cycles after the first
+// burst's data, so RD2 = RD1 + burst + tRTRS (tCCD_S applies within a rank only).
+TEST(DramConstraint, Trtrs) {
+  DramSpec s = spec();
+  s.org.ranks = 2;
+  s.timing.rtrs = 2;
+  s.controller.address_mapping = "RoRaBaBgCo";
+  s.controller.mapping_msb_first = parse_address_mapping("RoRaBaBgCo");
+  const auto at = [](std::uint32_t rank, std::uint32_t column) {
+    return ((std::uint64_t{rank} << 3) << 7 | column) << 6;  // rank bit above bank and group bits
+  };
+  const Replay r = run(s, {read(at(0, 0), 0), read(at(1, 0), 0), read(at(0, 1), 200), read(at(1, 1), 200)});
+  EXPECT_EQ(r.at(C::kRead, 2), 200);
+  EXPECT_EQ(r.at(C::kRead, 3), 200 + kBurst + 2);
+}
+
 TEST(DramConstraint, TrefiAndTrfc) {
   DramSpec s = spec();
   s.controller.refresh = true;
