@@ -43,13 +43,14 @@ struct Replay {
   std::vector<CommandRecord> commands;
   std::vector<RequestTiming> timings;
   DramCounts counts;
-  // Cycle of the n-th (0-based) command of a kind.
-  std::int64_t at(DramCommand kind, int n = 0) const {
+  // The n-th (0-based) command of a kind, and its cycle.
+  CommandRecord nth(DramCommand kind, int n = 0) const {
     for (const auto& c : commands)
-      if (c.command == kind && n-- == 0) return c.cycle;
+      if (c.command == kind && n-- == 0) return c;
     ADD_FAILURE() << "no such command";
-    return -1;
+    return {kind, 0, 0, -1};
   }
+  std::int64_t at(DramCommand kind, int n = 0) const { return nth(kind, n).cycle; }
 };
 
 Replay run(const DramSpec& s, const std::vector<MemRequest>& requests) {
@@ -270,6 +271,24 @@ TEST(DramFrFcfs, BankQueuesLimitWhatTheSchedulerSees) {
   EXPECT_EQ(run(s, requests).counts.activates, 3u);
   s.controller.bank_queue_depth = 2;
   EXPECT_EQ(run(s, requests).counts.activates, 2u);
+}
+
+TEST(DramFrFcfs, RoundRobinArbitrationServesBanksInTurn) {
+  // Bank 1 opens first; banks 0 (older) and 2 (younger) wait for tRRD_L until cycle 7. Oldest
+  // first opens bank 0 then; round robin continues after bank 1 and opens bank 2.
+  const std::vector<MemRequest> requests = {read(addr(0, 1, 0), 0), read(addr(0, 0, 0), 0),
+                                            read(addr(0, 2, 0), 0)};
+  DramSpec s = spec();
+  s.controller.bank_queue_depth = 8;
+  const Replay oldest = run(s, requests);
+  EXPECT_EQ(oldest.at(C::kAct, 1), 7);
+  EXPECT_EQ(oldest.nth(C::kAct, 1).bank, 0u);
+  s.controller.arbitration = Arbitration::kBankRoundRobin;
+  const Replay turns = run(s, requests);
+  EXPECT_EQ(turns.at(C::kAct, 1), 7);
+  EXPECT_EQ(turns.nth(C::kAct, 1).bank, 2u);
+  EXPECT_EQ(turns.nth(C::kAct, 2).bank, 0u) << "bank 0 next, tRRD_L later";
+  EXPECT_EQ(turns.at(C::kAct, 2), 14);
 }
 
 TEST(DramFrFcfs, SequentialStreamReachesThePeakWithoutRefresh) {

@@ -37,7 +37,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
   banks_per_group_ = org.banks_per_group;
   banks_per_rank_ = org.bank_groups * org.banks_per_group;
 
-  channels_.assign(org.channels, Channel{kNever, kNever, 0, 0, false, {}, {}, {}});
+  channels_.assign(org.channels, Channel{kNever, kNever, 0, 0, false, {}, {}, {}, 0});
   for (Channel& channel : channels_) {
     channel.reads.reserve(spec_.controller.read_queue_depth);
     channel.writes.reserve(spec_.controller.write_queue_depth);
@@ -58,6 +58,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
   }
   groups_.assign(ranks_.size() * org.bank_groups, Group{kNever, kNever, kNever});
   banks_.assign(ranks_.size() * banks_per_rank_, Bank{kNever, kNever, kNever, kClosedRow, 0, 0, 0});
+  if (spec_.controller.arbitration == Arbitration::kBankRoundRobin) bank_queues_.resize(banks_.size());
 }
 
 std::vector<RequestTiming> FrFcfsController::run(const std::vector<MemRequest>& requests) {
@@ -156,8 +157,11 @@ std::int64_t FrFcfsController::step_channel(std::uint32_t c, std::int64_t now) {
   if (spec_.controller.bank_queue_depth > 0) {
     // The drain mode picks the queue that feeds the command queues; those hold reads and writes.
     const bool promoted = promote(channel, writes);
-    const std::int64_t ready =
-        channel.commands.empty() ? wake : std::min(wake, schedule(channel, channel.commands, now));
+    std::int64_t ready = wake;
+    if (!bank_queues_.empty())
+      ready = std::min(wake, schedule_round_robin(c, channel, now));
+    else if (!channel.commands.empty())
+      ready = std::min(wake, schedule(channel, channel.commands, now));
     return promoted ? now : ready;
   }
   std::vector<Entry>& queue = writes ? channel.writes : channel.reads;
@@ -173,7 +177,7 @@ bool FrFcfsController::promote(Channel& channel, bool writes) {
     Bank& bank = banks_[queue[i].bank];
     if (bank.ready_bursts >= spec_.controller.bank_queue_depth) continue;
     ++bank.ready_bursts;
-    channel.commands.push_back(queue[i]);
+    (bank_queues_.empty() ? channel.commands : bank_queues_[queue[i].bank]).push_back(queue[i]);
     queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
     return true;
   }
@@ -256,6 +260,57 @@ std::int64_t FrFcfsController::schedule(Channel& channel, std::vector<Entry>& qu
   return wake;
 }
 
+// DRAMsim3's arbitration: banks of the channel in turn, starting after the one served last; the
+// first bank with a ready command issues it.
+std::int64_t FrFcfsController::schedule_round_robin(std::uint32_t c, Channel& channel, std::int64_t now) {
+  const std::uint32_t per_channel = ranks_per_channel_ * banks_per_rank_;
+  std::int64_t wake = kFar;
+  for (std::uint32_t k = 1; k <= per_channel; ++k) {
+    const std::uint32_t local = (channel.rr_bank + k) % per_channel;
+    std::vector<Entry>& queue = bank_queues_[std::size_t{c} * per_channel + local];
+    if (queue.empty() || ranks_[queue.front().rank].refresh_due) continue;
+    const std::int64_t at = bank_step(channel, queue, now);
+    if (at <= now) {
+      channel.rr_bank = local;
+      return now;
+    }
+    wake = std::min(wake, at);
+  }
+  return wake;
+}
+
+// One bank's command queue, oldest first: a ready row hit; else ACT for the oldest burst of a
+// closed bank; else PRE when no queued burst hits the open row.
+std::int64_t FrFcfsController::bank_step(Channel& channel, std::vector<Entry>& queue, std::int64_t now) {
+  const Entry& head = queue.front();
+  Bank& bank = banks_[head.bank];
+  std::int64_t wake = kFar;
+  bool hit_queued = false;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    if (bank.open_row != queue[i].row) continue;
+    hit_queued = true;
+    const std::int64_t at = cas_time(queue[i], queue[i].is_write);
+    if (at <= now) {
+      issue_cas(channel, queue, i, now);
+      return now;
+    }
+    wake = std::min(wake, at);
+  }
+  if (bank.open_row == kClosedRow) {
+    const std::int64_t at = act_time(head);
+    if (at <= now) issue_act(head, now);
+    return std::min(wake, at);
+  }
+  if (hit_queued) return wake;
+  if (bank.pre_ready <= now) {
+    ++demand_precharges_;
+    close_bank(head.rank, bank, now);
+    log(DramCommand::kPre, head.rank, head.bank - head.rank * banks_per_rank_, now);
+    return now;
+  }
+  return std::min(wake, bank.pre_ready);
+}
+
 std::int64_t FrFcfsController::cas_time(const Entry& e, bool is_write) const {
   const Channel& channel = channels_[e.rank / ranks_per_channel_];
   const Rank& rank = ranks_[e.rank];
@@ -310,7 +365,9 @@ bool FrFcfsController::close_after(const Channel& channel, const Entry& served) 
   const PagePolicy policy = spec_.controller.page_policy;
   if (policy == PagePolicy::kOpen) return false;
   bool other_row = false;
-  for (const auto* queue : {&channel.reads, &channel.writes, &channel.commands})
+  const std::vector<Entry>* bank_queue =
+      bank_queues_.empty() ? &channel.commands : &bank_queues_[served.bank];
+  for (const auto* queue : {&channel.reads, &channel.writes, bank_queue})
     for (const Entry& e : *queue) {
       if (e.bank != served.bank) continue;
       if (e.row == served.row) return false;

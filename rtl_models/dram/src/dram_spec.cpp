@@ -194,12 +194,20 @@ void parse_queues(const YamlView& view, DramController& c) {
     c.write_low_watermark = static_cast<std::uint32_t>(high - 1);
   c.starvation_cap = static_cast<std::uint32_t>(view.integer_or("starvation_cap", 16, 0, 1'000'000));
   c.bank_queue_depth = static_cast<std::uint32_t>(view.integer_or("bank_queue_depth", 0, 0, 1024));
+  c.arbitration =
+      view.choice_or("arbitration", {"oldest_first", "bank_round_robin"}, "oldest_first") == "oldest_first"
+          ? Arbitration::kOldestFirst
+          : Arbitration::kBankRoundRobin;
+  if (c.arbitration == Arbitration::kBankRoundRobin && c.bank_queue_depth == 0)
+    view.fail("arbitration",
+              "'oldest_first' while bank_queue_depth is 0 (round robin runs over the per-bank "
+              "command queues)");
 }
 
 DramController parse_controller(const YamlView& view, const DramOrganization& org) {
   view.allow_keys({"address_mapping", "page_policy", "refresh", "queue_depth", "scheduler",
                    "read_queue_depth", "write_queue_depth", "write_high_watermark", "write_low_watermark",
-                   "starvation_cap", "bank_queue_depth"});
+                   "starvation_cap", "bank_queue_depth", "arbitration"});
   DramController controller;
   controller.address_mapping = view.string("address_mapping");
   controller.mapping_msb_first = parse_address_mapping(controller.address_mapping);
@@ -309,6 +317,10 @@ const char* to_string(PagePolicy policy) {
   return "?";
 }
 
+const char* to_string(Arbitration arbitration) {
+  return arbitration == Arbitration::kOldestFirst ? "oldest_first" : "bank_round_robin";
+}
+
 const char* to_string(Scheduler scheduler) {
   return scheduler == Scheduler::kInOrder ? "in_order" : "frfcfs";
 }
@@ -398,9 +410,9 @@ std::string dram_spec_to_yaml(const DramSpec& spec) {
                   c.address_mapping, to_string(c.page_policy), c.refresh ? "true" : "false", c.queue_depth);
   out += fmt::format(
       "  scheduler: {}\n  read_queue_depth: {}\n  write_queue_depth: {}\n  write_high_watermark: {}\n"
-      "  write_low_watermark: {}\n  starvation_cap: {}\n  bank_queue_depth: {}\n",
+      "  write_low_watermark: {}\n  starvation_cap: {}\n  bank_queue_depth: {}\n  arbitration: {}\n",
       to_string(c.scheduler), c.read_queue_depth, c.write_queue_depth, c.write_high_watermark,
-      c.write_low_watermark, c.starvation_cap, c.bank_queue_depth);
+      c.write_low_watermark, c.starvation_cap, c.bank_queue_depth, to_string(c.arbitration));
   const auto& p = spec.power;
   out += fmt::format("power:\n  model: {}\n  devices_per_rank: {}\n",
                      p.model == PowerModel::kIdd ? "idd" : "flat", p.devices_per_rank);

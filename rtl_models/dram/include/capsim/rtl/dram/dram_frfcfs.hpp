@@ -81,7 +81,8 @@ class FrFcfsController {
     std::uint32_t last_rank, bypasses;
     bool draining;
     std::vector<Entry> reads, writes;  // oldest first
-    std::vector<Entry> commands;       // with bank_queue_depth: the bursts in per-bank command queues
+    std::vector<Entry> commands;       // with bank_queue_depth, oldest_first: the bursts in command queues
+    std::uint32_t rr_bank;             // bank_round_robin: the bank served last (index in the channel)
   };
 
   bool accept_burst(const MemRequest& request, std::uint32_t index, std::int64_t now);
@@ -89,6 +90,8 @@ class FrFcfsController {
   std::int64_t step_channel(std::uint32_t c, std::int64_t now);
   std::int64_t refresh_step(std::uint32_t r, std::int64_t now);
   std::int64_t schedule(Channel& channel, std::vector<Entry>& queue, std::int64_t now);
+  std::int64_t schedule_round_robin(std::uint32_t c, Channel& channel, std::int64_t now);
+  std::int64_t bank_step(Channel& channel, std::vector<Entry>& queue, std::int64_t now);
   std::int64_t cas_time(const Entry& e, bool is_write) const;
   std::int64_t act_time(const Entry& e) const;
   void issue_cas(Channel& channel, std::vector<Entry>& queue, std::size_t i, std::int64_t now);
@@ -105,6 +108,7 @@ class FrFcfsController {
   std::vector<Rank> ranks_;
   std::vector<Group> groups_;
   std::vector<Bank> banks_;
+  std::vector<std::vector<Entry>> bank_queues_;  // bank_round_robin: per-bank command queues
   std::uint64_t stamp_ = 0;
 
   std::vector<RequestTiming> timings_;

@@ -64,6 +64,12 @@ enum class PagePolicy : std::uint8_t {
 // kFrFcfs is the queue-based scheduler of FrFcfsController (`capsim dram`).
 enum class Scheduler : std::uint8_t { kInOrder, kFrFcfs };
 
+// frfcfs with per-bank command queues: which bank's queue gets the command bus first.
+enum class Arbitration : std::uint8_t {
+  kOldestFirst,     // row hits first, then the oldest burst, across all banks
+  kBankRoundRobin,  // banks in turn, the first ready command of each queue (DRAMsim3)
+};
+
 struct DramController {
   std::string address_mapping = "RoBaRaCoCh";  // MSB -> LSB, as written by the user
   std::vector<MapField> mapping_msb_first;     // parsed fields; Bg may be absent (then inside Ba)
@@ -80,6 +86,7 @@ struct DramController {
   std::uint32_t starvation_cap = 16;
   std::uint32_t bank_queue_depth = 0;  // > 0: bursts move from the queues into per-bank command
                                        // queues of this depth, and only those are scheduled (DRAMsim3)
+  Arbitration arbitration = Arbitration::kOldestFirst;
 };
 
 // One supply rail of a DRAM device: voltage and the IDD currents of the datasheet (per device).
@@ -141,6 +148,7 @@ std::vector<MapField> parse_address_mapping(const std::string& text);
 const char* map_field_letters(MapField field);
 const char* to_string(PagePolicy policy);
 const char* to_string(Scheduler scheduler);
+const char* to_string(Arbitration arbitration);
 
 // The spec as YAML that parse_dram_spec reads back to an equal spec (for run records).
 std::string dram_spec_to_yaml(const DramSpec& spec);
