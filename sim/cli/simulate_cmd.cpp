@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "capsim/common/atomic_file.hpp"
 #include "capsim/common/cli_registry.hpp"
 #include "capsim/sim/accelerator.hpp"
 #include "capsim/sim/arch_spec.hpp"
@@ -26,6 +27,7 @@ struct SimulateOptions {
 
 void simulate(const SimulateOptions& o) {
   // Validate every input before building anything.
+  check_output_dir(o.out, "--out");
   const ArchSpec arch = load_arch_spec(o.arch, o.overrides);
   trace::Trace trace = trace::read_trace(o.trace);
   if (!o.plan.empty()) trace::apply_plan(trace, trace::parse_plan_spec(o.plan, "--plan"));

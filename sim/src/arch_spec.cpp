@@ -99,7 +99,14 @@ dram::DramSpec parse_dram(const YamlView& arch_dram, std::string& preset_out) {
   arch_dram.require_map("a DRAM section: {preset: NAME, ...overrides}");
   preset_out = resolve_reference(arch_dram, "preset", "dram");
   YamlDocument preset = YamlDocument::load_file(preset_out);
-  return dram::parse_dram_spec(arch_dram.with_base(preset.root()));
+  const YamlView layered = arch_dram.with_base(preset.root());
+  dram::DramSpec spec = dram::parse_dram_spec(layered);
+  // The accelerator books each tile's request when it is issued (DramTiming); the queue-based
+  // scheduler needs the whole request stream and serves `capsim dram` only.
+  if (spec.controller.scheduler != dram::Scheduler::kInOrder)
+    layered.child("controller")
+        .fail("scheduler", "'in_order' in an architecture ('frfcfs' is for `capsim dram`)");
+  return spec;
 }
 
 ArchSpec parse_root(const YamlView& root) {

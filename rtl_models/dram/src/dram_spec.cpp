@@ -172,17 +172,57 @@ void check_mapping(const YamlView& view, const std::vector<MapField>& fields, co
                             map_field_letters(optional), field_count(org, optional)));
 }
 
+PagePolicy parse_page_policy(const YamlView& view) {
+  const std::string policy = view.choice_or("page_policy", {"open", "closed", "adaptive"}, "open");
+  return policy == "open"     ? PagePolicy::kOpen
+         : policy == "closed" ? PagePolicy::kClosed
+                              : PagePolicy::kAdaptive;
+}
+
+// The frfcfs keys are validated whatever the scheduler, so a typo never hides until a switch.
+void parse_queues(const YamlView& view, DramController& c) {
+  c.read_queue_depth = static_cast<std::uint32_t>(view.integer_or("read_queue_depth", 32, 1, 1024));
+  c.write_queue_depth = static_cast<std::uint32_t>(view.integer_or("write_queue_depth", 32, 1, 1024));
+  const std::int64_t depth = c.write_queue_depth;
+  c.write_high_watermark = static_cast<std::uint32_t>(
+      view.integer_or("write_high_watermark", std::max<std::int64_t>(1, depth * 3 / 4), 1, depth));
+  const std::int64_t high = c.write_high_watermark;
+  if (view.has("write_low_watermark") || depth / 4 < high)
+    c.write_low_watermark =
+        static_cast<std::uint32_t>(view.integer_or("write_low_watermark", depth / 4, 0, high - 1));
+  else
+    c.write_low_watermark = static_cast<std::uint32_t>(high - 1);
+  c.starvation_cap = static_cast<std::uint32_t>(view.integer_or("starvation_cap", 16, 0, 1'000'000));
+  c.bank_queue_depth = static_cast<std::uint32_t>(view.integer_or("bank_queue_depth", 0, 0, 1024));
+  c.arbitration =
+      view.choice_or("arbitration", {"oldest_first", "bank_round_robin"}, "oldest_first") == "oldest_first"
+          ? Arbitration::kOldestFirst
+          : Arbitration::kBankRoundRobin;
+  if (c.arbitration == Arbitration::kBankRoundRobin && c.bank_queue_depth == 0)
+    view.fail("arbitration",
+              "'oldest_first' while bank_queue_depth is 0 (round robin runs over the per-bank "
+              "command queues)");
+}
+
 DramController parse_controller(const YamlView& view, const DramOrganization& org) {
-  view.allow_keys({"address_mapping", "page_policy", "refresh", "queue_depth"});
+  view.allow_keys({"address_mapping", "page_policy", "refresh", "queue_depth", "scheduler",
+                   "read_queue_depth", "write_queue_depth", "write_high_watermark", "write_low_watermark",
+                   "starvation_cap", "bank_queue_depth", "arbitration"});
   DramController controller;
   controller.address_mapping = view.string("address_mapping");
   controller.mapping_msb_first = parse_address_mapping(controller.address_mapping);
   check_mapping(view, controller.mapping_msb_first, org);
-  controller.page_policy = view.choice_or("page_policy", {"open", "closed"}, "open") == "open"
-                               ? PagePolicy::kOpen
-                               : PagePolicy::kClosed;
+  controller.scheduler = view.choice_or("scheduler", {"in_order", "frfcfs"}, "in_order") == "in_order"
+                             ? Scheduler::kInOrder
+                             : Scheduler::kFrFcfs;
+  controller.page_policy = parse_page_policy(view);
+  if (controller.page_policy == PagePolicy::kAdaptive && controller.scheduler == Scheduler::kInOrder)
+    view.fail("page_policy",
+              "'open' or 'closed' with scheduler 'in_order' ('adaptive' needs scheduler 'frfcfs', "
+              "which sees the queued bursts it adapts to)");
   controller.refresh = view.boolean_or("refresh", true);
   controller.queue_depth = static_cast<std::uint32_t>(view.integer_or("queue_depth", 16, 1, 1024));
+  parse_queues(view, controller);
   return controller;
 }
 
@@ -264,6 +304,26 @@ std::string join(const std::vector<std::string>& words) {
 }
 
 }  // namespace
+
+const char* to_string(PagePolicy policy) {
+  switch (policy) {
+    case PagePolicy::kOpen:
+      return "open";
+    case PagePolicy::kClosed:
+      return "closed";
+    case PagePolicy::kAdaptive:
+      return "adaptive";
+  }
+  return "?";
+}
+
+const char* to_string(Arbitration arbitration) {
+  return arbitration == Arbitration::kOldestFirst ? "oldest_first" : "bank_round_robin";
+}
+
+const char* to_string(Scheduler scheduler) {
+  return scheduler == Scheduler::kInOrder ? "in_order" : "frfcfs";
+}
 
 const char* map_field_letters(MapField field) {
   switch (field) {
@@ -347,8 +407,12 @@ std::string dram_spec_to_yaml(const DramSpec& spec) {
       t.wtr_l, t.rtp, t.rtw, t.rtrs, t.rfc, t.refi);
   out +=
       fmt::format("controller:\n  address_mapping: {}\n  page_policy: {}\n  refresh: {}\n  queue_depth: {}\n",
-                  c.address_mapping, c.page_policy == PagePolicy::kOpen ? "open" : "closed",
-                  c.refresh ? "true" : "false", c.queue_depth);
+                  c.address_mapping, to_string(c.page_policy), c.refresh ? "true" : "false", c.queue_depth);
+  out += fmt::format(
+      "  scheduler: {}\n  read_queue_depth: {}\n  write_queue_depth: {}\n  write_high_watermark: {}\n"
+      "  write_low_watermark: {}\n  starvation_cap: {}\n  bank_queue_depth: {}\n  arbitration: {}\n",
+      to_string(c.scheduler), c.read_queue_depth, c.write_queue_depth, c.write_high_watermark,
+      c.write_low_watermark, c.starvation_cap, c.bank_queue_depth, to_string(c.arbitration));
   const auto& p = spec.power;
   out += fmt::format("power:\n  model: {}\n  devices_per_rank: {}\n",
                      p.model == PowerModel::kIdd ? "idd" : "flat", p.devices_per_rank);

@@ -301,8 +301,9 @@ const DramCounts& DramTiming::counts() const {
   return snapshot_;
 }
 
-StatList DramTiming::stats() const {
-  const DramCounts& c = counts();
+StatList DramTiming::stats() const { return dram_stats(counts()); }
+
+StatList dram_stats(const DramCounts& c) {
   const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
   return {
       {"dram_activates", "count", "row activations (ACT)", n(c.activates)},

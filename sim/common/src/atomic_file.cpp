@@ -46,6 +46,24 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
   }
 }
 
+void check_output_dir(const std::string& dir, const std::string& origin) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  for (fs::path p = fs::path(dir).lexically_normal(); !p.empty(); p = p.parent_path()) {
+    const auto status = fs::status(p, error);
+    if (status.type() == fs::file_type::not_found) {
+      if (p == p.parent_path()) break;
+      continue;
+    }
+    if (status.type() != fs::file_type::directory)
+      throw InputError({origin + " " + dir, 0},
+                       "'" + p.string() +
+                           "' exists and is not a directory: expected a directory (existing or new) "
+                           "for the results");
+    return;
+  }
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError({path, 0}, "cannot open file (does it exist and is it readable?)");

@@ -53,8 +53,21 @@ enum class MapField : std::uint8_t { kChannel, kRank, kBankGroup, kBank, kRow, k
 inline constexpr std::size_t kMapFieldCount = 6;
 
 enum class PagePolicy : std::uint8_t {
-  kOpen,    // rows stay open until a conflict or a refresh closes them
-  kClosed,  // a row closes (auto-precharge) unless a later burst of the same request hits it
+  kOpen,      // rows stay open until a conflict or a refresh closes them
+  kClosed,    // a row closes (auto-precharge) unless a later burst of the same request hits it
+              // (frfcfs: unless a queued burst hits it)
+  kAdaptive,  // frfcfs only: a row closes after a burst when no queued burst hits it and a queued
+              // burst needs another row of the same bank
+};
+
+// How the controller orders bursts. kInOrder is the fast model the accelerator uses (DramTiming);
+// kFrFcfs is the queue-based scheduler of FrFcfsController (`capsim dram`).
+enum class Scheduler : std::uint8_t { kInOrder, kFrFcfs };
+
+// frfcfs with per-bank command queues: which bank's queue gets the command bus first.
+enum class Arbitration : std::uint8_t {
+  kOldestFirst,     // row hits first, then the oldest burst, across all banks
+  kBankRoundRobin,  // banks in turn, the first ready command of each queue (DRAMsim3)
 };
 
 struct DramController {
@@ -62,7 +75,18 @@ struct DramController {
   std::vector<MapField> mapping_msb_first;     // parsed fields; Bg may be absent (then inside Ba)
   PagePolicy page_policy = PagePolicy::kOpen;
   bool refresh = true;
-  std::uint32_t queue_depth = 16;  // bursts the controller sees ahead: ACT/PRE may run this far ahead
+  std::uint32_t queue_depth = 16;  // in_order: bursts the controller sees ahead (ACT/PRE look-ahead)
+  Scheduler scheduler = Scheduler::kInOrder;
+  // frfcfs only (validated always): queues per channel in bursts, write drain watermarks and the
+  // number of younger row hits that may pass the oldest queued burst.
+  std::uint32_t read_queue_depth = 32;
+  std::uint32_t write_queue_depth = 32;
+  std::uint32_t write_high_watermark = 24;  // start draining writes at this many queued writes
+  std::uint32_t write_low_watermark = 8;    // stop draining at this many
+  std::uint32_t starvation_cap = 16;
+  std::uint32_t bank_queue_depth = 0;  // > 0: bursts move from the queues into per-bank command
+                                       // queues of this depth, and only those are scheduled (DRAMsim3)
+  Arbitration arbitration = Arbitration::kOldestFirst;
 };
 
 // One supply rail of a DRAM device: voltage and the IDD currents of the datasheet (per device).
@@ -122,6 +146,9 @@ DramSpec load_dram_spec(const YamlView& view, const std::string& preset_dir);
 // Parses "RoBaRaCoCh"-style strings; returns an empty vector when the string is malformed.
 std::vector<MapField> parse_address_mapping(const std::string& text);
 const char* map_field_letters(MapField field);
+const char* to_string(PagePolicy policy);
+const char* to_string(Scheduler scheduler);
+const char* to_string(Arbitration arbitration);
 
 // The spec as YAML that parse_dram_spec reads back to an equal spec (for run records).
 std::string dram_spec_to_yaml(const DramSpec& spec);

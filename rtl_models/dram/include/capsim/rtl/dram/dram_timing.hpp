@@ -33,6 +33,9 @@ struct DramCounts {
   std::uint64_t precharge_standby_ps = 0;  // summed over ranks: all banks closed
 };
 
+// Every count with name, unit and description (the DRAM stats list of summaries).
+StatList dram_stats(const DramCounts& counts);
+
 // Where a byte address lands. `column` is the first column address of its burst.
 struct DramAddress {
   std::uint32_t channel = 0;
