@@ -118,6 +118,71 @@ TEST(Quantization, RoundTripErrorIsBoundedByHalfAStep) {
   EXPECT_TRUE(torch::allclose(same, ints));
 }
 
+// Side data at matrix_bits: one symmetric scale per row, max |row| / (2^(b-1) - 1); nothing clips,
+// so every entry is within half a step of its value.
+TEST(Quantization, MatrixRowsRoundTripWithinHalfAStepAt8And16Bits) {
+  torch::manual_seed(21);
+  // float64, so that the grid check below is not limited by float32's 24-bit mantissa at 16 bits.
+  auto m = torch::randn({12, 40}, torch::kFloat64);
+  m[3].mul_(100.0);   // rows of very different magnitude keep their own scales
+  m[7].mul_(1e-3);
+  double previous = 0;
+  for (int bits : {8, 16}) {
+    const double levels = std::ldexp(1.0, bits - 1) - 1;
+    const auto q = fake_quantize_rows(m, bits);
+    for (int r = 0; r < 12; ++r) {
+      const double step = m[r].abs().max().item<double>() / levels;
+      EXPECT_LE((q[r] - m[r]).abs().max().item<double>(), step / 2 * (1 + 1e-9)) << bits << " bits, row " << r;
+      // On the grid: integers times the row's step.
+      const auto units = q[r] / step;
+      EXPECT_LE((units - units.round()).abs().max().item<double>(), 1e-6) << bits;
+    }
+    const double error = (q - m).norm().item<double>() / m.norm().item<double>();
+    EXPECT_GT(error, 0.0) << bits;
+    if (bits == 16) {
+      EXPECT_LT(error, previous / 100) << "256x finer steps";
+    }
+    previous = error;
+  }
+  EXPECT_TRUE(torch::equal(fake_quantize_rows(m, 32), m)) << ">= 32 bits: float, unchanged";
+  EXPECT_THROW(fake_quantize_rows(m, 1), std::invalid_argument);
+  // A projection's side data: E per row, D per column (one scale per direction), the mean as one vector.
+  const Projection p{torch::randn({3, 8}), torch::randn({8, 3}), torch::randn({8}), torch::ones({3})};
+  const Projection s = quantize_side_data(p, 8);
+  for (int j = 0; j < 3; ++j) {
+    const double step = p.decoder.select(1, j).abs().max().item<double>() / 127;
+    EXPECT_LE((s.decoder.select(1, j) - p.decoder.select(1, j)).abs().max().item<double>(), step / 2 * (1 + 1e-5));
+  }
+  EXPECT_LE((s.mean - p.mean).abs().max().item<double>(), p.mean.abs().max().item<double>() / 254 * (1 + 1e-5));
+  EXPECT_FALSE(torch::equal(s.encoder, p.encoder));
+  EXPECT_TRUE(torch::equal(s.clip, p.clip));
+}
+
+// The pipeline measures what 8-bit side data costs: logits move, but boundedly.
+TEST(Quantization, EightBitMatricesChangeLogitsByABoundedNonzeroAmount) {
+  torch::manual_seed(22);
+  GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));
+  const auto inputs = torch::randn({32, 4, 5, 5});
+  const Calibration cal = calibrate(net, inputs, 16);
+  const KeptDims k{3, 4, cal.points[2].channels};
+  auto logits = [&](int matrix_bits) {
+    QuantSettings q;
+    q.coefficient_bits = 16;   // fine coefficients: the difference is the matrices'
+    q.baseline_bits = 16;
+    q.matrix_bits = matrix_bits;
+    const Compressor compressor(cal, k, q);
+    torch::NoGradGuard no_grad;
+    return net->forward(inputs, compressor.hook());
+  };
+  const auto exact = logits(32), m16 = logits(16), m8 = logits(8);
+  const double scale = exact.abs().max().item<double>();
+  const double d8 = (m8 - exact).abs().max().item<double>(), d16 = (m16 - exact).abs().max().item<double>();
+  EXPECT_GT(d8, 0.0) << "8-bit matrices are applied, not only counted";
+  // Entries off by at most 1/254 of their row's largest: a few tenths of a percent of the logits.
+  EXPECT_LT(d8, 0.02 * scale);
+  EXPECT_LT(d16, d8 / 20);
+}
+
 // A channel whose calibrated range excludes 0 (an average-pool output, say) is quantized over the
 // range widened to contain 0: nothing inside [lo, hi] may be clipped.
 TEST(Quantization, RangeNotContainingZeroIsWidenedNotClipped) {

@@ -50,6 +50,27 @@ class ZooCli : public ::testing::Test {
   fs::path dir_;
 };
 
+// fold-check: bad files and options stop with one message naming them, exit 2, before any
+// data set is loaded.
+TEST_F(ZooCli, FoldCheckBadInputsNameTheFileOrOption) {
+  const std::string plan = (dir_ / "plan.yaml").string(), cal = (dir_ / "calibration.pt").string();
+  {
+    std::ofstream(plan) << "format: capsim-plan\nversion: 1\nname: p\nbits: 8\nlayers:\n  conv1: {channels: 32, k: 0}\n";
+    std::ofstream(cal) << "not a calibration";
+  }
+  CliRun r = run("fold-check --model /nonexistent/model.pt --calibration " + cal + " --plan " + plan);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("plan.yaml"), std::string::npos) << r.err;
+  std::ofstream(plan, std::ios::trunc) << "format: capsim-plan\nversion: 1\nname: p\nbits: 8\nlayers:\n  conv1: {channels: 32, k: 8}\n";
+  r = run("fold-check --model /nonexistent/model.pt --calibration " + cal + " --plan " + plan);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("calibration.pt"), std::string::npos) << r.err;
+  r = run("fold-check --model m --calibration " + cal + " --plan " + plan + " --precision float16");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--precision"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty());
+}
+
 TEST_F(ZooCli, InspectCsvEqualsTorchvisionGolden) {
   for (const char* model : {"resnet18", "mobilenetv2", "vgg16"}) {
     CliRun r = run(std::string("inspect --model ") + model + " --variant imagenet --input 3x224x224 --csv");

@@ -1,5 +1,5 @@
 // The compression pipeline's commands (docs/compression.md): calibrate, plan, finetune, study,
-// table.
+// table, fold-check.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
 #include "capsim/trace/plan.hpp"
+#include "capsim/workloads/fold.hpp"
 #include "capsim/workloads/greedy.hpp"
 #include "capsim/workloads/hardware_cost.hpp"
 #include "capsim/workloads/study.hpp"
@@ -262,6 +263,64 @@ void add_finetune(CLI::App& app) {
   cmd->callback([a] { run_finetune(*a); });
 }
 
+// ---- fold-check ------------------------------------------------------------------------------------
+
+struct FoldCheckArgs {
+  std::string model, calibration, plan, precision = "float32";
+  std::int64_t images = 0, batch = 500;
+  int matrix_bits = 16, bits = 0;
+  bool list_edges = false;
+};
+
+void run_fold_check(const FoldCheckArgs& a) {
+  // The small files first: a bad plan or calibration fails before the data set loads.
+  const trace::Plan plan = trace::read_plan(a.plan);
+  const Calibration cal = load_calibration(a.calibration);
+  Context c = load_context(a.model, a.images);
+  check_calibration_matches(cal, c.model.net, a.calibration);
+  const KeptDims k = dims_from_plan(cal, plan);
+  QuantSettings q = quant_from(a.bits > 0 ? a.bits : plan.bits, 8);
+  q.matrix_bits = a.matrix_bits;
+  const Compressor compressor(cal, k, q);
+  const torch::Dtype dtype = a.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
+  FoldedNetwork network(c.model.net, compressor, cal.input, dtype);
+  std::int64_t folded = 0, projected = 0;
+  for (const auto& e : network.edges()) folded += e.folded ? 1 : 0;
+  for (std::size_t p = 0; p < k.size(); ++p) projected += k[p] < cal.points[p].channels ? 1 : 0;
+  std::printf("%s, plan %s: %lld of %zu points projected; %zu consumer edges, %lld folded, %lld keep the decoder\n",
+              cal.model.c_str(), a.plan.c_str(), static_cast<long long>(projected), cal.points.size(),
+              network.edges().size(), static_cast<long long>(folded),
+              static_cast<long long>(network.edges().size()) - static_cast<long long>(folded));
+  if (a.list_edges)
+    for (const auto& e : network.edges())
+      std::printf("  %-28s -> %-28s %s\n", e.point.c_str(), e.consumer.c_str(), e.folded ? "folded" : "decoder");
+  const FoldCheck r = check_folding(network, c.test.inputs, c.test.labels, a.batch);
+  std::printf("%s, %d-bit coefficients, %d-bit matrices, %lld test images\n", a.precision.c_str(), q.coefficient_bits,
+              q.matrix_bits, static_cast<long long>(r.images));
+  std::printf("max |logit diff| %.3g (max |logit| %.3g, relative %.3g)\n", r.max_abs_logit_diff, r.max_abs_logit,
+              r.max_abs_logit > 0 ? r.max_abs_logit_diff / r.max_abs_logit : 0.0);
+  std::printf("accuracy: decode-then-convolve %.2f%%, folded %.2f%% (%lld predictions differ)\n",
+              100 * r.accuracy_unfolded, 100 * r.accuracy_folded, static_cast<long long>(r.differing_predictions));
+}
+
+void add_fold_check(CLI::App& app) {
+  auto a = std::make_shared<FoldCheckArgs>();
+  auto* cmd = app.add_subcommand("fold-check",
+                                 "Compare a plan's network with decoders folded into dense consumers against "
+                                 "decode-then-convolve on the test set");
+  cmd->add_option("--model", a->model, "trained model (directory, model.pt or checkpoint.pt)")->required();
+  cmd->add_option("--calibration", a->calibration, "calibration.pt from `capsim calibrate`")->required();
+  cmd->add_option("--plan", a->plan, "plan file (.yaml); PCA projections at its k")->required();
+  cmd->add_option("--images", a->images, "first N test images (default: all)")->check(CLI::PositiveNumber);
+  cmd->add_option("--bits", a->bits, "bits per coefficient (default: the plan's)")->check(CLI::Range(2, 16));
+  cmd->add_option("--matrix-bits", a->matrix_bits, "bits of E, D and the means (32: float)")->check(CLI::Range(2, 32));
+  cmd->add_option("--precision", a->precision, "float32 (as deployed) or float64 (exactness)")
+      ->check(CLI::IsMember({"float32", "float64"}));
+  cmd->add_option("--batch-size", a->batch, "images per batch")->check(CLI::PositiveNumber);
+  cmd->add_flag("--list-edges", a->list_edges, "print every (point, consumer) edge and whether it folds");
+  cmd->callback([a] { run_fold_check(*a); });
+}
+
 // ---- study and table ------------------------------------------------------------------------------
 
 struct StudyArgs {
@@ -314,6 +373,7 @@ void add_table(CLI::App& app) {
 
 CAPSIM_REGISTER_COMMAND("calibrate", add_calibrate);
 CAPSIM_REGISTER_COMMAND("finetune", add_finetune);
+CAPSIM_REGISTER_COMMAND("fold-check", add_fold_check);
 CAPSIM_REGISTER_COMMAND("plan", add_plan);
 CAPSIM_REGISTER_COMMAND("study", add_study);
 CAPSIM_REGISTER_COMMAND("table", add_table);

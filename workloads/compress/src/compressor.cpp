@@ -1,5 +1,7 @@
 // Applying a plan: PCA or learned projections, coefficient quantization, and measurements.
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "capsim/workloads/compress.hpp"
 
@@ -26,6 +28,8 @@ std::vector<int> map_nodes(const Calibration& cal) {
   return map;
 }
 
+bool needs_gradient(const torch::Tensor& x) { return torch::GradMode::is_enabled() && x.requires_grad(); }
+
 double entropy_bits(const torch::Tensor& histogram) {
   const auto counts = histogram.to(torch::kFloat64);
   const double total = counts.sum().item<double>();
@@ -46,8 +50,41 @@ Projection pca_projection(const PointStatistics& s, std::int64_t k) {
 torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip, int bits) {
   const auto levels = static_cast<std::int64_t>(std::ldexp(1.0, bits - 1)) - 1;
   const auto scale = (clip.clamp_min(1e-8) / static_cast<double>(levels)).to(torch::kFloat32).contiguous();
+  if (x.scalar_type() != torch::kFloat32) {
+    const auto s = per_channel(scale.to(x.scalar_type()), x);
+    const auto q = torch::clamp(torch::round(x.detach() / s), -static_cast<double>(levels), static_cast<double>(levels)) * s;
+    return needs_gradient(x) ? x + (q - x.detach()) : q;   // no gradient mask: float32 trains
+  }
   const auto zero = torch::zeros({clip.size(0)}, torch::kInt);
   return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, -levels, levels);
+}
+
+torch::Tensor fake_quantize_rows(const torch::Tensor& matrix, int bits) {
+  if (bits < 2) throw std::invalid_argument("fake_quantize_rows: " + std::to_string(bits) + " bits (at least 2)");
+  if (bits >= 32) return matrix;
+  const double levels = std::ldexp(1.0, bits - 1) - 1.0;
+  const auto rows = matrix.dim() == 1 ? matrix.view({1, -1}) : matrix;
+  const auto fixed = rows.detach();
+  const auto scale = fixed.abs().amax(1, true).clamp_min(1e-30) / levels;
+  const auto q = torch::clamp(torch::round(fixed / scale), -levels, levels) * scale;
+  // Exactly q (integers times the scale) unless a gradient must pass straight through.
+  return (needs_gradient(rows) ? rows + (q - fixed) : q).view_as(matrix);
+}
+
+Projection quantize_side_data(const Projection& p, int matrix_bits) {
+  if (matrix_bits >= 32) return p;
+  return {fake_quantize_rows(p.encoder, matrix_bits), fake_quantize_rows(p.decoder.t(), matrix_bits).t(),
+          fake_quantize_rows(p.mean, matrix_bits), p.clip};
+}
+
+torch::Tensor encode_quantized(const Projection& p, const torch::Tensor& raw, int coefficient_bits) {
+  const auto encoder = p.encoder.to(raw.scalar_type()), mean = p.mean.to(raw.scalar_type());
+  const auto coefficients = channel_matmul(raw, encoder, -encoder.mv(mean));
+  return fake_quantize_symmetric(coefficients, p.clip, coefficient_bits);
+}
+
+torch::Tensor decode(const Projection& p, const torch::Tensor& coefficients) {
+  return channel_matmul(coefficients, p.decoder.to(coefficients.scalar_type()), p.mean.to(coefficients.scalar_type()));
 }
 
 namespace {
@@ -67,6 +104,11 @@ std::pair<torch::Tensor, torch::Tensor> range_parameters(const torch::Tensor& lo
 torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits) {
   const auto levels = static_cast<std::int64_t>(std::ldexp(1.0, bits)) - 1;
   const auto [scale, zero] = range_parameters(lo, hi, static_cast<double>(levels));
+  if (x.scalar_type() != torch::kFloat32) {   // float64 exactness checks: the same arithmetic composed
+    const auto s = per_channel(scale.to(x.scalar_type()), x), z = per_channel(zero.to(x.scalar_type()), x);
+    const auto q = (torch::clamp(torch::round(x.detach() / s) + z, 0.0, static_cast<double>(levels)) - z) * s;
+    return needs_gradient(x) ? x + (q - x.detach()) : q;
+  }
   return torch::fake_quantize_per_channel_affine(x, scale, zero.to(torch::kInt), 1, 0, levels);
 }
 
@@ -85,12 +127,11 @@ Compressor::Compressor(const Calibration& cal, std::vector<std::optional<Project
 torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
                           const QuantSettings& q) {
   if (projection == nullptr) return fake_quantize_range(raw, stats.channel_min, stats.channel_max, q.baseline_bits);
-  const auto coefficients = channel_matmul(raw, projection->encoder, -projection->encoder.mv(projection->mean));
-  const auto quantized = fake_quantize_symmetric(coefficients, projection->clip, q.coefficient_bits);
+  const Projection stored = quantize_side_data(*projection, q.matrix_bits);
   // No clamp to the channel range after decoding: clipping a ReLU output's negative
   // reconstruction errors biases the tensor upwards, which measured worse (ResNet18, k = C/2:
   // 84.6% instead of 88.8% validation accuracy).
-  return channel_matmul(quantized, projection->decoder, projection->mean);
+  return decode(stored, encode_quantized(stored, raw, q.coefficient_bits));
 }
 
 torch::Tensor Compressor::apply(std::size_t point, const torch::Tensor& raw) const {
@@ -106,7 +147,7 @@ torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor
     const auto [scale, zero] = range_parameters(s.channel_min, s.channel_max, levels);
     return torch::clamp(torch::round(raw / per_channel(scale, raw)) + per_channel(zero, raw), 0.0, levels);
   }
-  const auto& pr = *projection;
+  const Projection pr = quantize_side_data(*projection, quant_.matrix_bits);
   const double levels = std::ldexp(1.0, quant_.coefficient_bits - 1) - 1.0;
   const auto coefficients = channel_matmul(raw, pr.encoder, -pr.encoder.mv(pr.mean));
   const auto scale = per_channel(pr.clip.clamp_min(1e-8) / levels, coefficients);

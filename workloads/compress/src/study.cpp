@@ -688,7 +688,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     // A projected point must store fewer bits than a full one, or a greedy step could save nothing.
     c.quant.coefficient_bits =
         static_cast<int>(v->integer_or("coefficient_bits", c.quant.coefficient_bits, 2, c.quant.baseline_bits));
-    c.quant.matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.quant.matrix_bits, 1, 32));
+    c.quant.matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.quant.matrix_bits, 2, 32));
   }
   if (auto v = root.find("baselines")) {
     v->allow_keys({"uniform_ratios", "variance_fractions", "ceiling_fractions"});

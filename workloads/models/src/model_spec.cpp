@@ -488,6 +488,34 @@ trace::Trace to_trace(const ModelSpec& spec, const Shape& input, const trace::Pr
   return t;
 }
 
+bool decoder_foldable(trace::Op consumer_op, std::int64_t groups) {
+  return (consumer_op == trace::Op::Conv && groups == 1) || consumer_op == trace::Op::Linear;
+}
+
+bool decoder_foldable(const NodeSpec& consumer) {
+  return (consumer.op == NodeOp::Conv && consumer.groups == 1) || consumer.op == NodeOp::Linear;
+}
+
+std::vector<FoldEdge> fold_edges(const trace::Trace& t) {
+  const auto consumers = t.consumers();
+  std::vector<FoldEdge> edges;
+  for (std::size_t i = 0; i < t.layers.size(); ++i) {
+    const auto& producer = t.layers[i];
+    if (!producer.compression || !producer.compression->projected()) continue;
+    for (int c : consumers[i]) {
+      const auto& consumer = t.layers[static_cast<std::size_t>(c)];
+      edges.push_back({producer.name, consumer.name, decoder_foldable(consumer.op, consumer.groups)});
+    }
+  }
+  return edges;
+}
+
+std::vector<FoldEdge> fold_edges(const ModelSpec& spec, const Shape& input, const trace::Plan& plan) {
+  trace::Trace t = to_trace(spec, input);
+  trace::apply_plan(t, plan);
+  return fold_edges(t);
+}
+
 Shape parse_shape(const std::string& text, const std::string& origin) {
   const std::string expected = "a shape CxHxW of integers 1..65536, such as 3x32x32";
   std::vector<std::int64_t> dims;

@@ -66,7 +66,9 @@ std::string explained_variance_csv(const Calibration& calibration);   // point,c
 struct QuantSettings {
   int coefficient_bits = 8;   // b: projected coefficients
   int baseline_bits = 8;      // b0 of points kept uncompressed in the accuracy model
-  int matrix_bits = 16;       // projection matrices, means and quantization parameters in DRAM
+  // Projection matrices, means and quantization parameters in DRAM: E, D and the means are
+  // quantized to it in every evaluation (quantize_side_data); >= 32 keeps them in float32.
+  int matrix_bits = 16;
 };
 
 using KeptDims = std::vector<std::int64_t>;   // k per point; k == C: uncompressed
@@ -106,14 +108,32 @@ struct Projection {
 
 Projection pca_projection(const PointStatistics& stats, std::int64_t k);
 
+// Symmetric fake quantization of a matrix to `bits` (2..31; >= 32 returns it unchanged) with one
+// scale per row (dim 0), max |row| / (2^(bits-1) - 1), so nothing clips and the error of every
+// entry is at most half a step; a 1-D tensor gets one scale. Straight-through gradient.
+// std::invalid_argument for bits < 2.
+torch::Tensor fake_quantize_rows(const torch::Tensor& matrix, int bits);
+// The side data as DRAM stores it at `matrix_bits`: E with one scale per row and D with one scale
+// per column (one per direction j: both fold into coefficient j's own quantization scale, so no
+// extra side data), the mean with one scale. The clip is unchanged. Straight-through gradients.
+Projection quantize_side_data(const Projection& projection, int matrix_bits);
+
+// The stored coefficients of a projected point, dequantized: Q_b(E (x - mean)), [N, k, H, W] or
+// [N, k], computed in raw's dtype. `projection` is used as given (quantize_side_data it first).
+torch::Tensor encode_quantized(const Projection& projection, const torch::Tensor& raw, int coefficient_bits);
+// x^ = D coefficients + mean, in the coefficients' dtype.
+torch::Tensor decode(const Projection& projection, const torch::Tensor& coefficients);
+
 // Symmetric uniform fake quantization per channel (dim 1) to `bits`, range [-clip, clip], with a
-// straight-through gradient.
+// straight-through gradient. Float32 uses LibTorch's fused kernel; other dtypes (float64, for
+// exactness checks) the same arithmetic composed.
 torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip, int bits);
 // Asymmetric per-channel fake quantization to `bits` over [lo, hi].
 torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits);
 
 // The tensor consumers read at point p, given its node's raw output: the projection (nullptr:
-// uncompressed, per-channel quantization to the baseline bits) applied to `raw`.
+// uncompressed, per-channel quantization to the baseline bits) applied to `raw`, its side data
+// quantized to q.matrix_bits: decode(s, encode_quantized(s, raw, b)), s = quantize_side_data(...).
 torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
                           const QuantSettings& q);
 
@@ -139,6 +159,7 @@ class Compressor {
                                                                               : -1;
   }
   const QuantSettings& quant() const { return quant_; }
+  const Calibration& calibration() const { return *calibration_; }
 
  private:
   const Calibration* calibration_;

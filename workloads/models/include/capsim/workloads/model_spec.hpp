@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "capsim/trace/plan.hpp"
 #include "capsim/trace/trace.hpp"
 
 namespace capsim::workloads {
@@ -97,5 +98,30 @@ std::string layer_table(const ModelSpec& spec, const trace::Shape& input);
 
 // Registered module names may not contain '.': "layer1.0.conv1" -> "layer1_0_conv1".
 std::string module_key(const std::string& name);
+
+// ---- decoder folding (docs/compression.md) ----------------------------------------------------
+// A projected activation x^ = D q + mu is linear in its stored coefficients q, so a consumer that
+// mixes all channels linearly absorbs the decoder: a dense convolution computes
+// W * (D q + mu) = (W D) * q + W * mu (the mean's term a per-position bias map under zero padding),
+// a linear layer after flatten W (I (x) D) q + W mu. Depthwise convolutions, pools and residual
+// adds keep the decoder. The rule: the consumer is a Conv with groups == 1 or a Linear layer.
+bool decoder_foldable(trace::Op consumer_op, std::int64_t groups);
+bool decoder_foldable(const NodeSpec& consumer);
+
+struct FoldEdge {
+  std::string point;     // the producer layer: its output is a projected compression point (k < C)
+  std::string consumer;  // a layer reading that output
+  bool folded = false;   // the consumer reads the coefficients with the decoder folded into its weights
+  bool operator==(const FoldEdge& o) const {
+    return point == o.point && consumer == o.consumer && folded == o.folded;
+  }
+};
+
+// Every (projected point, consumer) edge of a trace whose compression records are set (apply_plan),
+// in producer order, then consumer order.
+std::vector<FoldEdge> fold_edges(const trace::Trace& trace);
+// The same for a network under a plan: fold_edges of to_trace(spec, input) with the plan applied
+// (InputError as apply_plan for a plan naming layers the network lacks).
+std::vector<FoldEdge> fold_edges(const ModelSpec& spec, const trace::Shape& input, const trace::Plan& plan);
 
 }  // namespace capsim::workloads
