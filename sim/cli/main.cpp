@@ -18,7 +18,7 @@
 namespace {
 
 const std::vector<std::string> kTorchCommands = {"inspect", "trace",    "train", "evaluate", "calibrate",
-                                                 "plan",    "finetune", "study", "table"};
+                                                 "plan",    "finetune", "study", "table",    "fold-check"};
 
 bool is_torch_command(const char* word) {
   for (const auto& c : kTorchCommands)
