@@ -133,6 +133,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"misspelled --set key", "", "buffer.capcity_kib=64", "", "--set buffer.capcity_kib=64"},
         BadInput{"bad --set value", "", "controller.spill_policy=sometimes", "",
                  "key 'controller.spill_policy': expected one of 'always_spill' or 'spill_when_needed'"},
+        BadInput{"negative batch", "", "workload.batch=-1", "", "key 'workload.batch'"},
+        BadInput{"fold_decoders not a boolean", "", "projection.fold_decoders=sometimes", "",
+                 "key 'projection.fold_decoders'"},
         BadInput{"buffer too small for a tile", "", "buffer.capacity_kib=1", "",
                  "--set buffer.capacity_kib=1: key 'buffer.capacity_kib': expected a buffer large enough for "
                  "the smallest tile of layer 'main' (1848 bytes needed"},
