@@ -291,6 +291,37 @@ TEST(DramFrFcfs, RoundRobinArbitrationServesBanksInTurn) {
   EXPECT_EQ(turns.at(C::kAct, 2), 14);
 }
 
+TEST(DramFrFcfs, PipelineCyclesDelayTheFirstCommandPerQueueStage) {
+  // One read at cycle 0 to a closed bank: ACT, tRCD (12) later RD, CL (10) + burst (4) later done.
+  // Each queue stage the burst passes costs pipeline_cycles: with bank queues, accepted at 0, in
+  // its command queue at 1, ACT at 2 (DRAMsim3's order); without, ACT at 1; with 0, ACT at 0.
+  const std::vector<MemRequest> one = {read(addr(0, 3, 5), 0)};
+  DramSpec s = spec();
+  s.controller.bank_queue_depth = 8;
+  s.controller.arbitration = Arbitration::kBankRoundRobin;
+  const Replay base = run(s, one);
+  EXPECT_EQ(base.at(C::kAct), 0);
+  EXPECT_EQ(base.timings[0].done_ps, (0 + 12 + 10 + kBurst) * kTckPs);
+  s.controller.pipeline_cycles = 1;
+  const Replay staged = run(s, one);
+  EXPECT_EQ(staged.at(C::kAct), 2);
+  EXPECT_EQ(staged.at(C::kRead), 2 + 12);
+  EXPECT_EQ(staged.timings[0].accepted_ps, 0u);
+  EXPECT_EQ(staged.timings[0].done_ps, (2 + 12 + 10 + kBurst) * kTckPs);
+  s.controller.pipeline_cycles = 3;
+  EXPECT_EQ(run(s, one).at(C::kAct), 6);
+  s.controller.bank_queue_depth = 0;
+  s.controller.arbitration = Arbitration::kOldestFirst;
+  EXPECT_EQ(run(s, one).at(C::kAct), 3) << "one queue stage only";
+  // A row hit behind a served burst still waits out its own stage: two reads to one row, the
+  // second accepted at cycle 1 (one burst per cycle), pipeline 5: RD at max(0 + 5 + 12, 1 + 5).
+  s.controller.pipeline_cycles = 5;
+  const Replay hits = run(s, {read(addr(0, 3, 5), 0), read(addr(0, 3, 5, 1), 0)});
+  EXPECT_EQ(hits.at(C::kRead, 0), 17);
+  EXPECT_EQ(hits.at(C::kRead, 1), 17 + 6) << "tCCD_L (6) after the first";
+  EXPECT_EQ(hits.counts.activates, 1u);
+}
+
 TEST(DramFrFcfs, SequentialStreamReachesThePeakWithoutRefresh) {
   // Bank groups alternate below the column bits, so tCCD_S (5) paces the column commands.
   DramSpec s = spec();

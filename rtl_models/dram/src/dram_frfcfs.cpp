@@ -59,6 +59,7 @@ FrFcfsController::FrFcfsController(const DramSpec& spec) : spec_(spec), mapper_(
   groups_.assign(ranks_.size() * org.bank_groups, Group{kNever, kNever, kNever});
   banks_.assign(ranks_.size() * banks_per_rank_, Bank{kNever, kNever, kNever, kClosedRow, 0, 0, 0});
   if (spec_.controller.arbitration == Arbitration::kBankRoundRobin) bank_queues_.resize(banks_.size());
+  pipeline_ = static_cast<std::int64_t>(spec_.controller.pipeline_cycles);
 }
 
 std::vector<RequestTiming> FrFcfsController::run(const std::vector<MemRequest>& requests) {
@@ -114,7 +115,7 @@ bool FrFcfsController::accept_burst(const MemRequest& request, std::uint32_t ind
   const std::uint32_t rank = at.channel * ranks_per_channel_ + at.rank;
   const std::uint32_t group = rank * groups_per_rank_ + at.bank_group;
   const std::uint32_t bank = rank * banks_per_rank_ + at.bank_group * banks_per_group_ + at.bank;
-  queue.push_back({index, rank, group, bank, at.row, request.is_write});
+  queue.push_back({index, rank, group, bank, at.row, request.is_write, now + pipeline_});
   ++queued_;
   ++unfinished_[index];
   if (front_burst_ == 0) timings_[index].accepted_ps = static_cast<std::uint64_t>(now);
@@ -156,7 +157,7 @@ std::int64_t FrFcfsController::step_channel(std::uint32_t c, std::int64_t now) {
   const bool writes = channel.draining || channel.reads.empty();
   if (spec_.controller.bank_queue_depth > 0) {
     // The drain mode picks the queue that feeds the command queues; those hold reads and writes.
-    const bool promoted = promote(channel, writes);
+    const bool promoted = promote(channel, writes, now, wake);
     std::int64_t ready = wake;
     if (!bank_queues_.empty())
       ready = std::min(wake, schedule_round_robin(c, channel, now));
@@ -170,13 +171,19 @@ std::int64_t FrFcfsController::step_channel(std::uint32_t c, std::int64_t now) {
 }
 
 // Moves the oldest waiting burst whose bank command queue has room into it (one per cycle, as
-// DRAMsim3 moves transactions into its per-bank command queues).
-bool FrFcfsController::promote(Channel& channel, bool writes) {
+// DRAMsim3 moves transactions into its per-bank command queues). A burst still in its pipeline
+// stage waits (`wake` learns when it is ready).
+bool FrFcfsController::promote(Channel& channel, bool writes, std::int64_t now, std::int64_t& wake) {
   std::vector<Entry>& queue = writes ? channel.writes : channel.reads;
   for (std::size_t i = 0; i < queue.size(); ++i) {
     Bank& bank = banks_[queue[i].bank];
     if (bank.ready_bursts >= spec_.controller.bank_queue_depth) continue;
+    if (queue[i].ready > now) {
+      wake = std::min(wake, queue[i].ready);
+      continue;
+    }
     ++bank.ready_bursts;
+    queue[i].ready = now + pipeline_;
     (bank_queues_.empty() ? channel.commands : bank_queues_[queue[i].bank]).push_back(queue[i]);
     queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
     return true;
@@ -228,6 +235,10 @@ std::int64_t FrFcfsController::schedule(Channel& channel, std::vector<Entry>& qu
     Bank& bank = banks_[e.bank];
     if (ranks_[e.rank].refresh_due || bank.open_row != e.row) continue;
     bank.hit_stamp = stamp_;
+    if (e.ready > now) {
+      wake = std::min(wake, e.ready);
+      continue;
+    }
     const std::int64_t at = cas_time(e, e.is_write);
     if (at <= now) {
       issue_cas(channel, queue, i, now);
@@ -240,6 +251,10 @@ std::int64_t FrFcfsController::schedule(Channel& channel, std::vector<Entry>& qu
     Bank& bank = banks_[e.bank];
     if (ranks_[e.rank].refresh_due || bank.open_row == e.row || bank.seen_stamp == stamp_) continue;
     bank.seen_stamp = stamp_;
+    if (e.ready > now) {
+      wake = std::min(wake, e.ready);
+      continue;
+    }
     if (bank.open_row == kClosedRow) {
       const std::int64_t at = act_time(e);
       if (at <= now) {
@@ -289,13 +304,14 @@ std::int64_t FrFcfsController::bank_step(Channel& channel, std::vector<Entry>& q
   for (std::size_t i = 0; i < queue.size(); ++i) {
     if (bank.open_row != queue[i].row) continue;
     hit_queued = true;
-    const std::int64_t at = cas_time(queue[i], queue[i].is_write);
+    const std::int64_t at = std::max(queue[i].ready, cas_time(queue[i], queue[i].is_write));
     if (at <= now) {
       issue_cas(channel, queue, i, now);
       return now;
     }
     wake = std::min(wake, at);
   }
+  if (head.ready > now) return std::min(wake, head.ready);
   if (bank.open_row == kClosedRow) {
     const std::int64_t at = act_time(head);
     if (at <= now) issue_act(head, now);

@@ -194,6 +194,7 @@ void parse_queues(const YamlView& view, DramController& c) {
     c.write_low_watermark = static_cast<std::uint32_t>(high - 1);
   c.starvation_cap = static_cast<std::uint32_t>(view.integer_or("starvation_cap", 16, 0, 1'000'000));
   c.bank_queue_depth = static_cast<std::uint32_t>(view.integer_or("bank_queue_depth", 0, 0, 1024));
+  c.pipeline_cycles = static_cast<std::uint32_t>(view.integer_or("pipeline_cycles", 0, 0, 64));
   c.arbitration =
       view.choice_or("arbitration", {"oldest_first", "bank_round_robin"}, "oldest_first") == "oldest_first"
           ? Arbitration::kOldestFirst
@@ -207,7 +208,7 @@ void parse_queues(const YamlView& view, DramController& c) {
 DramController parse_controller(const YamlView& view, const DramOrganization& org) {
   view.allow_keys({"address_mapping", "page_policy", "refresh", "queue_depth", "scheduler",
                    "read_queue_depth", "write_queue_depth", "write_high_watermark", "write_low_watermark",
-                   "starvation_cap", "bank_queue_depth", "arbitration"});
+                   "starvation_cap", "bank_queue_depth", "arbitration", "pipeline_cycles"});
   DramController controller;
   controller.address_mapping = view.string("address_mapping");
   controller.mapping_msb_first = parse_address_mapping(controller.address_mapping);
@@ -410,9 +411,11 @@ std::string dram_spec_to_yaml(const DramSpec& spec) {
                   c.address_mapping, to_string(c.page_policy), c.refresh ? "true" : "false", c.queue_depth);
   out += fmt::format(
       "  scheduler: {}\n  read_queue_depth: {}\n  write_queue_depth: {}\n  write_high_watermark: {}\n"
-      "  write_low_watermark: {}\n  starvation_cap: {}\n  bank_queue_depth: {}\n  arbitration: {}\n",
+      "  write_low_watermark: {}\n  starvation_cap: {}\n  bank_queue_depth: {}\n  arbitration: {}\n"
+      "  pipeline_cycles: {}\n",
       to_string(c.scheduler), c.read_queue_depth, c.write_queue_depth, c.write_high_watermark,
-      c.write_low_watermark, c.starvation_cap, c.bank_queue_depth, to_string(c.arbitration));
+      c.write_low_watermark, c.starvation_cap, c.bank_queue_depth, to_string(c.arbitration),
+      c.pipeline_cycles);
   const auto& p = spec.power;
   out += fmt::format("power:\n  model: {}\n  devices_per_rank: {}\n",
                      p.model == PowerModel::kIdd ? "idd" : "flat", p.devices_per_rank);

@@ -58,6 +58,7 @@ class FrFcfsController {
   struct Entry {
     std::uint32_t request, rank, group, bank, row;
     bool is_write;
+    std::int64_t ready;  // first cycle it may move on (controller.pipeline_cycles after entering its queue)
   };
   struct Bank {
     std::int64_t act_ready, col_ready, pre_ready;
@@ -86,7 +87,7 @@ class FrFcfsController {
   };
 
   bool accept_burst(const MemRequest& request, std::uint32_t index, std::int64_t now);
-  bool promote(Channel& channel, bool writes);
+  bool promote(Channel& channel, bool writes, std::int64_t now, std::int64_t& wake);
   std::int64_t step_channel(std::uint32_t c, std::int64_t now);
   std::int64_t refresh_step(std::uint32_t r, std::int64_t now);
   std::int64_t schedule(Channel& channel, std::vector<Entry>& queue, std::int64_t now);
@@ -110,6 +111,7 @@ class FrFcfsController {
   std::vector<Bank> banks_;
   std::vector<std::vector<Entry>> bank_queues_;  // bank_round_robin: per-bank command queues
   std::uint64_t stamp_ = 0;
+  std::int64_t pipeline_ = 0;  // controller.pipeline_cycles
 
   std::vector<RequestTiming> timings_;
   std::vector<std::uint32_t> unfinished_;  // per request: bursts not yet served

@@ -87,6 +87,11 @@ struct DramController {
   std::uint32_t bank_queue_depth = 0;  // > 0: bursts move from the queues into per-bank command
                                        // queues of this depth, and only those are scheduled (DRAMsim3)
   Arbitration arbitration = Arbitration::kOldestFirst;
+  // Cycles a burst spends in a queue stage before it can move on: a burst accepted in cycle c may
+  // issue a command (or, with bank queues, enter its command queue) from cycle c + N, and a burst
+  // entering a command queue in cycle t may issue from t + N. 0: the same cycle. DRAMsim3: 1 (its
+  // controller moves a transaction into a command queue at the end of a tick, after issuing).
+  std::uint32_t pipeline_cycles = 0;
 };
 
 // One supply rail of a DRAM device: voltage and the IDD currents of the datasheet (per device).
