@@ -18,7 +18,7 @@ namespace {
 // bus for bytes * ps_per_byte and its last byte arrives `latency_ps` later.
 struct FakeDram {
   std::uint64_t latency_ps = 60'000;
-  std::uint64_t ps_per_byte = 100;   // 10 GB/s
+  std::uint64_t ps_per_byte = 100;  // 10 GB/s
   std::uint64_t bus_free_ps = 0;
   struct Call {
     bool write;
@@ -96,10 +96,11 @@ TEST(DmaModel, OnChipOnlyTransferNeverReachesTheDram) {
 
 TEST(DmaModel, BusBoundTransferEndsWithTheBus) {
   Units u;
-  u.dram.ps_per_byte = 1;   // 1 TB/s: DRAM done after 60000 + 4096 = 64096 ps
+  u.dram.ps_per_byte = 1;  // 1 TB/s: DRAM done after 60000 + 4096 = 64096 ps
   const DmaModel dma(spec(16, 32), u.clock);
   // bus: 16 + 4096/32 = 144 cycles = 144000 ps > 64096 ps.
-  EXPECT_EQ(dma.finish_ps(transfer(4096, 4096, 0, 0, 0x1000), false, 0, u.dram, u.quant, u.projection), 144'000u);
+  EXPECT_EQ(dma.finish_ps(transfer(4096, 4096, 0, 0, 0x1000), false, 0, u.dram, u.quant, u.projection),
+            144'000u);
   ASSERT_EQ(u.dram.calls.size(), 1u);
   EXPECT_FALSE(u.dram.calls[0].write);
   EXPECT_EQ(u.dram.calls[0].addr, 0x1000u);
@@ -162,7 +163,7 @@ TEST(DmaModel, QuantizationOrProjectionCanBeTheSlowestUnit) {
   EXPECT_EQ(dma.finish_ps(transfer(1000, 1000, 0, 64'000), false, 313'000, u.dram, u.quant, u.projection),
             1'313'000u);
   EXPECT_EQ(u.projection.busy_ps(), 1'000'000u);
-  EXPECT_EQ(u.quant.busy_ps(), 313'000u);   // no values: the quantization unit was not booked
+  EXPECT_EQ(u.quant.busy_ps(), 313'000u);  // no values: the quantization unit was not booked
 }
 
 TEST(DmaModel, WaitsForASharedUnitBusyWithAnotherClient) {
@@ -173,7 +174,8 @@ TEST(DmaModel, WaitsForASharedUnitBusyWithAnotherClient) {
   EXPECT_EQ(u.quant.reserve(0, 16'000), 500'000u);
   // This transfer arrives at 100000 with 3200 values (100 cycles): they run 500000..600000.
   // Bus: 16 + 100 = 116 cycles -> 216000; DRAM 100000 + 3200 + 60000 = 163200.
-  EXPECT_EQ(dma.finish_ps(transfer(3200, 3200, 3200), false, 100'000, u.dram, u.quant, u.projection), 600'000u);
+  EXPECT_EQ(dma.finish_ps(transfer(3200, 3200, 3200), false, 100'000, u.dram, u.quant, u.projection),
+            600'000u);
   // A transfer without values or MACs does not wait for busy quantization or projection units:
   // projection booked until 1000000; 320 bytes at 150000: bus 16 + 10 = 26 cycles -> 176000,
   // DRAM (its bus idle since 103200) 150000 + 320 + 60000 = 210320.
@@ -193,7 +195,8 @@ TEST(DmaModel, DramTimeStartsAtTheRunsEpoch) {
   // Bus-bound (tiny transfer): the epoch does not shift the bus: 1700000 + (16 + 1) * 1000.
   u.dram.ps_per_byte = 0;
   u.dram.latency_ps = 0;
-  EXPECT_EQ(dma.finish_ps(transfer(8, 8), false, 1'700'000, u.dram, u.quant, u.projection, 1'000'000), 1'717'000u);
+  EXPECT_EQ(dma.finish_ps(transfer(8, 8), false, 1'700'000, u.dram, u.quant, u.projection, 1'000'000),
+            1'717'000u);
 }
 
 TEST(DmaModel, PartialCyclesOfASlowClockRoundUp) {

@@ -25,7 +25,8 @@ PeArraySpec array(int rows, int cols, Dataflow dataflow) {
 
 constexpr OperandBits k8bit{8, 8, 32};
 
-void expect_work(const PeWork& got, std::int64_t cycles, std::int64_t macs, std::int64_t reads, std::int64_t writes) {
+void expect_work(const PeWork& got, std::int64_t cycles, std::int64_t macs, std::int64_t reads,
+                 std::int64_t writes) {
   EXPECT_EQ(got.cycles, cycles);
   EXPECT_EQ(got.macs, macs);
   EXPECT_EQ(got.vector_ops, 0);
@@ -190,8 +191,10 @@ Counted enumerate(const PeArraySpec& a, const MatmulTile& t) {
         c.weight_values += used_rows * used_cols;
         c.input_values += t.pixels * used_rows * inputs_per_row_step;
         c.macs += t.pixels * used_rows * used_cols;
-        if (!last_row_fold) c.psum_values += t.pixels * used_cols;   // out, and back in next fold
-        else c.output_values += t.pixels * used_cols;
+        if (!last_row_fold)
+          c.psum_values += t.pixels * used_cols;  // out, and back in next fold
+        else
+          c.output_values += t.pixels * used_cols;
         c.cycles += fold_cycles(std::max<std::int64_t>(t.pixels, a.rows), a.rows, a.cols);
       } else {
         // Each used PE (pixel, channel) receives the whole reduction: inputs from the left edge,
@@ -219,17 +222,17 @@ TEST(PeArrayModel, MatchesABruteForceEnumerationOfTheMapping) {
         for (const std::int64_t channels : {1, 5, 16, 33})
           for (const std::int64_t reduction : {1, 9, 16, 27, 288})
             for (const bool depthwise : {false, true}) {
-              if (depthwise && reduction > 25) continue;   // depthwise: R = kh * kw
+              if (depthwise && reduction > 25) continue;  // depthwise: R = kh * kw
               const PeArraySpec spec = array(rows, cols, dataflow);
               MatmulTile tile{pixels, channels, reduction};
               tile.depthwise = depthwise;
               const OperandBits bits = widths[static_cast<std::size_t>(cases) % widths.size()];
               const Counted c = enumerate(spec, tile);
               const PeWork w = PeArrayModel(spec).matmul(tile, bits);
-              SCOPED_TRACE(testing::Message() << to_string(dataflow) << " " << rows << "x" << cols << " P "
-                                              << pixels << " M " << channels << " R " << reduction
-                                              << (depthwise ? " depthwise" : ""));
-              EXPECT_EQ(c.macs, pixels * channels * reduction);   // conservation of the enumeration
+              SCOPED_TRACE(testing::Message()
+                           << to_string(dataflow) << " " << rows << "x" << cols << " P " << pixels << " M "
+                           << channels << " R " << reduction << (depthwise ? " depthwise" : ""));
+              EXPECT_EQ(c.macs, pixels * channels * reduction);  // conservation of the enumeration
               EXPECT_EQ(w.cycles, c.cycles);
               EXPECT_EQ(w.macs, c.macs);
               EXPECT_EQ(w.sram_read_bytes, packed(c.weight_values, bits.weight) +
@@ -256,8 +259,9 @@ TEST(PeArrayModel, TilesOfALayerConserveMacsAndOutputs) {
         std::int64_t macs = 0, writes = 0;
         for (std::int64_t r0 = 0; r0 < out_rows; r0 += tile_rows)
           for (std::int64_t m0 = 0; m0 < cout; m0 += tile_channels) {
-            const PeWork w = pe.matmul(
-                {std::min(tile_rows, out_rows - r0) * out_cols, std::min(tile_channels, cout - m0), reduction}, k8bit);
+            const PeWork w = pe.matmul({std::min(tile_rows, out_rows - r0) * out_cols,
+                                        std::min(tile_channels, cout - m0), reduction},
+                                       k8bit);
             macs += w.macs;
             writes += w.sram_write_bytes;
           }
