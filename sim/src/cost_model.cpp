@@ -27,18 +27,14 @@ struct Units {
 
   Units(const ArchSpec& arch, dram::DramTiming& d)
       : clock(arch.clock_mhz),
-        dma(arch.dma),
+        dma(arch.dma, clock),
         quant(arch.quant.values_per_cycle, clock),
         projection(arch.projection.macs_per_cycle, clock),
         dram(d) {}
 
-  // Same arithmetic as DmaEngine::stream: the transfer ends when the slowest unit does.
+  // The DMA model's finish time, as DmaEngine::stream books it.
   std::uint64_t stream(const protocol::Transfer& x, bool write, std::uint64_t start) {
-    std::uint64_t finish = start + clock.ps(dma.bus_cycles(std::max(x.bytes, x.onchip_bytes)));
-    if (x.bytes > 0) finish = std::max(finish, dram.transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start));
-    if (x.quant_values > 0) finish = std::max(finish, quant.reserve(start, x.quant_values));
-    if (x.projection_macs > 0) finish = std::max(finish, projection.reserve(start, x.projection_macs));
-    return finish;
+    return dma.finish_ps(x, write, start, dram, quant, projection);
   }
 };
 

@@ -277,8 +277,10 @@ pe::PeWork LayerScheduler::compute_tile(const Geometry& g, std::int64_t r0, std:
   switch (l.op) {
     case trace::Op::Conv:
     case trace::Op::DwConv:
-      return pe_.matmul({(r1 - r0) * g.out_cols, m1 - m0, (g.work->input_channels / l.groups) * l.kernel_h * l.kernel_w},
-                        bits);
+      return pe_.matmul(
+          {(r1 - r0) * g.out_cols, m1 - m0, (g.work->input_channels / l.groups) * l.kernel_h * l.kernel_w,
+           l.op == trace::Op::DwConv},
+          bits);
     case trace::Op::Linear:
       return pe_.matmul({1, m1 - m0, g.work->input_channels * l.in_shape.h * l.in_shape.w}, bits);
     case trace::Op::Pool: {

@@ -40,6 +40,11 @@ PeWork PeArrayModel::matmul(const MatmulTile& t, const OperandBits& bits) const 
   const std::int64_t rows = spec_.rows, cols = spec_.cols;
   // Filling and draining the systolic pipeline costs rows + cols - 2 cycles per fold.
   const std::int64_t fill_drain = rows + cols - 2;
+  // Input operands: a fold's columns share each input it streams in, so inputs are read once per
+  // column fold; the columns of a depthwise tile (one channel each) need their own channel's
+  // window, so there every input operand is read once.
+  const std::int64_t input_values =
+      (t.depthwise ? t.out_channels : ceil_div(t.out_channels, cols)) * t.pixels * t.reduction;
   PeWork work;
   work.macs = t.pixels * t.out_channels * t.reduction;
   if (spec_.dataflow == Dataflow::WeightStationary) {
@@ -49,8 +54,8 @@ PeWork PeArrayModel::matmul(const MatmulTile& t, const OperandBits& bits) const 
     const std::int64_t row_folds = ceil_div(t.reduction, rows);
     const std::int64_t col_folds = ceil_div(t.out_channels, cols);
     work.cycles = row_folds * col_folds * (std::max(t.pixels, rows) + fill_drain);
-    work.sram_read_bytes = bytes_of(t.out_channels * t.reduction, bits.weight) +
-                           bytes_of(col_folds * t.pixels * t.reduction, bits.activation);
+    work.sram_read_bytes =
+        bytes_of(t.out_channels * t.reduction, bits.weight) + bytes_of(input_values, bits.activation);
     // Partial sums of all but the last row fold go to the buffer and come back.
     const std::int64_t psum_bytes = bytes_of((row_folds - 1) * t.pixels * t.out_channels, bits.accumulator);
     work.sram_read_bytes += psum_bytes;
@@ -61,7 +66,7 @@ PeWork PeArrayModel::matmul(const MatmulTile& t, const OperandBits& bits) const 
     const std::int64_t row_folds = ceil_div(t.pixels, rows);
     const std::int64_t col_folds = ceil_div(t.out_channels, cols);
     work.cycles = row_folds * col_folds * (t.reduction + fill_drain);
-    work.sram_read_bytes = bytes_of(col_folds * t.pixels * t.reduction, bits.activation) +
+    work.sram_read_bytes = bytes_of(input_values, bits.activation) +
                            bytes_of(row_folds * t.out_channels * t.reduction, bits.weight);
   }
   work.sram_write_bytes += bytes_of(t.pixels * t.out_channels, bits.activation);

@@ -2,9 +2,12 @@
 // DMA engine: moves tiles between DRAM and the on-chip buffer through the quantization and
 // projection units. A transfer pays a descriptor set-up, then streams: it finishes when the
 // slowest of DRAM, the on-chip bus, the quantization unit and the projection unit is done.
+#include <algorithm>
 #include <cstdint>
 
 #include "capsim/common/yaml_view.hpp"
+#include "capsim/rtl/protocol/tile_job.hpp"
+#include "capsim/rtl/protocol/timeline.hpp"
 
 namespace capsim::dma {
 
@@ -16,15 +19,37 @@ DmaSpec parse_dma_spec(const YamlView& view);
 
 class DmaModel {
  public:
-  explicit DmaModel(const DmaSpec& spec) : spec_(spec) {}
+  DmaModel(const DmaSpec& spec, protocol::Clock clock) : spec_(spec), clock_(clock) {}
   const DmaSpec& spec() const { return spec_; }
   // Cycles the on-chip side needs for `bytes` (set-up included).
   std::int64_t bus_cycles(std::int64_t bytes) const {
     return spec_.setup_cycles + (bytes + spec_.bus_bytes_per_cycle - 1) / spec_.bus_bytes_per_cycle;
   }
 
+  // When transfer `x`, issued at `start_ps`, finishes (ps): it streams through the on-chip bus
+  // (set-up plus the larger of its DRAM and buffer byte counts), the DRAM (when it has DRAM bytes),
+  // the quantization and the projection unit (when it has work for them) at once and ends with the
+  // slowest of them. Books its time on the shared units. `dram` is a DramTiming or anything with
+  // its transfer(is_write, addr, bytes, start_ps); its clock starts at `dram_epoch_ps` of the
+  // caller's time.
+  template <class Dram>
+  std::uint64_t finish_ps(const protocol::Transfer& x, bool write, std::uint64_t start_ps, Dram& dram,
+                          protocol::StreamingTimeline& quant, protocol::StreamingTimeline& projection,
+                          std::uint64_t dram_epoch_ps = 0) const {
+    std::uint64_t finish = start_ps + clock_.ps(bus_cycles(std::max(x.bytes, x.onchip_bytes)));
+    if (x.bytes > 0) {
+      const std::uint64_t dram_finish =
+          dram.transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start_ps - dram_epoch_ps);
+      finish = std::max(finish, dram_finish + dram_epoch_ps);
+    }
+    if (x.quant_values > 0) finish = std::max(finish, quant.reserve(start_ps, x.quant_values));
+    if (x.projection_macs > 0) finish = std::max(finish, projection.reserve(start_ps, x.projection_macs));
+    return finish;
+  }
+
  private:
   DmaSpec spec_;
+  protocol::Clock clock_;
 };
 
 }  // namespace capsim::dma

@@ -5,8 +5,6 @@
 #define SC_INCLUDE_DYNAMIC_PROCESSES
 #include <systemc>
 
-#include <algorithm>
-
 #include "capsim/rtl/dma/dma.hpp"
 #include "capsim/rtl/dram/dram_module.hpp"
 #include "capsim/rtl/projection/projection_unit.hpp"
@@ -27,8 +25,7 @@ class DmaEngine : public sc_core::sc_module {
             dram::DramModule& dram, quant::QuantUnit& quant, projection::ProjectionUnit& projection)
       : sc_module(name),
         direction_(direction),
-        model_(spec),
-        clock_(clock),
+        model_(spec, clock),
         dram_(dram),
         quant_(quant),
         projection_(projection) {}
@@ -50,23 +47,16 @@ class DmaEngine : public sc_core::sc_module {
   }
 
  private:
+  // The plain model books the transfer on the DRAM and the shared units; the engine waits.
   void stream(const protocol::Transfer& x) {
     const std::uint64_t start = protocol::now_ps();
-    std::uint64_t finish = start + clock_.ps(model_.bus_cycles(std::max(x.bytes, x.onchip_bytes)));
-    if (x.bytes > 0) {
-      const bool write = direction_ == Direction::Store;
-      const std::uint64_t dram_finish =
-          dram_.timing().transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start - epoch_ps_);
-      finish = std::max(finish, dram_finish + epoch_ps_);
-    }
-    if (x.quant_values > 0) finish = std::max(finish, quant_.reserve(x.quant_values));
-    if (x.projection_macs > 0) finish = std::max(finish, projection_.reserve(x.projection_macs));
+    const std::uint64_t finish = model_.finish_ps(x, direction_ == Direction::Store, start, dram_.timing(),
+                                                  quant_.timeline(), projection_.timeline(), epoch_ps_);
     wait(protocol::picoseconds(finish - start));
   }
 
   Direction direction_;
   DmaModel model_;
-  protocol::Clock clock_;
   dram::DramModule& dram_;
   quant::QuantUnit& quant_;
   projection::ProjectionUnit& projection_;

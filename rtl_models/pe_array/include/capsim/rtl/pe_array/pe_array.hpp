@@ -26,6 +26,7 @@ struct MatmulTile {
   std::int64_t pixels = 1;        // P: output pixels in the tile
   std::int64_t out_channels = 1;  // M: output channels in the tile
   std::int64_t reduction = 1;     // R: products summed per output ((Cin/groups) * kh * kw)
+  bool depthwise = false;         // each output channel reduces over its own input channel only
 };
 
 struct OperandBits {

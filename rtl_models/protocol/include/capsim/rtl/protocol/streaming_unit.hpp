@@ -16,6 +16,8 @@ class StreamingUnit : public sc_core::sc_module {
   // Finish time (ps) of `work` items arriving now.
   std::uint64_t reserve(std::int64_t work) { return timeline_.reserve(now_ps(), work); }
   std::uint64_t busy_ps() const { return timeline_.busy_ps(); }
+  // The plain timeline, for models that reserve at a time they are given (the DMA's).
+  StreamingTimeline& timeline() { return timeline_; }
 
  private:
   StreamingTimeline timeline_;
