@@ -582,6 +582,90 @@ def pays_section(sweep, at):
     return lines
 
 
+# The saving a deployment aims for (issue 9): at most these ratios to `none`.
+AIM_DRAM_RATIO, AIM_ENERGY_RATIO = 0.80, 0.95
+
+
+def activation_bytes(r):
+    return number(r["activation_read_bytes"]) + number(r["activation_write_bytes"])
+
+
+def needed_activation_ratio(share, aim):
+    """Activation bytes (as a ratio to `none`) that reach `aim` if nothing else changes, for an
+    activation share `share` of the quantity; nan when even removing every activation cannot."""
+    return 1.0 - (1.0 - aim) / share if share > (1.0 - aim) else math.nan
+
+
+def limiting_term(ratio, aim, needed, reached):
+    """The term that keeps a plan from its aim: none when met; the weights (and PE work) when
+    removing every activation could not reach it; the accuracy frontier when the plan's
+    activations shrink less than needed; otherwise what the plan adds back (side data, projection
+    work, tiling changes)."""
+    if ratio <= aim:
+        return "met"
+    if math.isnan(needed):
+        return "weights and compute (activations too small a share)"
+    if reached > needed:
+        return "accuracy frontier (activations shrink too little)"
+    return "side data, projection work and tiling"
+
+
+def meets_aims(p):
+    return number(p["dram_bytes_vs_none"]) <= AIM_DRAM_RATIO and number(p["energy_vs_none"]) <= AIM_ENERGY_RATIO
+
+
+def bounds_section(sweep, at):
+    """Why a plan stops where it does: the activations' share of the `none` run's DRAM bytes and
+    energy bounds any saving that only shrinks activations; folding's weight and MAC savings are
+    the only way past it. Also where in the swept space each plan does reach the aims."""
+    rows, reach = [], []
+    for network in sweep.networks:
+        base = next((sweep.row(network, pl, at) for pl in sweep.plans[network] if sweep.is_baseline(network, pl)), None)
+        if base is None:
+            continue
+        byte_share = activation_bytes(base) / max(1.0, number(base["dram_bytes"]))
+        pj_per_byte = number(base["dram_energy_pj"]) / max(1.0, number(base["dram_bytes"]))
+        energy_share = activation_bytes(base) * pj_per_byte / max(1.0, number(base["energy_pj"]))
+        need_dram = needed_activation_ratio(byte_share, AIM_DRAM_RATIO)
+        need_energy = needed_activation_ratio(energy_share, AIM_ENERGY_RATIO)
+        for plan in sweep.plans[network]:
+            r = sweep.row(network, plan, at)
+            if r is None or sweep.is_baseline(network, plan):
+                continue
+            fmt = lambda v: "unreachable" if math.isnan(v) else f"{v:.3f}"
+            reached = number(r["activation_bytes_vs_none"])
+            rows.append([network, plan, f"{byte_share * 100:.0f}%", f"{energy_share * 100:.0f}%",
+                         fmt(need_dram), fmt(need_energy), fmt_ratio(r["activation_bytes_vs_none"]),
+                         f"{number(r['projection_matrix_read_bytes']) / MIB:.2f}",
+                         fmt_ratio(r["dram_bytes_vs_none"]), fmt_ratio(r["energy_vs_none"]),
+                         limiting_term(number(r["dram_bytes_vs_none"]), AIM_DRAM_RATIO, need_dram, reached),
+                         limiting_term(number(r["energy_vs_none"]), AIM_ENERGY_RATIO, need_energy, reached)])
+            hits = [p for p in sweep.finished if p["network"] == network and p["plan"] == plan and meets_aims(p)]
+            where = "; ".join(", ".join(f"{a}={p[a]}" for a in sweep.axes if p[a] != at.get(a)) or "reference"
+                              for p in hits[:4])
+            reach.append([network, plan, f"{len(hits)}/{sum(1 for p in sweep.finished if p['network'] == network and p['plan'] == plan)}",
+                          where + (" ..." if len(hits) > 4 else "")])
+    if not rows:
+        return []
+    header = ["network", "plan", "activations' share of none's DRAM bytes", "their share of none's energy",
+              f"activation ratio needed for {AIM_DRAM_RATIO} DRAM", f"for {AIM_ENERGY_RATIO} energy",
+              "activation ratio reached", "side data MiB", "DRAM vs none", "energy vs none",
+              f"what stops {AIM_DRAM_RATIO}x DRAM", f"what stops {AIM_ENERGY_RATIO}x energy"]
+    return ["### What bounds the saving", "",
+            f"At {describe(at)}. A plan that only shrinks activations can cut at most their share of the `none` "
+            f"run's DRAM bytes and energy. The *needed* columns give the activation bytes (ratio to `none`) that "
+            f"reach {AIM_DRAM_RATIO}x DRAM bytes or {AIM_ENERGY_RATIO}x energy if nothing else changed; the plan's "
+            "side data (projection matrices, means, scales) and projection work must be paid on top, and only "
+            "folded consumers (fewer weight bytes and MACs) save beyond the activations. The last two columns "
+            "name the term that forbids each aim: the accuracy frontier when the plan's activations shrink less "
+            "than needed (how far they shrink within the accuracy budget), what the plan adds back when they "
+            "shrink enough, the weights when even removing every activation could not reach the aim.", "",
+            markdown_table(header, rows), "",
+            f"Where in the swept space each plan reaches both aims (DRAM <= {AIM_DRAM_RATIO}x and energy <= "
+            f"{AIM_ENERGY_RATIO}x of `none`; axis values that differ from the reference):", "",
+            markdown_table(["network", "plan", "points reaching both aims", "at"], reach), ""]
+
+
 def waterfall_section(sweep, at, out_dir):
     """Per layer, for one network: what its hardware-aware plan saves and adds against `none`."""
     plans = [(n, pl) for n in sweep.networks for pl in sweep.plans[n] if "energy" in pl]
@@ -672,6 +756,7 @@ def write_report(sweep, at, figures, curves_note, out_dir):
               "compression helps). Regenerate with `capsim report " + sweep.dir + "`.", ""]
 
     lines += pays_section(sweep, at)
+    lines += bounds_section(sweep, at)
     lines += waterfall_section(sweep, at, out_dir)
     lines += [f"## Totals at {describe(at)}", "", totals_table(sweep, at), ""]
     lines += no_effect_section(sweep)
