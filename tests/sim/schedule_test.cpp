@@ -244,6 +244,18 @@ TEST(Schedule, TilingKeepsThePeArrayBusyWhenTheBufferIsTight) {
   // Weight-stationary fill costs some 30-50% here; the DRAM-only optimum costs over 9x.
   EXPECT_LT(static_cast<double>(cycles), 2.0 * static_cast<double>(macs) / static_cast<double>(pes))
       << "tiles of " << tiling.rows << " rows x " << tiling.channels << " channels";
+  // Both sides: the array cannot beat full occupancy, and the cycles are the closed form of the
+  // chosen tiling: per tile, 144 reduction folds (2304 / 16) x ceil(c / 16) column folds, each
+  // streaming max(14 r, 16) pixels plus a 30-cycle fill.
+  EXPECT_EQ(macs, std::int64_t{256} * 256 * 9 * 14 * 14);
+  EXPECT_GE(cycles, macs / pes);
+  std::int64_t expected = 0;
+  for (std::int64_t row = 0; row < 14; row += tiling.rows)
+    for (std::int64_t ch = 0; ch < 256; ch += tiling.channels) {
+      const std::int64_t r = std::min(tiling.rows, 14 - row), c = std::min(tiling.channels, 256 - ch);
+      expected += 144 * ((c + 15) / 16) * (std::max<std::int64_t>(14 * r, 16) + 30);
+    }
+  EXPECT_EQ(cycles, expected);
   // The DRAM-only optimum exists and is narrower: the objective, not the buffer, decides.
   std::int64_t fewest_bytes = std::numeric_limits<std::int64_t>::max(), narrowest = 0;
   for (std::int64_t channels = 1; channels <= 256; ++channels)
