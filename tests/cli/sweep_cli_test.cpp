@@ -356,8 +356,6 @@ TEST_F(SweepCliTest, HeldLockStopsASweepBeforeItWritesAndReleasesWithItsHolder) 
     EXPECT_THAT(r.err, HasSubstr("another capsim sweep or merge is writing"));
     EXPECT_FALSE(fs::exists(out("result") + "/manifest.json"));
     EXPECT_FALSE(fs::exists(out("result") + "/points"));
-    const auto m = run_capsim({"merge", out("result"), "--out", out("result")});
-    EXPECT_NE(m.exit_code, 0) << "merge takes the same lock";
   }
   EXPECT_NO_THROW(DirectoryLock again(out("result")));
   const auto r = run_capsim({"sweep", spec, "--out", out("result")});
