@@ -7,9 +7,12 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "capsim/common/csv.hpp"
+#include "capsim/sweep/point_store.hpp"
 #include "capsim/sweep/process.hpp"
 #include "sweep_test_support.hpp"
 
@@ -18,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::read_text;
 using testing::run_capsim;
 using testing::Scratch;
@@ -324,6 +328,184 @@ TEST_F(SweepCliTest, EnergyTableAxisPricesTheSameRunsAtEachNode) {
                   1e-9);
     }
   }
+}
+
+// ---- lock, shards, failed points, dry run, cleanup after a failure ---------------------------
+
+std::vector<std::string> leftovers(const std::string& dir) {
+  std::vector<std::string> found;
+  if (!fs::exists(dir)) return found;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) found.push_back(entry.path().string());
+  }
+  return found;
+}
+
+// DIR/.lock is held with flock: a second holder (even in this process) is refused, and a sweep
+// meeting a held lock stops with exit 1 before it writes anything; once released, it runs.
+TEST_F(SweepCliTest, HeldLockStopsASweepBeforeItWritesAndReleasesWithItsHolder) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string spec = write_sweep("sweep.yaml", "plans: [none]\nworkloads: [{trace: net.trace}]\n");
+  fs::create_directories(out("result"));
+  {
+    DirectoryLock held(out("result"));
+    EXPECT_THROW(DirectoryLock second(out("result")), std::runtime_error);
+    const auto r = run_capsim({"sweep", spec, "--out", out("result")});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("another capsim sweep or merge is writing"));
+    EXPECT_FALSE(fs::exists(out("result") + "/manifest.json"));
+    EXPECT_FALSE(fs::exists(out("result") + "/points"));
+  }
+  EXPECT_NO_THROW(DirectoryLock again(out("result")));
+  const auto r = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(finished_ids(out("result")).size(), 1u);
+}
+
+// A shard directory stays that shard: another selection (another shard, or the whole sweep) into
+// it is refused with exit 2 and touches nothing; the same shard resumes. Points are dealt
+// round-robin: of 6 points, shard 1/2 has points 0, 2, 4 and shard 2/2 points 1, 3, 5.
+TEST_F(SweepCliTest, AnotherShardSelectionIntoAShardDirectoryIsRefused) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\nworkloads: [{trace: net.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [64, 128, 256]}\n");
+  const auto first = run_capsim({"sweep", spec, "--out", out("shard"), "--shard", "1/2"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.err, HasSubstr("shard 1/2 has 3"));
+  const auto ids = finished_ids(out("shard"));
+  ASSERT_EQ(ids.size(), 3u);
+  const std::string manifest = read_text(out("shard") + "/manifest.json");
+  const auto manifest_time = fs::last_write_time(out("shard") + "/manifest.json");
+  for (const std::vector<std::string>& other :
+       {std::vector<std::string>{"--shard", "2/2"}, std::vector<std::string>{"--shard", "1/3"},
+        std::vector<std::string>{}}) {
+    std::vector<std::string> args = {"sweep", spec, "--out", out("shard")};
+    args.insert(args.end(), other.begin(), other.end());
+    const auto r = run_capsim(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("manifest.json: this directory holds another shard selection of a sweep"));
+    EXPECT_EQ(read_text(out("shard") + "/manifest.json"), manifest);
+    EXPECT_EQ(fs::last_write_time(out("shard") + "/manifest.json"), manifest_time);
+    EXPECT_EQ(finished_ids(out("shard")), ids);
+  }
+  const auto same = run_capsim({"sweep", spec, "--out", out("shard"), "--shard", "1/2"});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_THAT(same.err, HasSubstr("3 already finished (skipped), 0 to run"));
+}
+
+// A rerun runs the failed points again (and only those): genuinely failing points fail again;
+// a point whose record says failed (a simulation killed by the OOM killer, say) with an unchanged
+// key runs and finishes.
+TEST_F(SweepCliTest, RerunRunsFailedPointsAgainAndKeepsFinishedOnes) {
+  scratch_.write_trace("net.trace", 64, 32, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: net.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [1, 256]}\n");
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("result")}).exit_code, 3);
+  const auto finished = finished_ids(out("result"));
+  ASSERT_EQ(finished.size(), 2u);
+  std::map<std::string, fs::file_time_type> kept;
+  for (const auto& id : finished) kept[id] = fs::last_write_time(out("result") + "/points/" + id + "/summary.json");
+
+  const auto again = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(again.exit_code, 3) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("2 already finished (skipped), 2 to run"));
+  EXPECT_THAT(again.err, HasSubstr("2 finished, 2 failed"));
+
+  // Mark one finished point failed, as a killed simulation would have left it.
+  const std::string victim = finished[0];
+  const std::string record_path = out("result") + "/points/" + victim + "/point.json";
+  nlohmann::json record = nlohmann::json::parse(read_text(record_path));
+  ASSERT_EQ(record.at("status"), "finished");
+  record["status"] = "failed";
+  record["error"] = "killed by signal 9";
+  scratch_.write("record.json", record.dump(1));
+  fs::rename(scratch_.path("record.json"), record_path);
+  const auto rerun = run_capsim({"sweep", spec, "--out", out("result")});
+  EXPECT_EQ(rerun.exit_code, 3) << rerun.err;
+  EXPECT_THAT(rerun.err, HasSubstr("1 already finished (skipped), 3 to run"));
+  EXPECT_THAT(rerun.err, HasSubstr("2 finished, 2 failed"));
+  EXPECT_EQ(nlohmann::json::parse(read_text(record_path)).at("status"), "finished");
+  EXPECT_GT(fs::last_write_time(out("result") + "/points/" + victim + "/summary.json"), kept[victim]);
+  EXPECT_EQ(fs::last_write_time(out("result") + "/points/" + finished[1] + "/summary.json"), kept[finished[1]]);
+  EXPECT_THAT(read_text(out("result") + "/points.csv"), Not(HasSubstr("killed by signal 9")));
+}
+
+// --dry-run validates, prints "N points (sweep NAME)" and per point of the selection its id and
+// command, and writes nothing. 2 plans x 2 workloads x 3 buffer sizes = 12 points; shard 2/3 has
+// points 1, 4, 7, 10. The ids are those a real run creates.
+TEST_F(SweepCliTest, DryRunListsEveryPointAndItsCommandAndWritesNothing) {
+  scratch_.write_trace("a.trace", 8, 8, "a");
+  scratch_.write_trace("b.trace", 8, 8, "b");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "name: dry\nplans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: a.trace}, {trace: b.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [64, 128, 256]}\n");
+  auto listed_ids = [](const std::string& stdout_text) {
+    std::vector<std::string> ids;
+    std::istringstream lines(stdout_text);
+    std::string line;
+    std::getline(lines, line);   // the header
+    while (std::getline(lines, line))
+      if (!line.empty() && line[0] != ' ') ids.push_back(line);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  const auto dry = run_capsim({"sweep", spec, "--out", out("result"), "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_THAT(dry.out, ::testing::StartsWith("12 points (sweep dry)\n"));
+  const auto ids = listed_ids(dry.out);
+  EXPECT_EQ(ids.size(), 12u);
+  EXPECT_EQ(std::count(dry.out.begin(), dry.out.end(), '\n'), 1 + 2 * 12);
+  EXPECT_THAT(dry.out, HasSubstr("simulate"));
+  EXPECT_THAT(dry.out, HasSubstr("buffer.capacity_kib=128"));
+  EXPECT_THAT(dry.out, HasSubstr("--plan uniform:0.5"));
+  EXPECT_FALSE(fs::exists(out("result"))) << "a dry run writes nothing";
+
+  const auto shard = run_capsim({"sweep", spec, "--out", out("result"), "--dry-run", "--shard", "2/3"});
+  ASSERT_EQ(shard.exit_code, 0) << shard.err;
+  EXPECT_THAT(shard.out, ::testing::StartsWith("12 points (sweep dry)\n"));
+  const auto shard_ids = listed_ids(shard.out);
+  EXPECT_EQ(shard_ids.size(), 4u);
+  EXPECT_FALSE(fs::exists(out("result")));
+
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("result"), "--shard", "2/3"}).exit_code, 0);
+  auto ran = finished_ids(out("result"));
+  std::sort(ran.begin(), ran.end());
+  EXPECT_EQ(ran, shard_ids);
+  for (const auto& id : ran) EXPECT_TRUE(std::binary_search(ids.begin(), ids.end(), id)) << id;
+
+  // A dry run validates like a real one.
+  const std::string bad = write_sweep("bad.yaml", "plans: [none]\nworkloads: [{trace: missing.trace}]\n");
+  const auto invalid = run_capsim({"sweep", bad, "--out", out("bad"), "--dry-run"});
+  EXPECT_EQ(invalid.exit_code, 2);
+  EXPECT_FALSE(fs::exists(out("bad")));
+}
+
+// Files a sweep installs atomically (a temporary beside the target, then rename) leave no
+// temporary behind when the rename fails: here the targets are non-empty directories.
+TEST_F(SweepCliTest, FailedAtomicWritesLeaveNoTemporaryFiles) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string curves = std::string(CAPSIM_TEST_SOURCE_DIR) + "/tests/cli/data/accuracy_curves.csv";
+  const std::string spec = write_sweep("sweep.yaml", "plans: [none]\nworkloads: [{trace: net.trace}]\n"
+                                                     "accuracy_curves: [" + curves + "]\n");
+  // The sweep's table points.csv.
+  fs::create_directories(out("tables") + "/points.csv/inside");
+  const auto tables = run_capsim({"sweep", spec, "--out", out("tables")});
+  EXPECT_NE(tables.exit_code, 0);
+  EXPECT_NE(tables.exit_code, 3) << "not a failed point: the sweep itself failed\n" << tables.err;
+  EXPECT_TRUE(fs::is_directory(out("tables") + "/points.csv/inside"));
+  EXPECT_EQ(leftovers(out("tables")), std::vector<std::string>{});
+
+  // The copy of an accuracy curve into DIR/accuracy/.
+  fs::create_directories(out("curves") + "/accuracy/accuracy_curves.csv/inside");
+  const auto copied = run_capsim({"sweep", spec, "--out", out("curves")});
+  EXPECT_NE(copied.exit_code, 0);
+  EXPECT_NE(copied.exit_code, 3) << copied.err;
+  EXPECT_EQ(leftovers(out("curves")), std::vector<std::string>{});
 }
 
 }  // namespace

@@ -570,6 +570,13 @@ TEST(DramEnergy, TableRoundTripsThroughYaml) {
             std::string::npos);
 }
 
+// 1 MiB read and 512 KiB written on LPDDR4-3200 (2 channels x16, BL16: 32-byte bursts, 2 KiB
+// rows, RoBaRaCoCh), then idle as long again. Hand counts: 32768 read and 16384 write bursts; a
+// sequential stream opens every 2 KiB row once (768 rows), plus at most one re-open per refresh;
+// all-bank refreshes every tREFI = 6246 x 0.625 ns on each of the 2 channels. Prices from the
+// datasheet currents: a read burst (VDD2 275 - 30 mA, VDDQ 150 - 0.75 mA, 1.1 V, 5 ns) 2168.375 pJ,
+// a write burst ((210 - 30) + (55 - 0.75)) x 1.1 V x 5 ns = 1288.375 pJ; standby between
+// precharge (1.8 x 2 + 1.1 x 27 + 1.1 x 0.75 = 34.125 mW) and active (37.875 mW) per channel.
 TEST(DramEnergy, SimulatedRunCostsAddUp) {
   const DramSpec spec = load_preset("lpddr4-3200");
   DramTiming dram(spec);
@@ -577,12 +584,24 @@ TEST(DramEnergy, SimulatedRunCostsAddUp) {
   dram.transfer(true, 1 << 24, 1 << 19, 0);
   dram.advance_to(dram.counts().elapsed_ps * 2);  // idle as long again
   const DramCounts& c = dram.counts();
-  EXPECT_EQ(c.active_standby_ps + c.precharge_standby_ps, 2 * c.elapsed_ps);
+  EXPECT_EQ(c.active_standby_ps + c.precharge_standby_ps, 2 * c.elapsed_ps) << "2 channels, whole run";
   EXPECT_GT(c.precharge_standby_ps, 0u);
+  EXPECT_GT(c.active_standby_ps, 0u);
+  EXPECT_EQ(c.read_bursts, 32768u);
+  EXPECT_EQ(c.write_bursts, 16384u);
+  const double refresh_intervals = 2.0 * static_cast<double>(c.elapsed_ps) / (6246 * 625.0);
+  EXPECT_NEAR(static_cast<double>(c.refreshes), refresh_intervals, 2.0);
+  EXPECT_GE(c.activates, 768u);
+  EXPECT_LE(c.activates, 768u + c.refreshes);
+
   const DramEnergyBreakdown e = energy_pj(c, dram_energy_table(spec));
+  EXPECT_NEAR(e.read_pj, 32768 * 2168.375, 1e-9 * e.read_pj);
+  EXPECT_NEAR(e.write_pj, 16384 * 1288.375, 1e-9 * e.write_pj);
+  const double channel_ps = 2.0 * static_cast<double>(c.elapsed_ps);
+  EXPECT_GT(e.background_pj, 34.125e-3 * channel_ps);
+  EXPECT_LT(e.background_pj, 37.875e-3 * channel_ps);
   EXPECT_GT(e.activation_pj, 0);
   EXPECT_GT(e.refresh_pj, 0);
-  EXPECT_GT(e.background_pj, 0);
   EXPECT_DOUBLE_EQ(e.total_pj(), e.activation_pj + e.read_pj + e.write_pj + e.refresh_pj + e.background_pj);
   const StatList stats = energy_stats(e);
   EXPECT_EQ(stats.back().name, "dram_energy_pj");

@@ -45,6 +45,19 @@ TEST(Accelerator, RunsAreRepeatableInOneProcess) {
   }
 }
 
+// Weight-stationary cycles of one conv layer of 14-wide rows, closed form: per tile of r output
+// rows and c output channels on a 16x16 array, ceil(2304 / 16) = 144 reduction folds x
+// ceil(c / 16) column folds, each streaming max(14 r, 16) pixels plus the 16 + 16 - 2 cycle fill.
+std::int64_t conv3x3_256_cycles(const Tiling& t) {
+  std::int64_t cycles = 0;
+  for (std::int64_t row = 0; row < 14; row += t.rows)
+    for (std::int64_t ch = 0; ch < 256; ch += t.channels) {
+      const std::int64_t rows = std::min(t.rows, 14 - row), channels = std::min(t.channels, 256 - ch);
+      cycles += 144 * ((channels + 15) / 16) * (std::max<std::int64_t>(14 * rows, 16) + 30);
+    }
+  return cycles;
+}
+
 // A layer with many MACs per byte is bound by the PE array: its time is its compute time plus
 // the first tile's load and the last tile's store.
 TEST(Accelerator, ComputeBoundLayerTakesItsComputeTime) {
@@ -53,6 +66,13 @@ TEST(Accelerator, ComputeBoundLayerTakesItsComputeTime) {
   Accelerator acc(edge());
   const RunResult r = acc.run(b.build());
   const LayerResult& l = r.layers[0];
+  EXPECT_EQ(l.macs, std::int64_t{256} * 256 * 9 * 14 * 14);
+  // Hand count from the tiling the controller chose (576 KiB of weights do not fit 256 KiB).
+  EXPECT_EQ(l.pe_busy_cycles, conv3x3_256_cycles(l.tiling))
+      << l.tiling.rows << " rows x " << l.tiling.channels << " channels per tile";
+  // Never faster than the array at full occupancy, and no tiling here costs 1.5x that.
+  EXPECT_GE(l.pe_busy_cycles, l.macs / 256);
+  EXPECT_LE(l.pe_busy_cycles, 3 * l.macs / 256 / 2);
   EXPECT_GE(l.cycles, l.pe_busy_cycles);
   EXPECT_LE(l.cycles, static_cast<std::int64_t>(1.15 * static_cast<double>(l.pe_busy_cycles)));
 }

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "capsim/sim/arch_spec.hpp"
 #include "input_error.hpp"
@@ -94,6 +95,40 @@ TEST(EnergyTables, DramPricesComeFromThePresetWhateverTheNode) {
             table_of("7nm", {"dram.preset=ddr4-3200"}).pj_per_action.at("dram"));
 }
 
+// Log-log interpolation between the table's points, the nearest point's energy outside them.
+// Between 32 KiB (20 pJ) and 1 MiB (100 pJ), 64 KiB is 1/5 of the way on the log axis:
+// 20 x (100 / 20)^(1/5); 256 KiB is 3/5 of the way.
+TEST(SramEnergy, InterpolatesLogLogAndHoldsTheEndPointsOutside) {
+  const std::map<double, double> points = {{8, 10}, {32, 20}, {1024, 100}};
+  auto at_kib = [&](double kib) { return sram_pj_per_64_bits(points, kib * 1024); };
+  EXPECT_DOUBLE_EQ(at_kib(1), 10);
+  EXPECT_DOUBLE_EQ(at_kib(8), 10);
+  EXPECT_NEAR(at_kib(16), std::sqrt(10.0 * 20.0), 1e-12);
+  EXPECT_NEAR(at_kib(32), 20, 1e-12);
+  EXPECT_NEAR(at_kib(64), 20 * std::pow(5.0, 0.2), 1e-12);
+  EXPECT_NEAR(at_kib(256), 20 * std::pow(5.0, 0.6), 1e-12);
+  EXPECT_DOUBLE_EQ(at_kib(1024), 100);
+  EXPECT_DOUBLE_EQ(at_kib(64 * 1024 * 1024), 100) << "no extrapolation above the last point";
+}
+
+// The resolved price of one bank access: the 64-bit energy at the bank size (capacity / banks),
+// scaled linearly to the access width.
+TEST(SramEnergy, ResolvedPriceFollowsBankSizeAndAccessWidth) {
+  const double at_64_kib = 20 * std::pow(5.0, 0.2), at_256_kib = 20 * std::pow(5.0, 0.6);
+  // 1 MiB in 16 banks of 128 bits: 64 KiB banks, two 64-bit words per access.
+  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024"}), "sram", "read_access"), 2 * at_64_kib, 1e-9);
+  // The same banks 256 bits wide: four words.
+  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024", "buffer.width_bits=256"}), "sram", "read_access"),
+              4 * at_64_kib, 1e-9);
+  // Four banks of 256 KiB, 64 bits wide.
+  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024", "buffer.banks=4", "buffer.width_bits=64"}), "sram",
+                    "read_access"),
+              at_256_kib, 1e-9);
+  // 45nm.yaml: write_factor 1.0.
+  const EnergyTable t = table_of("45nm", {"buffer.capacity_kib=1024"});
+  EXPECT_DOUBLE_EQ(price(t, "sram", "write_access"), price(t, "sram", "read_access"));
+}
+
 class BadEnergyTable : public ::testing::Test {
  protected:
   // Writes a valid table changed by replacing `from` with `to`; returns its path.
@@ -127,6 +162,32 @@ TEST_F(BadEnergyTable, TheUneditedFixtureResolves) {
   const EnergyTable t = table_of(write_table("", ""));
   EXPECT_EQ(price(t, "pe", "mac"), 0.2);
   EXPECT_NEAR(price(t, "sram", "read_access"), 2 * std::sqrt(7.5 * 8.5), 1e-9);
+}
+
+// write_factor scales the write price; a `dram:` section overrides only the DRAM actions it names
+// (the others stay the preset's, from its IDD currents); an unknown DRAM action is an error.
+TEST_F(BadEnergyTable, WriteFactorAndDramOverrides) {
+  const EnergyTable base = table_of(write_table("", ""));
+  const double read = 2 * std::sqrt(7.5 * 8.5);
+  EXPECT_NEAR(price(base, "sram", "write_access"), read, 1e-9) << "write_factor defaults to 1";
+  const EnergyTable t = table_of(write_table("quantization: {value: 0.34}\n",
+                                             "quantization: {value: 0.34}\ndram: {read_burst: 1234.5, activate: 0}\n"));
+  EXPECT_DOUBLE_EQ(price(t, "dram", "read_burst"), 1234.5);
+  EXPECT_DOUBLE_EQ(price(t, "dram", "activate"), 0.0);
+  const auto& preset = base.pj_per_action.at("dram");
+  EXPECT_GT(preset.at("read_burst"), 0.0);
+  EXPECT_NE(preset.at("read_burst"), 1234.5);
+  for (const char* action : {"write_burst", "refresh", "active_standby_ns", "precharge_standby_ns"})
+    EXPECT_DOUBLE_EQ(price(t, "dram", action), preset.at(action)) << action;
+  EXPECT_EQ(t.pj_per_action.at("dram").size(), preset.size());
+
+  const EnergyTable w = table_of(write_table("    - {bank_kib: 32, pj: 8.5}\n",
+                                             "    - {bank_kib: 32, pj: 8.5}\n  write_factor: 1.5\n"));
+  EXPECT_NEAR(price(w, "sram", "read_access"), read, 1e-9);
+  EXPECT_NEAR(price(w, "sram", "write_access"), 1.5 * read, 1e-9);
+
+  EXPECT_THAT(error_with("quantization: {value: 0.34}\n", "quantization: {value: 0.34}\ndram: {read_bursts: 1}\n"),
+              ::testing::HasSubstr("key 'dram.read_bursts'"));
 }
 
 TEST_F(BadEnergyTable, ErrorsNameFileLineKeyAndExpectation) {

@@ -244,6 +244,18 @@ TEST(Schedule, TilingKeepsThePeArrayBusyWhenTheBufferIsTight) {
   // Weight-stationary fill costs some 30-50% here; the DRAM-only optimum costs over 9x.
   EXPECT_LT(static_cast<double>(cycles), 2.0 * static_cast<double>(macs) / static_cast<double>(pes))
       << "tiles of " << tiling.rows << " rows x " << tiling.channels << " channels";
+  // Both sides: the array cannot beat full occupancy, and the cycles are the closed form of the
+  // chosen tiling: per tile, 144 reduction folds (2304 / 16) x ceil(c / 16) column folds, each
+  // streaming max(14 r, 16) pixels plus a 30-cycle fill.
+  EXPECT_EQ(macs, std::int64_t{256} * 256 * 9 * 14 * 14);
+  EXPECT_GE(cycles, macs / pes);
+  std::int64_t expected = 0;
+  for (std::int64_t row = 0; row < 14; row += tiling.rows)
+    for (std::int64_t ch = 0; ch < 256; ch += tiling.channels) {
+      const std::int64_t r = std::min(tiling.rows, 14 - row), c = std::min(tiling.channels, 256 - ch);
+      expected += 144 * ((c + 15) / 16) * (std::max<std::int64_t>(14 * r, 16) + 30);
+    }
+  EXPECT_EQ(cycles, expected);
   // The DRAM-only optimum exists and is narrower: the objective, not the buffer, decides.
   std::int64_t fewest_bytes = std::numeric_limits<std::int64_t>::max(), narrowest = 0;
   for (std::int64_t channels = 1; channels <= 256; ++channels)
@@ -306,6 +318,103 @@ TEST(Placement, WhenProfitableCompressesOnlyWhereItPays) {
   EXPECT_FALSE(p.tensors[3].projected()) << "saves 128 bytes x 2 but costs 2 x 64.8 KiB of side data";
   EXPECT_EQ(p.tensors[3].side_bytes, 0);
   EXPECT_EQ(p.tensors[3].dram_image_bytes, 256);
+}
+
+}  // namespace
+}  // namespace capsim::sim
+
+namespace capsim::sim {
+namespace {
+
+// The DRAM address map: every region starts on a 4 KiB boundary, regions never overlap, and a
+// plan never moves a tensor. Hand count of the first regions of small_residual_network(16, 16):
+// the input (768 bytes) at 0, the stem's output (16x16x16 = 4096 bytes) at 4096, its encoder and
+// decoder regions (sized for k = C = 16: 16x16 + 16 + 16 = 288 values of 16 bits = 576 bytes) at
+// 8192 and 12288, main's output (32x8x8 = 2048 bytes) at 16384.
+TEST(Placement, RegionsAreFourKibAlignedDisjointAndPlanIndependent) {
+  trace::Trace trace = testing::small_residual_network(16, 16);
+  const ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+  const Placement none = place_tensors(trace, arch);
+  EXPECT_EQ(none.tensors[0].address, 0u);
+  EXPECT_EQ(none.tensors[1].address, 4096u);
+  EXPECT_EQ(none.tensors[1].encoder_address, 8192u);
+  EXPECT_EQ(none.tensors[1].decoder_address, 12288u);
+  EXPECT_EQ(none.tensors[2].address, 16384u);
+
+  trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.25"));
+  const Placement planned = place_tensors(trace, arch);
+  ASSERT_TRUE(planned.tensors[1].projected());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> regions;   // [begin, end)
+  for (std::size_t id = 0; id < planned.tensors.size(); ++id) {
+    const TensorPlacement& t = planned.tensors[id];
+    EXPECT_EQ(t.address, none.tensors[id].address) << "tensor " << id;
+    EXPECT_EQ(t.encoder_address, none.tensors[id].encoder_address) << "tensor " << id;
+    EXPECT_EQ(t.decoder_address, none.tensors[id].decoder_address) << "tensor " << id;
+    regions.emplace_back(t.address, t.address + static_cast<std::uint64_t>(t.shape.elements()));
+    if (t.producer >= 0 && !t.consumers.empty()) {
+      const auto side = static_cast<std::uint64_t>(2 * (t.shape.c * t.shape.c + 2 * t.shape.c));
+      regions.emplace_back(t.encoder_address, t.encoder_address + side);
+      regions.emplace_back(t.decoder_address, t.decoder_address + side);
+      EXPECT_LE(static_cast<std::uint64_t>(t.side_bytes), side);
+    }
+  }
+  for (std::size_t i = 0; i < trace.layers.size(); ++i) {
+    EXPECT_EQ(planned.weight_addresses[i], none.weight_addresses[i]);
+    regions.emplace_back(planned.weight_addresses[i],
+                         planned.weight_addresses[i] + static_cast<std::uint64_t>(trace.layers[i].weight_bytes));
+  }
+  std::sort(regions.begin(), regions.end());
+  for (std::size_t i = 0; i < regions.size(); ++i) {
+    EXPECT_EQ(regions[i].first % 4096, 0u) << "region at " << regions[i].first;
+    if (i > 0) EXPECT_LE(regions[i - 1].second, regions[i].first) << "overlap at " << regions[i].first;
+  }
+  EXPECT_EQ(regions.size(), planned.tensors.size() + 2 * (trace.layers.size() - 1) + trace.layers.size())
+      << "every tensor but the input and the network output has encoder and decoder regions";
+}
+
+// when_profitable: the side data one layer needs at once (decoders of its unfolded projected
+// inputs, the encoder of its projected output) must fit the projection unit's matrix buffer; the
+// largest is stored uncompressed until it does. "a" keeps 48 of 64 channels (48x64 + 64 + 48 =
+// 3184 values of 16 bits = 6368 bytes), the depthwise "b" 16 of 64 (1104 values, 2208 bytes):
+// layer b needs both (8576 bytes).
+TEST(Placement, MatrixBufferDropsTheLargestSideDataUntilTheLayerFits) {
+  testing::TraceBuilder b({64, 32, 32});
+  b.conv("a", "input", 64, 1);
+  b.dwconv("b", "a", 3, 1, 1);
+  b.conv("c", "b", 64, 1);
+  trace::Trace trace = b.build();
+  trace::Plan plan;
+  plan.kind = trace::Plan::Kind::PerLayer;
+  plan.name = "test";
+  plan.layers["a"] = trace::PlanEntry{64, 48, 8, {}, {}};
+  plan.layers["b"] = trace::PlanEntry{64, 16, 8, {}, {}};
+  trace::apply_plan(trace, plan);
+  ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
+  arch.controller.compression_policy = CompressionPolicy::WhenProfitable;
+  struct Case {
+    std::int64_t matrix_buffer;
+    bool a_projected, b_projected;
+  };
+  for (const Case& c : {Case{8576, true, true}, Case{8575, false, true}, Case{6368, false, true},
+                        Case{6367, false, true}, Case{2208, false, true}, Case{2207, false, false}}) {
+    SCOPED_TRACE(c.matrix_buffer);
+    arch.projection.matrix_buffer_bytes = c.matrix_buffer;
+    const Placement p = place_tensors(trace, arch);
+    const TensorPlacement &a = p.tensors[1], &bt = p.tensors[2];
+    EXPECT_EQ(a.projected(), c.a_projected);
+    EXPECT_EQ(bt.projected(), c.b_projected);
+    EXPECT_EQ(a.side_bytes, c.a_projected ? 6368 : 0);
+    EXPECT_EQ(bt.side_bytes, c.b_projected ? 2208 : 0);
+    EXPECT_EQ(a.dropped, c.a_projected ? "" : "matrix_buffer");
+    EXPECT_EQ(bt.dropped, c.b_projected ? "" : "matrix_buffer");
+    // What stays stored compressed: k coefficients of 8 bits per pixel.
+    EXPECT_EQ(a.dram_image_bytes, (c.a_projected ? 48 : 64) * 32 * 32);
+  }
+  arch.controller.compression_policy = CompressionPolicy::AsPlanned;
+  arch.projection.matrix_buffer_bytes = 1;
+  const Placement planned = place_tensors(trace, arch);
+  EXPECT_TRUE(planned.tensors[1].projected()) << "as_planned applies every record";
+  EXPECT_TRUE(planned.tensors[2].projected());
 }
 
 }  // namespace

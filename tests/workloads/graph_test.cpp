@@ -199,6 +199,47 @@ TEST_F(ZooGraph, TrainEvalPropagateAndDropoutOnlyTrains) {
   EXPECT_TRUE(net->norm_module(0)->is_training());
 }
 
+// torchvision's VGG classifier: no dropout before classifier.0, Dropout(p = 0.5) before
+// classifier.3 and classifier.6. With identity weights, zero biases and an all-ones input, a
+// linear node's output is its (dropped-out) input: while training each value is 0 (probability p)
+// or 1 / (1 - p) = 2; in eval mode every value is 1.
+TEST_F(ZooGraph, DropoutZeroesHalfTheClassifierInputsAndScalesTheRestByTwo) {
+  GraphNet net = make_model("vgg16", cifar(0.25));
+  const std::int64_t batch = 64;
+  torch::NoGradGuard no_grad;
+  struct Case {
+    const char* name;
+    double p;
+  };
+  for (const Case& c : {Case{"classifier.0", 0.0}, Case{"classifier.3", 0.5}, Case{"classifier.6", 0.5}}) {
+    SCOPED_TRACE(c.name);
+    const int node = net->index_of(c.name);
+    ASSERT_GE(node, 0);
+    auto linear = net->linear_module(node);
+    const std::int64_t in = linear->weight.size(1), out = linear->weight.size(0);
+    linear->weight.zero_();
+    for (std::int64_t j = 0; j < std::min(in, out); ++j) linear->weight[j][j] = 1.0;
+    linear->bias.zero_();
+    const torch::Tensor ones = torch::ones({batch, in});
+    const std::int64_t seen = batch * std::min(in, out);
+
+    net->eval();
+    const torch::Tensor eval_out = net->run_node(node, {ones}).slice(1, 0, std::min(in, out));
+    EXPECT_TRUE(torch::equal(eval_out, torch::ones_like(eval_out))) << "no dropout in eval mode";
+
+    net->train();
+    const torch::Tensor y = net->run_node(node, {ones}).slice(1, 0, std::min(in, out));
+    const double kept_value = 1.0 / (1.0 - c.p);
+    const std::int64_t zeros = (y == 0).sum().item<std::int64_t>();
+    const std::int64_t kept = (y - kept_value).abs().lt(1e-6).sum().item<std::int64_t>();
+    EXPECT_EQ(zeros + kept, seen) << "every value is 0 or 1 / (1 - p)";
+    // Binomial(seen, p): 6 standard deviations either side (seen >= 640).
+    const double sigma = std::sqrt(c.p * (1 - c.p) / static_cast<double>(seen));
+    EXPECT_NEAR(static_cast<double>(zeros) / static_cast<double>(seen), c.p, 6 * sigma + 1e-12)
+        << zeros << " of " << seen << " dropped";
+  }
+}
+
 TEST_F(ZooGraph, SaveLoadAndCloneRoundTrip) {
   GraphNet net = make_model("mobilenetv2", cifar(0.25));
   net->train();
@@ -249,10 +290,52 @@ TEST_F(ZooGraph, RunNodeChecksArity) {
                std::invalid_argument);
 }
 
-TEST_F(ZooGraph, GraphTraceMatchesSpecTrace) {
-  GraphNet net = make_model("resnet18", cifar(0.5));
-  EXPECT_EQ(trace::format_trace(net->to_trace({1, 32, 32})),
-            trace::format_trace(to_trace(net->spec(), {1, 32, 32})));
+// The trace of a GraphNet against the LibTorch modules it was built from: every layer's output
+// shape is the shape a real forward pass produces, its weight count the module's weight tensor,
+// its MACs weight count x output pixels (a conv: each weight is used once per output pixel), its
+// biases one per output channel (the batch-norm folds into them), and its weight bytes 8-bit
+// weights plus 32-bit biases.
+TEST_F(ZooGraph, GraphTraceCountsEqualTheModulesAndARealForward) {
+  for (const auto& model : kModels) {
+    SCOPED_TRACE(model);
+    GraphNet net = make_model(model, cifar(0.5));
+    net->eval();
+    torch::NoGradGuard no_grad;
+    const trace::Trace t = net->to_trace({1, 32, 32});
+    const auto outputs = all_outputs(net, input_batch(1, {1, 32, 32}));
+    ASSERT_EQ(t.layers.size(), static_cast<std::size_t>(net->num_nodes()));
+    std::int64_t weighted = 0;
+    for (int i = 0; i < net->num_nodes(); ++i) {
+      const trace::Layer& l = t.layers[static_cast<std::size_t>(i)];
+      SCOPED_TRACE(l.name);
+      EXPECT_EQ(l.name, net->nodes()[i].name);
+      const auto sizes = outputs[i].sizes();
+      const std::int64_t h = sizes.size() == 4 ? sizes[2] : 1, w = sizes.size() == 4 ? sizes[3] : 1;
+      EXPECT_EQ(l.out_shape.c, sizes[1]);
+      EXPECT_EQ(l.out_shape.h, h);
+      EXPECT_EQ(l.out_shape.w, w);
+      torch::Tensor weight;
+      bool has_bias = false;
+      if (auto conv = net->conv_module(i)) {
+        weight = conv->weight;
+        has_bias = conv->options.bias() || static_cast<bool>(net->norm_module(i));
+      } else if (auto linear = net->linear_module(i)) {
+        weight = linear->weight;
+        has_bias = linear->options.bias();
+      }
+      if (!weight.defined()) {
+        EXPECT_EQ(l.macs, 0);
+        EXPECT_EQ(l.weight_bytes, 0);
+        continue;
+      }
+      ++weighted;
+      EXPECT_EQ(l.weights, weight.numel());
+      EXPECT_EQ(l.macs, weight.numel() * h * w);
+      EXPECT_EQ(l.biases, has_bias ? sizes[1] : 0);
+      EXPECT_EQ(l.weight_bytes, weight.numel() + 4 * l.biases);
+    }
+    EXPECT_GT(weighted, 10);
+  }
 }
 
 }  // namespace

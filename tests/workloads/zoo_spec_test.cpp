@@ -287,5 +287,77 @@ TEST(ZooSpec, ValidateNodesRejectsBrokenGraphs) {
   EXPECT_THROW(validate_nodes({a, b}), std::invalid_argument) << "duplicate name";
 }
 
+// The committed plans were learned on the width-0.5 cifar networks (1x32x32) and apply by layer
+// name to the torchvision imagenet networks at 3x224x224, k scaled with the channel count: the
+// kept fraction of channels carries over (k' / C' within half a channel of k / C), the bits
+// carry over, measured statistics do not (another tensor), and no other layer is compressed. The
+// hand-checked layers: resnet18 and vgg16 convs have twice the channels at width 1.0, vgg16's
+// hidden classifier is 4096 wide instead of 256 (16x), mobilenetv2's features.3 has 24 channels
+// instead of make_divisible(12, 8) = 16 (k 12 -> 18), its last feature map 1280 instead of 640.
+TEST(PlanTransfer, CifarPlansApplyToTheImagenetNetworksWithScaledK) {
+  struct Expected {
+    std::string layer;
+    std::int64_t channels, k;
+  };
+  const std::map<std::string, std::vector<Expected>> hand = {
+      {"resnet18", {{"conv1", 64, 24}, {"layer1.0.conv2", 64, 32}, {"layer2.0.downsample.0", 128, 64}}},
+      {"vgg16", {{"features.0", 64, 24}, {"features.30", 512, 256}, {"classifier.3", 4096, 512}}},
+      {"mobilenetv2", {{"features.3", 24, 18}, {"features.2.conv.0.0", 96, 36}, {"avgpool", 1280, 960}}},
+  };
+  const std::string plans = std::string(CAPSIM_GOLDEN_DIR) + "/../../results/plans/";
+  for (const auto& model : kModels) {
+    SCOPED_TRACE(model);
+    const trace::Plan plan = trace::read_plan(plans + model + "_pca_greedy_drop1.yaml");
+    ASSERT_GT(plan.layers.size(), 10u);
+
+    // On the network it was learned on, the plan applies as written.
+    trace::Trace cifar = to_trace(model_spec(model, cifar_options(0.5)), {1, 32, 32});
+    trace::apply_plan(cifar, plan);
+    // On the imagenet network, scaled.
+    trace::Trace imagenet = to_trace(model_spec(model, imagenet_options()), {3, 224, 224});
+    ASSERT_NO_THROW(trace::apply_plan(imagenet, plan));
+    std::size_t compressed = 0;
+    for (const auto& l : imagenet.layers) {
+      const auto entry = plan.layers.find(l.name);
+      if (entry == plan.layers.end()) {
+        EXPECT_FALSE(l.compression) << l.name << " is not in the plan";
+        continue;
+      }
+      ++compressed;
+      SCOPED_TRACE(l.name);
+      const trace::PlanEntry& e = entry->second;
+      const trace::Layer& learned_on = cifar.layers[static_cast<std::size_t>(cifar.index_of(l.name))];
+      ASSERT_TRUE(learned_on.compression);
+      EXPECT_EQ(learned_on.out_shape.c, e.channels);
+      EXPECT_EQ(learned_on.compression->k, e.k);
+      EXPECT_EQ(learned_on.compression->entropy_bits_per_value, e.entropy_bits_per_value);
+      EXPECT_EQ(learned_on.op, l.op) << "the same kind of layer under the same name";
+
+      ASSERT_TRUE(l.compression);
+      const auto& c = *l.compression;
+      EXPECT_EQ(c.channels, l.out_shape.c);
+      EXPECT_GE(l.out_shape.c, e.channels) << "imagenet at width 1 is never narrower";
+      EXPECT_GE(c.k, 1);
+      EXPECT_LE(c.k, c.channels);
+      // |k'/C' - k/C| <= 1 / (2 C'), in integers.
+      EXPECT_LE(2 * std::abs(c.k * e.channels - e.k * c.channels), e.channels) << c.k << " of " << c.channels;
+      EXPECT_EQ(c.bits, e.bits);
+      if (c.channels != e.channels) {
+        EXPECT_FALSE(c.entropy_bits_per_value);
+        EXPECT_FALSE(c.nrmse);
+      }
+    }
+    EXPECT_EQ(compressed, plan.layers.size());
+    for (const Expected& x : hand.at(model)) {
+      const int i = imagenet.index_of(x.layer);
+      ASSERT_GE(i, 0) << x.layer;
+      const auto& l = imagenet.layers[static_cast<std::size_t>(i)];
+      ASSERT_TRUE(l.compression) << x.layer;
+      EXPECT_EQ(l.out_shape.c, x.channels) << x.layer;
+      EXPECT_EQ(l.compression->k, x.k) << x.layer;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace capsim::workloads

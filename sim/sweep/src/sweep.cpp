@@ -43,12 +43,18 @@ class TempDir {
   std::string path_;
 };
 
-// Installs a file atomically (copy beside, rename).
+// Installs a file atomically (copy beside, rename); the copy is removed when either step fails.
 void copy_file_atomic(const std::string& from, const std::string& to) {
   fs::create_directories(fs::path(to).parent_path());
   const std::string temp = to + ".tmp." + std::to_string(::getpid());
-  fs::copy_file(from, temp, fs::copy_options::overwrite_existing);
-  fs::rename(temp, to);
+  try {
+    fs::copy_file(from, temp, fs::copy_options::overwrite_existing);
+    fs::rename(temp, to);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw;
+  }
 }
 
 // Copies the accuracy curves into DIR/accuracy/ so that a sweep directory is self-contained.
