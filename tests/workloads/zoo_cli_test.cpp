@@ -1,11 +1,14 @@
 // capsim-torch inspect and trace, run as a user runs them: output, files, exit codes, messages.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "capsim/trace/trace.hpp"
@@ -161,6 +164,22 @@ TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
   CliRun r = run("plan --objective watts --arch " + arch + common);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("objective"), std::string::npos) << r.err;
+}
+
+
+// An output path naming a FIFO or a device: write_file_atomic's rename used to replace it with a
+// regular file (exit 0), which for root turns /dev/null or /dev/full into a plain file. Now: one
+// error line, exit 2, the special file untouched.
+TEST_F(ZooCli, OutputPathThatIsAFifoOrADeviceIsRefusedAndLeftAlone) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  CliRun r = run("trace --model resnet18 --variant cifar --input 1x32x32 --out " + fifo.string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "error: " + fifo.string() +
+                       ": exists and is not a regular file (a FIFO): expected a path for a new or existing "
+                       "regular file\n");
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 3) << "fifo, stdout, stderr";
 }
 
 }  // namespace

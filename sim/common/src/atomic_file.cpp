@@ -18,6 +18,18 @@ namespace capsim {
 void write_file_atomic(const std::string& path, std::string_view contents) {
   namespace fs = std::filesystem;
   const fs::path target(path);
+  // rename(2) replaces whatever the target is: a FIFO, a socket, or (for root) /dev/null or
+  // /dev/full would become a regular file. Only a regular file (or a new path) may be written.
+  std::error_code ec;
+  const auto status = fs::status(target, ec);
+  if (fs::exists(status) && !fs::is_regular_file(status))
+    throw InputError({path, 0}, std::string("exists and is not a regular file (") +
+                                    (fs::is_directory(status)           ? "a directory"
+                                     : fs::is_character_file(status) ? "a character device"
+                                     : fs::is_block_file(status)     ? "a block device"
+                                     : fs::is_fifo(status)           ? "a FIFO"
+                                                                     : "a special file") +
+                                    "): expected a path for a new or existing regular file");
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
   const std::string temp = path + ".tmp." + std::to_string(::getpid());
 
