@@ -167,6 +167,37 @@ TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
 }
 
 
+// A damaged calibration (bytes overwritten inside a tensor, as a bad disk or a copy cut short
+// leaves it) or a truncated one given to `capsim plan`: one error line naming the file, exit 2,
+// no plan written. Before: the damaged file loaded (LibTorch's zip reader checks no CRC) and
+// LibTorch failed later, "error: LibTorch: bincount only supports 1-d non-negative integral
+// inputs.", exit 1.
+TEST_F(ZooCli, DamagedOrTruncatedCalibrationIsOneClearErrorAndNoPlan) {
+  const std::string model = std::string(CAPSIM_SOURCE_DIR) + "/results/study/resnet18/train/model.pt";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " is not committed in this checkout";
+  CliRun r = run("calibrate --model " + model + " --out " + (dir_ / "cal").string() + " --images-per-class 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string bytes = slurp(dir_ / "cal/calibration.pt");
+  ASSERT_GT(bytes.size(), 1000000u);
+  std::string damaged = bytes;
+  const std::size_t at = bytes.size() * 707 / 1000;  // inside the basis of a late layer
+  for (std::size_t i = at; i < at + 8; ++i) damaged[i] = '\xff';
+  std::ofstream(dir_ / "damaged.pt", std::ios::binary) << damaged;
+  std::ofstream(dir_ / "truncated.pt", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  for (const char* name : {"damaged.pt", "truncated.pt"}) {
+    const std::string file = (dir_ / name).string();
+    r = run("plan --model " + model + " --calibration " + file + " --method uniform --value 0.5 --out " +
+            (dir_ / "p.yaml").string());
+    EXPECT_EQ(r.exit_code, 2) << name << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("error: " + file + ": ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("LibTorch"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "p.yaml")) << name;
+    if (std::string(name) == "damaged.pt") EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos) << r.err;
+  }
+}
+
+
 // An output path naming a FIFO or a device: write_file_atomic's rename used to replace it with a
 // regular file (exit 0), which for root turns /dev/null or /dev/full into a plain file. Now: one
 // error line, exit 2, the special file untouched.
