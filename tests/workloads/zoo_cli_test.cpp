@@ -169,9 +169,10 @@ TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
 
 // A damaged calibration (bytes overwritten inside a tensor, as a bad disk or a copy cut short
 // leaves it) or a truncated one given to `capsim plan`: one error line naming the file, exit 2,
-// no plan written. Before: the damaged file loaded (LibTorch's zip reader checks no CRC) and
-// LibTorch failed later, "error: LibTorch: bincount only supports 1-d non-negative integral
-// inputs.", exit 1.
+// no plan written. Before: the damaged file loaded (LibTorch's zip reader checks no CRC), and
+// depending on where the bytes were, LibTorch failed later ("error: LibTorch: bincount only
+// supports 1-d non-negative integral inputs.", exit 1, 8 bytes at offset 2000000) or, with the
+// bytes this test overwrites, a plan was computed from the damaged basis and written, exit 0.
 TEST_F(ZooCli, DamagedOrTruncatedCalibrationIsOneClearErrorAndNoPlan) {
   const std::string model = std::string(CAPSIM_SOURCE_DIR) + "/results/study/resnet18/train/model.pt";
   if (!fs::exists(model)) GTEST_SKIP() << model << " is not committed in this checkout";
@@ -193,7 +194,9 @@ TEST_F(ZooCli, DamagedOrTruncatedCalibrationIsOneClearErrorAndNoPlan) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_EQ(r.err.find("LibTorch"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir_ / "p.yaml")) << name;
-    if (std::string(name) == "damaged.pt") EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos) << r.err;
+    if (std::string(name) == "damaged.pt") {
+      EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos) << r.err;
+    }
   }
 }
 
