@@ -25,7 +25,9 @@ import csv
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 from collections import OrderedDict, defaultdict
 
 import matplotlib
@@ -144,9 +146,21 @@ def describe(at):
 # ---- figures ---------------------------------------------------------------------------------
 
 def save(fig, out_dir, name):
-    for ext in ("pdf", "png"):
-        fig.savefig(os.path.join(out_dir, f"{name}.{ext}"), metadata={"CreationDate": None} if ext == "pdf" else None)
-    plt.close(fig)
+    try:
+        for ext in ("pdf", "png"):
+            fig.savefig(os.path.join(out_dir, f"{name}.{ext}"),
+                        metadata={"CreationDate": None} if ext == "pdf" else None)
+    except Exception as e:  # noqa: BLE001
+        # matplotlib's PDF backend turns a failed write (a full disk) into an AttributeError while
+        # cleaning up: report the OSError behind it, as any other failed write.
+        cause = e
+        while cause is not None and not isinstance(cause, OSError):
+            cause = cause.__context__
+        if cause is None:
+            raise
+        raise cause from None
+    finally:
+        plt.close(fig)
     return f"{name}.png"
 
 
@@ -799,6 +813,24 @@ def load_curves(sweep):
     return rows
 
 
+def install(staging, out_dir):
+    """Moves the files drawn in staging into out_dir (created when missing), report.md last."""
+    created = not os.path.isdir(out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        names = sorted(os.listdir(staging), key=lambda n: (n == "report.md", n))
+        for name in names:
+            with open(os.path.join(staging, name), "rb") as f:
+                os.fsync(f.fileno())
+        for name in names:
+            os.replace(os.path.join(staging, name), os.path.join(out_dir, name))
+        os.rmdir(staging)
+    except OSError:
+        if created and os.path.isdir(out_dir) and not os.listdir(out_dir):
+            os.rmdir(out_dir)
+        raise
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sweep_dir")
@@ -806,15 +838,21 @@ def main(argv):
     parser.add_argument("--at", action="append", default=[], metavar="KEY=VALUE",
                         help="axis value for the figures drawn at one point (default: each axis's first value)")
     args = parser.parse_args(argv)
+    out_dir = None
+    staging = None
     try:
         sweep = Sweep(args.sweep_dir)
         at = reference_point(sweep, args.at)
         out_dir = args.out or os.path.join(args.sweep_dir, "report")
-        os.makedirs(out_dir, exist_ok=True)
+        # Everything is drawn into a staging directory beside OUT and moved in when complete
+        # (report.md last): a full or read-only disk leaves the previous report as it was, or none.
+        parent = os.path.dirname(os.path.abspath(out_dir))
+        os.makedirs(parent, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix="." + os.path.basename(os.path.abspath(out_dir)) + ".tmp.", dir=parent)
         curves = load_curves(sweep)
         figures = {}
         if curves:
-            figures["accuracy"] = accuracy_figure(curves, out_dir)
+            figures["accuracy"] = accuracy_figure(curves, staging)
             figures["curves"] = curves
             curves_note = ("From the compression pipeline's accuracy curves (" +
                            ", ".join(f"`{c}`" for c in sweep.manifest["accuracy_curves"]) + "). Solid: reduction "
@@ -824,12 +862,20 @@ def main(argv):
             curves_note = "No accuracy curves: list the compression pipeline's CSVs under `accuracy_curves:` in " \
                           "the sweep file."
         if sweep.finished:
-            figures["layers"] = layer_traffic_figure(sweep, at, out_dir)
-            figures["energy"] = energy_breakdown_figure(sweep, at, out_dir)
-            figures["reduction"] = energy_reduction_figures(sweep, at, out_dir)
-        write_report(sweep, at, figures, curves_note, out_dir)
+            figures["layers"] = layer_traffic_figure(sweep, at, staging)
+            figures["energy"] = energy_breakdown_figure(sweep, at, staging)
+            figures["reduction"] = energy_reduction_figures(sweep, at, staging)
+        write_report(sweep, at, figures, curves_note, staging)
+        install(staging, out_dir)
     except BadInput as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
+        print(f"error: --out {out_dir}: cannot write the report: {e.strerror or e}"
+              f"{' (' + e.filename + ')' if e.filename else ''} (nothing was written; expected a writable "
+              f"directory with free space)", file=sys.stderr)
         return 2
     written = sorted(f for f in os.listdir(out_dir) if f.endswith((".md", ".pdf", ".png")))
     print(f"capsim report: wrote {len(written)} files to {out_dir} (report.md and "

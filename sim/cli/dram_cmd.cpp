@@ -98,8 +98,9 @@ void run_dram(const DramOptions& o) {
   const dram::ReplayResult result = dram::replay(spec, requests);
   const dram::ReplaySummary s = dram::summarize(requests, result);
   const std::string summary = summary_json(o, spec, s, result).dump(2) + "\n";
-  write_file_atomic(o.out + "/dram_spec.yaml", dram::dram_spec_to_yaml(spec));
-  write_file_atomic(o.out + "/summary.json", summary);  // last: its presence marks a complete run
+  // All or nothing; summary.json last: its presence marks a complete run.
+  write_files_atomic(o.out, {{"dram_spec.yaml", dram::dram_spec_to_yaml(spec)}, {"summary.json", summary}},
+                     "--out");
   if (!o.quiet)
     std::printf(
         "%s: %llu requests, %.3f GB/s, read latency %.1f ns (p99 %.1f ns), row hits %.3f, %.2f pJ/bit\n",

@@ -1,4 +1,5 @@
 // capsim sweep: run a design-space sweep file (docs/sweeps.md).
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -25,7 +26,21 @@ void add_sweep(CLI::App& app) {
   cmd->add_option("--out", c->options.out, "output directory; rerunning into it skips finished points")
       ->required();
   cmd->add_option("--jobs,-j", c->options.jobs, "simulations in parallel (default: one per CPU)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            std::size_t used = 0;
+            long value = 0;
+            try {
+              value = std::stol(text, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used != text.size() || value < 1 || value > 1000000)
+              return "expected a whole number of parallel simulations, at least 1 (default: one per CPU), got '" +
+                     text + "'";
+            return "";
+          },
+          "INT>=1"));
   cmd->add_option("--shard", c->shard,
                   "run only slice I of N (1-based, points dealt round-robin); "
                   "combine the shard directories with capsim merge");

@@ -249,11 +249,13 @@ void write_run_outputs(const std::string& dir, const RunResult& run, const RunMe
   const std::string layers = layers_csv(run, table);
   const std::string counts = counts_to_json(run, meta).dump(1) + "\n";
   const std::string energy = format_energy_table(table);
-  std::filesystem::create_directories(dir);
-  write_file_atomic(dir + "/counts.json", counts);
-  write_file_atomic(dir + "/energy_table.yaml", energy);
-  write_file_atomic(dir + "/layers.csv", layers);
-  write_file_atomic(dir + "/summary.json", summary);   // last: its presence marks a complete run
+  // All or nothing; summary.json last: its presence marks a complete run.
+  write_files_atomic(dir,
+                     {{"counts.json", counts},
+                      {"energy_table.yaml", energy},
+                      {"layers.csv", layers},
+                      {"summary.json", summary}},
+                     "--out");
 }
 
 }  // namespace sim

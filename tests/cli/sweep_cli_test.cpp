@@ -1,9 +1,13 @@
 // capsim sweep and capsim merge as users run them: the real binary, real child processes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -506,6 +510,190 @@ TEST_F(SweepCliTest, FailedAtomicWritesLeaveNoTemporaryFiles) {
   EXPECT_NE(copied.exit_code, 0);
   EXPECT_NE(copied.exit_code, 3) << copied.err;
   EXPECT_EQ(leftovers(out("curves")), std::vector<std::string>{});
+}
+
+// ---- reliability probes (issue 12, item 7): concurrency, kills, full and read-only outputs -----
+
+// Spawns `capsim sweep` in the background and waits until it holds the directory (its manifest
+// is written under the lock); returns its pid.
+pid_t start_sweep_and_wait_for_lock(const std::vector<std::string>& args, const std::string& out) {
+  ChildSpec child;
+  child.argv = {CAPSIM_EXE, "sweep"};
+  child.argv.insert(child.argv.end(), args.begin(), args.end());
+  child.argv.insert(child.argv.end(), {"--out", out, "--no-progress"});
+  const pid_t pid = spawn_child(child);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(out + "/manifest.json") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return pid;
+}
+
+ExitStatus wait_for(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return decode_wait_status(status);
+}
+
+// Every file below `dir` whose name holds ".tmp." (what an interrupted atomic write leaves).
+std::vector<std::string> temporaries(const std::string& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(e.path().string());
+  return found;
+}
+
+std::string long_sweep(SweepCliTest& t, Scratch& scratch) {
+  scratch.write_trace("net.trace", 64, 56, "net");
+  (void)t;
+  return scratch.write("long.yaml", "format: capsim-sweep\nversion: 1\narch: " + testing::edge_arch() +
+                                        "\nplans: [none, uniform:0.5, uniform:0.25, uniform:0.125]\n"
+                                        "workloads: [{trace: net.trace}]\n"
+                                        "axes: {buffer.capacity_kib: [128, 160, 192, 224, 256, 320]}\n");
+}
+
+TEST_F(SweepCliTest, SecondSweepIntoTheSameDirectoryIsRefusedWhileTheFirstFinishes) {
+  const std::string spec = long_sweep(*this, scratch_);
+  const pid_t first = start_sweep_and_wait_for_lock({spec, "--jobs", "1"}, out("shared"));
+  const auto second = run_capsim({"sweep", spec, "--out", out("shared"), "--jobs", "1", "--no-progress"});
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("error: another capsim sweep or merge (pid " + std::to_string(first) +
+                                    ") is writing " + out("shared") + " (it holds " + out("shared") + "/.lock)"));
+  EXPECT_EQ(std::count(second.err.begin(), second.err.end(), '\n'), 1) << second.err;
+  const ExitStatus status = wait_for(first);
+  EXPECT_TRUE(status.ok()) << status.describe();
+  EXPECT_EQ(finished_ids(out("shared")).size(), 24u);
+  EXPECT_EQ(parse_csv(read_text(out("shared") + "/points.csv"), "points.csv").rows.size(), 24u);
+  EXPECT_THAT(temporaries(out("shared")), ::testing::IsEmpty());
+}
+
+// flock(2) locks die with their process: the .lock file a SIGKILLed sweep leaves blocks nothing.
+TEST_F(SweepCliTest, LockLeftByAKilledSweepDoesNotBlockTheNextRun) {
+  const std::string spec = long_sweep(*this, scratch_);
+  const pid_t first = start_sweep_and_wait_for_lock({spec, "--jobs", "1"}, out("dir"));
+  ::kill(first, SIGKILL);
+  ASSERT_EQ(wait_for(first).signal, SIGKILL);
+  ASSERT_TRUE(fs::exists(out("dir") + "/.lock"));
+  const auto again = run_capsim({"sweep", spec, "--out", out("dir"), "--jobs", "2", "--no-progress"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("24 finished, 0 failed"));
+}
+
+// SIGKILL while the final tables are written (at the creation of results.csv's temporary, seen
+// through inotify): the tables are complete or absent, and a rerun resumes and leaves no
+// temporaries behind (before: results.csv.tmp.PID stayed in the directory for good).
+TEST_F(SweepCliTest, KilledWhileWritingTheTablesLeavesThemCompleteOrAbsentAndARerunResumes) {
+  scratch_.write_trace("net.trace", 32, 16, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: net.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [128, 256]}\n");
+  ASSERT_EQ(run_capsim({"sweep", spec, "--out", out("whole"), "--no-progress"}).exit_code, 0);
+  const std::string dir = out("killed");
+  fs::create_directories(dir);
+  const int watch = ::inotify_init1(IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(::inotify_add_watch(watch, dir.c_str(), IN_CREATE), 0);
+  ChildSpec child;
+  child.argv = {CAPSIM_EXE, "sweep", spec, "--out", dir, "--no-progress"};
+  const pid_t pid = spawn_child(child);
+  bool killed = false;
+  alignas(inotify_event) char buffer[4096];
+  while (!killed) {
+    pollfd p{watch, POLLIN, 0};
+    if (::poll(&p, 1, 60000) <= 0) break;
+    const ssize_t n = ::read(watch, buffer, sizeof buffer);
+    for (ssize_t at = 0; at < n && !killed;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(buffer + at);
+      if (e->len > 0 && std::string(e->name).rfind("results.csv.tmp.", 0) == 0) killed = ::kill(pid, SIGKILL) == 0;
+      at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+    }
+  }
+  ::close(watch);
+  const ExitStatus status = wait_for(pid);
+  ASSERT_TRUE(killed);
+  ASSERT_EQ(status.signal, SIGKILL) << "the sweep ended before the kill landed: " << status.describe();
+  for (const char* table : {"/results.csv", "/points.csv"})
+    if (fs::exists(dir + table)) EXPECT_EQ(read_text(dir + table), read_text(out("whole") + table)) << table;
+
+  const auto resumed = run_capsim({"sweep", spec, "--out", dir, "--no-progress"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_THAT(resumed.err, HasSubstr("4 already finished (skipped), 0 to run"));
+  EXPECT_EQ(read_text(dir + "/results.csv"), read_text(out("whole") + "/results.csv"));
+  EXPECT_EQ(read_text(dir + "/points.csv"), read_text(out("whole") + "/points.csv"));
+  EXPECT_THAT(temporaries(dir), ::testing::IsEmpty());
+}
+
+TEST_F(SweepCliTest, ReadOnlyOutputIsRefusedBeforeAnythingRuns) {
+  std::string why;
+  if (!capsim::testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string spec = write_sweep("sweep.yaml", "plans: [none]\nworkloads: [{trace: net.trace}]\n");
+  fs::create_directories(out("mnt"));
+  const auto r = capsim::testing::run_in_private_tmpfs(
+      out("mnt"), "ro", std::string(CAPSIM_EXE) + " sweep " + spec + " --out \"$M/sw\"; rc=$?; ls -A \"$M\"; exit $rc");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("error: --out " + out("mnt") + "/sw: cannot write in '" + out("mnt") +
+                               "': Read-only file system"));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+// A full disk: the sweep stops at the first write that fails (its own, or a point's), with one
+// error line and exit 2, records no point as failed, leaves no table or temporary; once there is
+// space again the same command resumes and finishes. Before: every point was run, recorded as
+// failed ("No space left on device" in points.csv) and the sweep exited 3.
+TEST_F(SweepCliTest, FullOutputStopsWithOneErrorAndTheSameCommandResumesWithSpace) {
+  std::string why;
+  if (!capsim::testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
+  scratch_.write_trace("net.trace", 32, 16, "net");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none, uniform:0.5]\n"
+                                       "workloads: [{trace: net.trace}]\n"
+                                       "axes: {buffer.capacity_kib: [128, 256]}\n");
+  fs::create_directories(out("mnt"));
+  const std::string sweep = std::string(CAPSIM_EXE) + " sweep " + spec + " --no-progress --jobs 2 --out \"$M/sw\"";
+  // Full from the start, then with room for the manifest but not for a point's results.
+  for (const std::string free_kib : {"0", "12"}) {
+    const std::string log = out("log-" + free_kib);
+    const auto r = capsim::testing::run_in_private_tmpfs(
+        out("mnt"), "size=1m",
+        std::string(capsim::testing::fill_tmpfs()) + "truncate -s -" + free_kib + "K \"$M/fill\"; " + sweep +
+            " 2>" + log + "-1; echo rc1=$?; (cd \"$M\" && find . | sort); rm \"$M/fill\"; " + sweep + " 2>" +
+            log + "-2; echo rc2=$?; ls -A \"$M/sw\"");
+    SCOPED_TRACE("free KiB: " + free_kib);
+    const std::string first = read_text(log + "-1");
+    EXPECT_THAT(r.out, HasSubstr("rc1=2\n")) << first;
+    EXPECT_THAT(first, HasSubstr("error: --out " + out("mnt") + "/sw: cannot write the sweep's results ("));
+    EXPECT_THAT(first, HasSubstr("No space left on device"));
+    EXPECT_THAT(first, HasSubstr("rerun to resume"));
+    EXPECT_THAT(first, ::testing::Not(HasSubstr("failed")));
+    const std::string listing = r.out.substr(0, r.out.find("rc2="));
+    EXPECT_THAT(listing, ::testing::Not(HasSubstr(".tmp."))) << listing;
+    EXPECT_THAT(listing, ::testing::Not(HasSubstr(".csv"))) << listing;
+    EXPECT_THAT(listing, ::testing::Not(HasSubstr(".staging/"))) << listing;
+    EXPECT_THAT(r.out, HasSubstr("rc2=0\n")) << read_text(log + "-2");
+    EXPECT_THAT(read_text(log + "-2"), HasSubstr("4 finished, 0 failed"));
+    EXPECT_THAT(r.out, HasSubstr("points.csv\nresults.csv\n"));
+  }
+}
+
+TEST_F(SweepCliTest, JobsMustBeAPositiveWholeNumberAndAreCappedAtTheCpus) {
+  scratch_.write_trace("net.trace", 8, 8, "net");
+  const std::string spec = write_sweep("sweep.yaml", "plans: [none, uniform:0.5]\nworkloads: [{trace: net.trace}]\n");
+  for (const std::string jobs : {"0", "-3", "abc", "2.5"}) {
+    const auto r = run_capsim({"sweep", spec, "--out", out("bad"), "--jobs", jobs});
+    EXPECT_EQ(r.exit_code, 2) << jobs;
+    EXPECT_THAT(r.err, HasSubstr("--jobs: expected a whole number of parallel simulations, at least 1 (default: "
+                                 "one per CPU), got '" + jobs + "'"));
+    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("179769313486231570814527423731704356798070567525844996598917")));
+    EXPECT_FALSE(fs::exists(out("bad")));
+  }
+  const auto r = run_capsim({"sweep", spec, "--out", out("many"), "--jobs", "10000", "--no-progress"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("--jobs 10000 is more than the [0-9]+ CPUs this process may use"));
+  EXPECT_THAT(r.err, ::testing::ContainsRegex("2 to run with [12] jobs"));
+  EXPECT_THAT(r.err, HasSubstr("2 finished, 0 failed"));
 }
 
 }  // namespace

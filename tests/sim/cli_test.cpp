@@ -306,5 +306,58 @@ TEST(InstallCli, AnInstalledCapsimRunsFromPathWithItsOwnConfigs) {
   EXPECT_NE(summary.dump().find(prefix + "/share/capsim/configs/dram/hbm2.yaml"), std::string::npos);
 }
 
+
+// ---- a read-only or full output (issue 12, item 7) ------------------------------------------
+// Each case runs capsim in a private mount namespace over a tmpfs (run_in_private_tmpfs): one
+// error line naming --out and the reason, exit 2, nothing left behind, an earlier result intact.
+
+std::string one_line(const std::string& err) { return std::count(err.begin(), err.end(), '\n') == 1 ? "" : err; }
+
+TEST(SimulateCli, ReadOnlyOutputIsOneClearErrorBeforeSimulating) {
+  std::string why;
+  if (!testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
+  TempDir dir("capsim_ro");
+  const std::string trace = write_network(dir);
+  std::filesystem::create_directory(dir / "mnt");
+  const auto r = testing::run_in_private_tmpfs(dir / "mnt", "ro", simulate(trace, "\"$M/run\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/run") + ": cannot write in '" + (dir / "mnt") +
+                       "': Read-only file system"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(one_line(r.err), "");
+  EXPECT_EQ(r.out, "") << "nothing may be created";
+}
+
+TEST(SimulateCli, FullOutputIsOneClearErrorAndLeavesAnEarlierResultIntact) {
+  std::string why;
+  if (!testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
+  TempDir dir("capsim_full");
+  const std::string trace = write_network(dir);
+  std::filesystem::create_directory(dir / "mnt");
+  // A new directory on a full disk: no directory, no temporaries left.
+  auto r = testing::run_in_private_tmpfs(
+      dir / "mnt", "size=256k",
+      std::string(testing::fill_tmpfs()) + simulate(trace, "\"$M/run\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/run") + ": cannot write the results"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(one_line(r.err), "");
+  EXPECT_EQ(r.out, "fill\n") << "only the filler may be left";
+
+  // An earlier complete result in --out stays as it was (no mixture of two runs).
+  r = testing::run_in_private_tmpfs(
+      dir / "mnt", "size=256k",
+      simulate(trace, "\"$M/run\"") + " && cp \"$M/run/summary.json\" " + (dir / "before.json") + " && " +
+          testing::fill_tmpfs() + simulate(trace, "\"$M/run\"", "--plan uniform:0.5") +
+          "; rc=$?; ls -A \"$M/run\"; cat \"$M/run/summary.json\" > " + (dir / "after.json") + "; exit $rc");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "counts.json\nenergy_table.yaml\nlayers.csv\nsummary.json\n");
+  EXPECT_FALSE(read_text(dir / "before.json").empty());
+  EXPECT_EQ(read_text(dir / "after.json"), read_text(dir / "before.json"));
+}
+
 }  // namespace
 }  // namespace capsim

@@ -2,6 +2,7 @@
 // summaries, one clear error line and exit code 2 for bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -146,6 +147,36 @@ TEST(SimulateCli, OutIsAnExistingFileOrBelowOne) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
   EXPECT_EQ(read_text(dir / "file"), "keep");
+}
+
+
+// A read-only or full --out (issue 12, item 7), in a private mount namespace over a tmpfs: one
+// error line, exit 2, and nothing left (dram_spec.yaml used to stay behind on a full disk).
+TEST(DramCli, ReadOnlyOrFullOutputIsOneClearErrorAndLeavesNothing) {
+  std::string why;
+  if (!testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
+  TempDir dir("capsim_dram_out");
+  write_text(dir / "t.trace", "0x0 READ 0\n0x40 READ 1\n0x1000 WRITE 2\n");
+  std::filesystem::create_directory(dir / "mnt");
+  auto r = testing::run_in_private_tmpfs(dir / "mnt", "ro",
+                                         dram(dir / "t.trace", "\"$M/d\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/d") + ": cannot write in '" + (dir / "mnt") +
+                       "': Read-only file system"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "");
+
+  r = testing::run_in_private_tmpfs(
+      dir / "mnt", "size=256k",
+      std::string(testing::fill_tmpfs()) + dram(dir / "t.trace", "\"$M/d\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/d") + ": cannot write the results"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.out, "fill\n") << "no partial result (dram_spec.yaml without summary.json) may be left";
 }
 
 }  // namespace

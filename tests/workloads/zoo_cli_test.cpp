@@ -1,11 +1,14 @@
 // capsim-torch inspect and trace, run as a user runs them: output, files, exit codes, messages.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "capsim/trace/trace.hpp"
@@ -161,6 +164,56 @@ TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
   CliRun r = run("plan --objective watts --arch " + arch + common);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("objective"), std::string::npos) << r.err;
+}
+
+
+// A damaged calibration (bytes overwritten inside a tensor, as a bad disk or a copy cut short
+// leaves it) or a truncated one given to `capsim plan`: one error line naming the file, exit 2,
+// no plan written. Before: the damaged file loaded (LibTorch's zip reader checks no CRC), and
+// depending on where the bytes were, LibTorch failed later ("error: LibTorch: bincount only
+// supports 1-d non-negative integral inputs.", exit 1, 8 bytes at offset 2000000) or, with the
+// bytes this test overwrites, a plan was computed from the damaged basis and written, exit 0.
+TEST_F(ZooCli, DamagedOrTruncatedCalibrationIsOneClearErrorAndNoPlan) {
+  const std::string model = std::string(CAPSIM_SOURCE_DIR) + "/results/study/resnet18/train/model.pt";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " is not committed in this checkout";
+  CliRun r = run("calibrate --model " + model + " --out " + (dir_ / "cal").string() + " --images-per-class 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string bytes = slurp(dir_ / "cal/calibration.pt");
+  ASSERT_GT(bytes.size(), 1000000u);
+  std::string damaged = bytes;
+  const std::size_t at = bytes.size() * 707 / 1000;  // inside the basis of a late layer
+  for (std::size_t i = at; i < at + 8; ++i) damaged[i] = '\xff';
+  std::ofstream(dir_ / "damaged.pt", std::ios::binary) << damaged;
+  std::ofstream(dir_ / "truncated.pt", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  for (const char* name : {"damaged.pt", "truncated.pt"}) {
+    const std::string file = (dir_ / name).string();
+    r = run("plan --model " + model + " --calibration " + file + " --method uniform --value 0.5 --out " +
+            (dir_ / "p.yaml").string());
+    EXPECT_EQ(r.exit_code, 2) << name << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("error: " + file + ": ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("LibTorch"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "p.yaml")) << name;
+    if (std::string(name) == "damaged.pt") {
+      EXPECT_NE(r.err.find("checksum mismatch"), std::string::npos) << r.err;
+    }
+  }
+}
+
+
+// An output path naming a FIFO or a device: write_file_atomic's rename used to replace it with a
+// regular file (exit 0), which for root turns /dev/null or /dev/full into a plain file. Now: one
+// error line, exit 2, the special file untouched.
+TEST_F(ZooCli, OutputPathThatIsAFifoOrADeviceIsRefusedAndLeftAlone) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  CliRun r = run("trace --model resnet18 --variant cifar --input 1x32x32 --out " + fifo.string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, "error: " + fifo.string() +
+                       ": exists and is not a regular file (a FIFO): expected a path for a new or existing "
+                       "regular file\n");
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 3) << "fifo, stdout, stderr";
 }
 
 }  // namespace

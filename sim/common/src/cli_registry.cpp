@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
 
 namespace capsim::cli {
@@ -31,6 +32,9 @@ int run_cli(CLI::App& app, int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitBadInput;
   } catch (const InputError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const OutputError& e) {  // a full or read-only output: the user's to fix, like bad input
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitBadInput;
   }

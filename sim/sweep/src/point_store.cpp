@@ -77,15 +77,36 @@ void clear_staging(const std::string& sweep_dir) {
 }
 
 DirectoryLock::DirectoryLock(const std::string& dir) {
+  // flock(2): the kernel releases the lock when its holder exits, however it ends (SIGKILL, a
+  // Slurm time limit), so a .lock left by a killed run never blocks the next one. The holder's
+  // pid is written into the file for the message another process gets.
   const std::string path = dir + "/.lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error("cannot create " + path + ": " + std::strerror(errno));
+  if (fd_ < 0) {
+    const int err = errno;
+    throw OutputError("cannot create " + path + ": " + std::strerror(err));
+  }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    char text[32] = {};
+    const ssize_t n = ::pread(fd_, text, sizeof text - 1, 0);
     ::close(fd_);
-    throw std::runtime_error("another capsim sweep or merge is writing " + dir + " (it holds " + path + ")");
+    std::string holder = n > 0 ? std::string(text, static_cast<std::size_t>(n)) : "";
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    throw std::runtime_error("another capsim sweep or merge" + (holder.empty() ? "" : " (pid " + holder + ")") +
+                             " is writing " + dir + " (it holds " + path +
+                             "); wait for it to end, or use another --out");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only for messages: the lock holds without it.
   }
 }
 
-DirectoryLock::~DirectoryLock() { ::close(fd_); }
+DirectoryLock::~DirectoryLock() {
+  if (::ftruncate(fd_, 0) != 0) {
+    // Best effort: a stale pid in an unlocked file misleads no one (it is read only under contention).
+  }
+  ::close(fd_);
+}
 
 }  // namespace capsim::sweep

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
 #include "capsim/sweep/process.hpp"
 #include "capsim/sweep/sweep.hpp"
@@ -33,10 +34,11 @@ int run_report(const ReportOptions& options) {
   if (::access(options.python.c_str(), X_OK) != 0)
     throw InputError({"--python " + options.python, 0}, "--python", "an executable Python 3 interpreter",
                      options.python);
+  const std::string out = options.out.empty() ? options.sweep_dir + "/report" : options.out;
+  check_output_dir(out, "--out");  // read-only or not a directory: one line, exit 2, before drawing
   ChildSpec child;
   child.argv = {options.python, options.script.empty() ? find_report_script() : options.script,
-                options.sweep_dir, "--out",
-                options.out.empty() ? options.sweep_dir + "/report" : options.out};
+                options.sweep_dir, "--out", out};
   for (const auto& assignment : options.at) child.argv.insert(child.argv.end(), {"--at", assignment});
   child.inherit_stdio = true;
   const ExitStatus status = run_child(child);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,6 +48,18 @@ class PointPool {
  public:
   PointPool(const std::string& sweep_dir, const PreparedSweep& sweep, const RunOptions& options)
       : sweep_dir_(sweep_dir), sweep_(sweep), options_(options) {}
+  // Left early (an exception): the simulations still running are stopped and reaped before the
+  // caller cleans their staging directories.
+  ~PointPool() {
+    for (const auto& [pid, r] : running_) ::kill(pid, SIGKILL);
+    for (const auto& [pid, r] : running_) {
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  PointPool(const PointPool&) = delete;
+  PointPool& operator=(const PointPool&) = delete;
 
   RunSummary run(const std::vector<const Point*>& todo) {
     const double start = now_seconds();
@@ -92,6 +105,15 @@ class PointPool {
   void record(const Running& r, const ExitStatus& status) {
     const Point& p = *r.point;
     const bool finished = status.ok() && fs::exists(r.staging + "/summary.json");
+    std::string stderr_tail;
+    if (!finished) {
+      stderr_tail = file_tail(r.staging + "/stderr.log", kStderrTailBytes);
+      while (!stderr_tail.empty() && stderr_tail.back() == '\n') stderr_tail.pop_back();
+      // A full or read-only output is not the point's fault: the sweep stops (every other point
+      // would fail the same way) and the point stays to run, instead of being recorded failed.
+      if (status.code != 0 && is_output_full_or_read_only(stderr_tail))
+        throw OutputError("point " + p.id + ": " + stderr_tail);
+    }
     nlohmann::ordered_json record{
         {"format", "capsim-sweep-point"},
         {"id", p.id},
@@ -105,8 +127,6 @@ class PointPool {
     if (!finished) {
       record["exit_code"] = status.code;
       record["signal"] = status.signal;
-      std::string stderr_tail = file_tail(r.staging + "/stderr.log", kStderrTailBytes);
-      while (!stderr_tail.empty() && stderr_tail.back() == '\n') stderr_tail.pop_back();
       record["error"] = status.describe() + (stderr_tail.empty() ? "" : ": " + stderr_tail);
       if (status.ok()) record["error"] = "capsim simulate exited 0 but wrote no summary.json";
     }

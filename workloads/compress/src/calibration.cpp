@@ -1,11 +1,14 @@
 // Compression points, PCA calibration, plan costs and the baseline allocations.
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <sstream>
 
+#include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
 #include "capsim/workloads/compress.hpp"
 
@@ -61,6 +64,36 @@ PointStatistics finish_pca(const Accumulator& a) {
   s.channel_max = a.max;
   return s;
 }
+
+// CRC-32 of a calibration's contents (names, shapes and bytes of every entry, in file order): the
+// zip container LibTorch writes does not check its own CRCs, so a damaged tensor would otherwise
+// load and fail later inside LibTorch.
+class ContentCrc {
+ public:
+  void add(const std::string& name, const torch::Tensor& t) {
+    bytes(name.data(), name.size());
+    const torch::Tensor flat = t.contiguous();
+    for (const auto size : flat.sizes()) bytes(&size, sizeof size);
+    bytes(flat.data_ptr(), flat.nbytes());
+  }
+  void add(const std::string& name, const std::string& text) {
+    bytes(name.data(), name.size());
+    bytes(text.data(), text.size());
+  }
+  std::int64_t value() const { return static_cast<std::int64_t>(crc_); }
+
+ private:
+  void bytes(const void* data, std::size_t size) {
+    const auto* p = static_cast<const Bytef*>(data);
+    while (size > 0) {
+      const auto chunk = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
+      crc_ = ::crc32(crc_, p, chunk);
+      p += chunk;
+      size -= chunk;
+    }
+  }
+  uLong crc_ = ::crc32(0L, Z_NULL, 0);
+};
 
 std::int64_t positive_k(double value, std::int64_t channels) {
   return std::clamp<std::int64_t>(static_cast<std::int64_t>(std::llround(value)), 1, channels);
@@ -139,26 +172,36 @@ Calibration calibrate(GraphNet& net, const torch::Tensor& inputs, std::int64_t b
 
 void save_calibration(const Calibration& cal, const std::string& path) {
   torch::serialize::OutputArchive archive;
-  archive.write("model", c10::IValue(cal.model));
-  archive.write("input", torch::tensor({cal.input.c, cal.input.h, cal.input.w}));
-  archive.write("images", torch::tensor(cal.images));
-  archive.write("points", torch::tensor(static_cast<std::int64_t>(cal.points.size())));
+  ContentCrc crc;
+  auto tensor = [&](const std::string& key, const torch::Tensor& t) {
+    archive.write(key, t);
+    crc.add(key, t);
+  };
+  auto text = [&](const std::string& key, const std::string& value) {
+    archive.write(key, c10::IValue(value));
+    crc.add(key, value);
+  };
+  text("model", cal.model);
+  tensor("input", torch::tensor({cal.input.c, cal.input.h, cal.input.w}));
+  tensor("images", torch::tensor(cal.images));
+  tensor("points", torch::tensor(static_cast<std::int64_t>(cal.points.size())));
   for (std::size_t p = 0; p < cal.points.size(); ++p) {
     const auto& pt = cal.points[p];
     const auto& s = cal.stats[p];
     const std::string key = "p" + std::to_string(p) + ".";
-    archive.write(key + "name", c10::IValue(pt.name));
-    archive.write(key + "shape", torch::tensor({static_cast<std::int64_t>(pt.node), pt.channels, pt.pixels, pt.consumers}));
-    archive.write(key + "mean", s.mean);
-    archive.write(key + "basis", s.basis);
-    archive.write(key + "variances", s.variances);
-    archive.write(key + "clip", s.coefficient_clip);
-    archive.write(key + "min", s.channel_min);
-    archive.write(key + "max", s.channel_max);
+    text(key + "name", pt.name);
+    tensor(key + "shape", torch::tensor({static_cast<std::int64_t>(pt.node), pt.channels, pt.pixels, pt.consumers}));
+    tensor(key + "mean", s.mean);
+    tensor(key + "basis", s.basis);
+    tensor(key + "variances", s.variances);
+    tensor(key + "clip", s.coefficient_clip);
+    tensor(key + "min", s.channel_min);
+    tensor(key + "max", s.channel_max);
   }
-  const std::string temp = path + ".tmp";
-  archive.save_to(temp);
-  std::filesystem::rename(temp, path);
+  archive.write("checksum", torch::tensor(crc.value()));
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomic(path, bytes.str());  // flushed, renamed; a full disk leaves no partial file
 }
 
 Calibration load_calibration(const std::string& path) {
@@ -166,33 +209,48 @@ Calibration load_calibration(const std::string& path) {
   try {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
+    ContentCrc crc;
     c10::IValue value;
     archive.read("model", value);
+    if (!value.isString()) throw InputError({path, 0}, "not a capsim calibration (entry 'model' is not text)");
     cal.model = value.toStringRef();
+    crc.add("model", cal.model);
     torch::Tensor t;
-    archive.read("input", t);
+    auto read = [&](const std::string& key, torch::Tensor& out) {
+      archive.read(key, out);
+      crc.add(key, out);
+    };
+    auto scalar = [&](const std::string& key, std::int64_t count) {
+      read(key, t);
+      if (t.numel() != count || t.scalar_type() != torch::kInt64)
+        throw InputError({path, 0}, "not a capsim calibration (entry '" + key + "' has the wrong shape)");
+    };
+    scalar("input", 3);
     cal.input = {t[0].item<std::int64_t>(), t[1].item<std::int64_t>(), t[2].item<std::int64_t>()};
-    archive.read("images", t);
+    scalar("images", 1);
     cal.images = t.item<std::int64_t>();
-    archive.read("points", t);
+    scalar("points", 1);
     const std::int64_t count = t.item<std::int64_t>();
     for (std::int64_t p = 0; p < count; ++p) {
       const std::string key = "p" + std::to_string(p) + ".";
       CompressionPoint pt;
       archive.read(key + "name", value);
+      if (!value.isString())
+        throw InputError({path, 0}, "not a capsim calibration (entry '" + key + "name' is not text)");
       pt.name = value.toStringRef();
-      archive.read(key + "shape", t);
+      crc.add(key + "name", pt.name);
+      scalar(key + "shape", 4);
       pt.node = static_cast<int>(t[0].item<std::int64_t>());
       pt.channels = t[1].item<std::int64_t>();
       pt.pixels = t[2].item<std::int64_t>();
       pt.consumers = t[3].item<std::int64_t>();
       PointStatistics s;
-      archive.read(key + "mean", s.mean);
-      archive.read(key + "basis", s.basis);
-      archive.read(key + "variances", s.variances);
-      archive.read(key + "clip", s.coefficient_clip);
-      archive.read(key + "min", s.channel_min);
-      archive.read(key + "max", s.channel_max);
+      read(key + "mean", s.mean);
+      read(key + "basis", s.basis);
+      read(key + "variances", s.variances);
+      read(key + "clip", s.coefficient_clip);
+      read(key + "min", s.channel_min);
+      read(key + "max", s.channel_max);
       const auto c = pt.channels;
       const bool vectors_fit = s.mean.numel() == c && s.variances.numel() == c && s.coefficient_clip.numel() == c &&
                                s.channel_min.numel() == c && s.channel_max.numel() == c;
@@ -201,6 +259,11 @@ Calibration load_calibration(const std::string& path) {
       cal.points.push_back(pt);
       cal.stats.push_back(s);
     }
+    // Calibrations written before the checksum have none; a damaged one fails here.
+    if (archive.try_read("checksum", t) && (t.numel() != 1 || t.scalar_type() != torch::kInt64 ||
+                                            t.item<std::int64_t>() != crc.value()))
+      throw InputError({path, 0}, "checksum mismatch: the calibration is corrupt (written partially or damaged "
+                                  "since); run capsim calibrate again");
   } catch (const c10::Error& e) {
     throw InputError({path, 0}, std::string("not a readable capsim calibration: ") + e.what_without_backtrace());
   }
