@@ -357,7 +357,8 @@ TEST_F(SweepCliTest, HeldLockStopsASweepBeforeItWritesAndReleasesWithItsHolder) 
     EXPECT_THROW(DirectoryLock second(out("result")), std::runtime_error);
     const auto r = run_capsim({"sweep", spec, "--out", out("result")});
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_THAT(r.err, HasSubstr("another capsim sweep or merge is writing"));
+    EXPECT_THAT(r.err, HasSubstr("another capsim sweep or merge (pid "));
+    EXPECT_THAT(r.err, HasSubstr(") is writing " + out("result")));
     EXPECT_FALSE(fs::exists(out("result") + "/manifest.json"));
     EXPECT_FALSE(fs::exists(out("result") + "/points"));
   }
@@ -613,8 +614,11 @@ TEST_F(SweepCliTest, KilledWhileWritingTheTablesLeavesThemCompleteOrAbsentAndARe
   const ExitStatus status = wait_for(pid);
   ASSERT_TRUE(killed);
   ASSERT_EQ(status.signal, SIGKILL) << "the sweep ended before the kill landed: " << status.describe();
-  for (const char* table : {"/results.csv", "/points.csv"})
-    if (fs::exists(dir + table)) EXPECT_EQ(read_text(dir + table), read_text(out("whole") + table)) << table;
+  for (const char* table : {"/results.csv", "/points.csv"}) {
+    if (fs::exists(dir + table)) {
+      EXPECT_EQ(read_text(dir + table), read_text(out("whole") + table)) << table;
+    }
+  }
 
   const auto resumed = run_capsim({"sweep", spec, "--out", dir, "--no-progress"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;

@@ -136,7 +136,7 @@ TEST(DramCli, OutIsAnExistingFile) {
 TEST(SimulateCli, OutIsAnExistingFileOrBelowOne) {
   TempDir dir("capsim_sim_out");
   write_text(dir / "file", "keep");
-  for (const std::string out : {dir / "file", dir / "file/run"}) {
+  for (const std::string& out : {dir / "file", dir / "file/run"}) {
     auto r = run_command(kCapsim + " simulate --arch " + std::string(CAPSIM_SOURCE_DIR) +
                          "/configs/arch/edge.yaml --trace " + CAPSIM_SOURCE_DIR +
                          "/results/traces/mobilenetv2_cifar_1x32x32_pca_greedy_drop1.trace --out " + out);

@@ -70,14 +70,18 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
     int steps = 0;
     while (std::getline(in, line)) {
       const double cost = std::stod(line.substr(line.rfind(',') + 1));
-      if (steps++ > 0) EXPECT_LT(cost, previous) << line;
+      if (steps++ > 0) {
+        EXPECT_LT(cost, previous) << line;
+      }
       previous = cost;
     }
     EXPECT_GE(steps, 2) << "the start and at least one step";
   }
   for (const auto& [plan, h] : summary["hardware"].items()) {
     EXPECT_GT(h["energy_pj_none"].get<double>(), 0.0) << plan;
-    if (plan.find("greedy_energy") != std::string::npos) EXPECT_LT(h["energy_ratio"].get<double>(), 1.0) << plan;
+    if (plan.find("greedy_energy") != std::string::npos) {
+      EXPECT_LT(h["energy_ratio"].get<double>(), 1.0) << plan;
+    }
   }
   const std::string imagenet = out + "/traces/resnet18_imagenet_3x224x224_none.trace";
   ASSERT_TRUE(fs::exists(imagenet));
