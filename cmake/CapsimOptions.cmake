@@ -8,6 +8,8 @@ if(CAPSIM_SANITIZE)
   target_compile_options(capsim_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                          -fno-sanitize-recover=undefined)
   target_link_options(capsim_options INTERFACE -fsanitize=address,undefined)
+  # Lets a test skip what ASan cannot follow (see tests/sim/cli_test.cpp, FullOutput...).
+  target_compile_definitions(capsim_options INTERFACE CAPSIM_SANITIZED=1)
 endif()
 
 # capsim_add_gtest(NAME SOURCES... LIBS ... [SYSTEMC])

@@ -330,6 +330,12 @@ TEST(SimulateCli, ReadOnlyOutputIsOneClearErrorBeforeSimulating) {
 }
 
 TEST(SimulateCli, FullOutputIsOneClearErrorAndLeavesAnEarlierResultIntact) {
+#ifdef CAPSIM_SANITIZED
+  // The write error is thrown after SystemC ran its processes on QuickThreads coroutine stacks,
+  // which Debian's SystemC does not announce to ASan; ASan's no-return handler then reports a
+  // false stack-use-after-scope (google/sanitizers#189). The unsanitized suite runs this test.
+  GTEST_SKIP() << "ASan cannot follow SystemC's coroutine stacks across this throw (google/sanitizers#189)";
+#endif
   std::string why;
   if (!testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
   TempDir dir("capsim_full");
