@@ -113,7 +113,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadDram{
             "adaptive page in order", "0x0 READ 0\n",
             "--preset ddr4-3200 --set controller.scheduler=in_order --set controller.page_policy=adaptive",
-            "key 'controller.page_policy'"}));
+            "key 'controller.page_policy'"},
+        BadDram{"pipeline cycles out of range", "0x0 READ 0\n",
+                "--preset ddr4-3200 --set controller.pipeline_cycles=65", "key 'controller.pipeline_cycles'"}));
 
 TEST(DramCli, MissingTraceIsNamed) {
   TempDir dir("capsim_dram");
