@@ -240,25 +240,28 @@ class TableObjective : public GreedyObjective {
  public:
   TableObjective(std::vector<std::vector<double>> cost, std::vector<std::int64_t> channels)
       : cost_(std::move(cost)), channels_(std::move(channels)) {}
-  EvalPoint set_plan(const KeptDims& k) override {
+  EvalPoint set_plan(const KeptDims& k, const PointBits& bits) override {
     k_ = k;
+    bits_ = bits;
     current_ = score(k_);
     return current_;
   }
-  EvalPoint try_change(std::size_t p, std::int64_t k) override {
+  EvalPoint try_change(std::size_t p, std::int64_t k, int bits) override {
     KeptDims next = k_;
     next[p] = k;
     pending_ = {p, k};
+    EXPECT_LT(bits, 0) << "a k-only objective";
     return score(next);
   }
-  bool has_pending(std::size_t p, std::int64_t k) const override { return pending_ == std::make_pair(p, k); }
+  bool has_pending(std::size_t p, std::int64_t k, int) const override { return pending_ == std::make_pair(p, k); }
   void commit() override {
     k_[pending_.first] = pending_.second;
     current_ = score(k_);
   }
   const KeptDims& plan() const override { return k_; }
+  const PointBits& bits() const override { return bits_; }
   EvalPoint current() const override { return current_; }
-  EvalPoint evaluate_uncached(const KeptDims& k) override { return score(k); }
+  EvalPoint evaluate_uncached(const KeptDims& k, const PointBits&) override { return score(k); }
   double loss_of(const KeptDims& k) const { return score(k).loss; }
 
  private:
@@ -270,6 +273,7 @@ class TableObjective : public GreedyObjective {
   std::vector<std::vector<double>> cost_;   // cost_[p][channels dropped]
   std::vector<std::int64_t> channels_;
   KeptDims k_;
+  PointBits bits_;
   EvalPoint current_;
   std::pair<std::size_t, std::int64_t> pending_{~std::size_t{0}, 0};
 };
@@ -336,7 +340,7 @@ TEST(Greedy, HardwareObjectiveNeverRaisesTheCostAndSkipsLevelsThatDo) {
   options.max_accuracy_drop = 1.0;
   options.max_reduction = 1e9;
   options.measure_uncached = false;
-  options.hardware_cost = cost;
+  options.hardware_cost = [&cost](const KeptDims& k, const PointBits&) { return cost(k); };
   QuantSettings q;
   const GreedyResult result = greedy_search(objective, points, q, options, false);
   ASSERT_GE(result.steps.size(), 2u);
@@ -603,6 +607,210 @@ TEST(ValidationSplit, SlicesAreDisjointAndClassBalanced) {
   const ValidationSplit again = split_validation(data, 2, 3, 4, 7);
   EXPECT_TRUE(torch::equal(again.val.images, split.val.images)) << "deterministic for a seed";
   EXPECT_THROW(split_validation(data, 4, 4, 4, 7), InputError) << "12 per class needed, 10 available";
+}
+
+}  // namespace
+}  // namespace capsim::workloads
+
+// ---- mixed precision: quantizers at every width, the mixed greedy, plans and intervals ----------
+
+namespace capsim::workloads {
+namespace {
+
+// Statistics of a 2-channel point measured from samples: channel 0 one-sided (|Laplace|, a ReLU
+// output), channel 1 two-sided Laplace; the identity basis (the channels are independent).
+PointStatistics laplace_statistics(const torch::Tensor& x) {
+  const auto flat = x.transpose(0, 1).reshape({2, -1});
+  PointStatistics s;
+  s.mean = flat.mean(1);
+  s.variances = flat.var(1, false);
+  s.basis = torch::eye(2);
+  s.coefficient_clip = (flat - s.mean.view({2, 1})).abs().amax(1);
+  s.channel_min = flat.amin(1);
+  s.channel_max = flat.amax(1);
+  return s;
+}
+
+torch::Tensor laplace_samples(std::int64_t n) {
+  torch::manual_seed(31);
+  const auto u = torch::rand({n, 2, 1, 1}) - 0.5;
+  auto x = -u.sign() * torch::log1p(-2 * u.abs());   // Laplace(0, 1)
+  x.select(1, 0).abs_();
+  return x;
+}
+
+TEST(Quantization, LaplaceClipGrowsWithTheBitsAndMatchesBannerEtAl) {
+  EXPECT_NEAR(laplace_clip_sigmas(4), 5.03 / std::sqrt(2.0), 1e-12);
+  for (int bits = 3; bits <= 8; ++bits) EXPECT_GT(laplace_clip_sigmas(bits), laplace_clip_sigmas(bits - 1)) << bits;
+  EXPECT_TRUE(std::isinf(laplace_clip_sigmas(9)));
+  EXPECT_THROW(laplace_clip_sigmas(1), std::invalid_argument);
+}
+
+// The quantizer of a point kept at full dimension, at every width of the mixed greedy: at most
+// 2^b values per channel; at 8 bits the calibrated range (nothing clips, every error within half a
+// step); below, the Laplace clip, which must beat the full range on a Laplace signal.
+TEST(Quantization, ChannelQuantizerAtEveryMixedWidth) {
+  const auto x = laplace_samples(20000);
+  const PointStatistics s = laplace_statistics(x);
+  QuantSettings q;
+  for (int bits : {8, 6, 5, 4, 3, 2}) {
+    const auto out = reconstruct(nullptr, s, x, q, bits);
+    for (int c = 0; c < 2; ++c)
+      EXPECT_LE(std::get<0>(at::_unique(out.select(1, c).flatten())).size(0), std::int64_t{1} << bits)
+          << bits << " bits, channel " << c;
+    const auto full = fake_quantize_range(x, s.channel_min, s.channel_max, bits);
+    const double mse = (out - x).pow(2).mean().item<double>(), mse_full = (full - x).pow(2).mean().item<double>();
+    if (bits == 8) {
+      EXPECT_TRUE(torch::equal(out, full)) << "8 bits: the calibrated range, unchanged";
+    } else {
+      EXPECT_LT(mse, mse_full) << bits << " bits: the clip lowers the error of a heavy-tailed signal";
+    }
+  }
+}
+
+// The coefficient quantizer of a projected point at every width: at most 2^b - 1 levels, and the
+// same Laplace clip rule on the coefficients' standard deviations (PCA variances).
+TEST(Quantization, CoefficientQuantizerAtEveryMixedWidth) {
+  const auto x = laplace_samples(20000) - 0.3;
+  const PointStatistics s = laplace_statistics(x);
+  const auto centred = x - s.mean.view({1, 2, 1, 1});
+  for (int bits : {8, 6, 5, 4, 3, 2}) {
+    const auto clip = clip_for_bits(s.coefficient_clip, s.variances.sqrt(), bits);
+    const auto coded = fake_quantize_symmetric(centred, clip, bits);
+    for (int c = 0; c < 2; ++c)
+      EXPECT_LE(std::get<0>(at::_unique(coded.select(1, c).flatten())).size(0), (std::int64_t{1} << bits) - 1) << bits;
+    const auto unclipped = fake_quantize_symmetric(centred, s.coefficient_clip, bits);
+    const double mse = (coded - centred).pow(2).mean().item<double>();
+    const double mse_unclipped = (unclipped - centred).pow(2).mean().item<double>();
+    if (bits >= 8) EXPECT_DOUBLE_EQ(mse, mse_unclipped);
+    else EXPECT_LT(mse, mse_unclipped) << bits;
+  }
+}
+
+// A synthetic additive objective over (k, bits) per point: loss = 1 + k_cost[p][levels of k
+// dropped] + bits_cost[p][levels of bits dropped].
+class MixedTableObjective : public GreedyObjective {
+ public:
+  MixedTableObjective(std::vector<std::map<std::int64_t, double>> k_cost, std::vector<std::map<int, double>> bits_cost)
+      : k_cost_(std::move(k_cost)), bits_cost_(std::move(bits_cost)) {}
+  EvalPoint set_plan(const KeptDims& k, const PointBits& bits) override {
+    k_ = k;
+    bits_ = bits;
+    current_ = score(k_, bits_);
+    return current_;
+  }
+  EvalPoint try_change(std::size_t p, std::int64_t k, int bits) override {
+    pending_k_ = k_;
+    pending_bits_ = bits_;
+    pending_k_[p] = k;
+    if (bits > 0) pending_bits_[p] = bits;
+    return score(pending_k_, pending_bits_);
+  }
+  bool has_pending(std::size_t, std::int64_t, int) const override { return false; }
+  void commit() override {
+    k_ = pending_k_;
+    bits_ = pending_bits_;
+    current_ = score(k_, bits_);
+  }
+  const KeptDims& plan() const override { return k_; }
+  const PointBits& bits() const override { return bits_; }
+  EvalPoint current() const override { return current_; }
+  EvalPoint evaluate_uncached(const KeptDims& k, const PointBits& bits) override { return score(k, bits); }
+
+ private:
+  EvalPoint score(const KeptDims& k, const PointBits& bits) const {
+    double loss = 1.0;
+    for (std::size_t p = 0; p < k.size(); ++p) loss += k_cost_[p].at(k[p]) + bits_cost_[p].at(bits[p]);
+    return {loss, 1.0 - loss / 100.0};
+  }
+  std::vector<std::map<std::int64_t, double>> k_cost_;
+  std::vector<std::map<int, double>> bits_cost_;
+  KeptDims k_, pending_k_;
+  PointBits bits_, pending_bits_;
+  EvalPoint current_;
+};
+
+// Two points of 4 channels, 10 pixels, one consumer; k levels 4 -> 2, bits 8 -> 4. At the start
+// both moves of a point save the same 2 x 10 x 16 bits (k 4 -> 2 at 8 bits, or bits 8 -> 4 at
+// k = 4), so the order is by loss: b's k (0.05), a's bits (0.1). Then each remaining move saves
+// 2 x 10 x 8 bits: b's bits (0.3) before a's k (0.4). Hand-worked reductions: 640 / 480 after
+// the first step, 640 / 320 = 2 after the second, 640 / 240 after the third, 4 at the end.
+TEST(Greedy, MixedStepChoosesTheCheaperOfLoweringKAndLoweringBits) {
+  std::vector<CompressionPoint> points = {{0, "a", 4, 10, 1}, {1, "b", 4, 10, 1}};
+  MixedTableObjective objective({{{4, 0.0}, {2, 0.4}}, {{4, 0.0}, {2, 0.05}}},
+                                {{{8, 0.0}, {4, 0.1}}, {{8, 0.0}, {4, 0.3}}});
+  GreedyOptions options = exhaustive_options();
+  options.fractions = {1.0, 0.5};
+  options.bit_levels = {8, 4};
+  QuantSettings q;
+  const GreedyResult result = greedy_search(objective, points, q, options, false);
+  struct Step {
+    std::string point;
+    std::int64_t k;
+    int bits;
+    bool operator==(const Step& o) const { return point == o.point && k == o.k && bits == o.bits; }
+  };
+  std::vector<Step> order;
+  for (std::size_t i = 1; i < result.steps.size(); ++i)
+    order.push_back({result.steps[i].point, result.steps[i].k, result.steps[i].bits});
+  const std::vector<Step> expected = {{"b", 2, 8}, {"a", 4, 4}, {"b", 2, 4}, {"a", 2, 4}};
+  ASSERT_EQ(order.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    EXPECT_TRUE(order[i] == expected[i]) << "step " << i + 1 << ": " << order[i].point << " k=" << order[i].k
+                                         << " bits=" << order[i].bits;
+  const std::vector<double> reductions = {640.0 / 480, 2.0, 640.0 / 240, 4.0};
+  for (std::size_t i = 0; i < reductions.size(); ++i)
+    EXPECT_NEAR(result.steps[i + 1].reduction.vs_b8, reductions[i], 1e-12) << "step " << i + 1;
+  EXPECT_EQ(result.steps.back().plan_bits, (PointBits{4, 4}));
+}
+
+TEST(Costs, NarrowedPointsCountTheirOwnWidthAgainstEitherReference) {
+  std::vector<CompressionPoint> points = {{0, "a", 16, 100, 2}, {1, "b", 8, 25, 1}};
+  QuantSettings q;
+  q.point_bits = {4, 5};   // a projected to k = 4 at 4-bit coefficients; b kept at 8 channels, 5 bits
+  EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 8), 3 * 100 * 4 * 4 + 2 * 25 * 8 * 5);
+  EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 16), 3 * 100 * 4 * 4 + 2 * 25 * 8 * 5);
+  q.point_bits = {4, 8};   // b at the baseline width counts the reference width
+  EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 16), 3 * 100 * 4 * 4 + 2 * 25 * 8 * 16);
+}
+
+TEST(Plans, MixedPlansRoundTripKAndBits) {
+  torch::manual_seed(6);
+  GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));
+  const Calibration cal = calibrate(net, torch::randn({8, 4, 5, 5}), 8);
+  const KeptDims k{3, cal.points[1].channels, cal.points[2].channels};
+  QuantSettings q;
+  q.point_bits = {4, 8, 6};   // planted: 3 coefficients at 4 bits; mix at 8 (not listed); pool narrowed to 6
+  const trace::Plan plan = to_plan(cal, k, q, "mixed", "test");
+  EXPECT_EQ(plan.layers.size(), 2u);
+  EXPECT_EQ(plan.layers.at(cal.points[2].name).k, cal.points[2].channels) << "narrowed, not projected";
+  EXPECT_EQ(plan.layers.at(cal.points[2].name).bits, 6);
+  const trace::Plan back = trace::parse_plan(trace::format_plan(plan), "mixed.yaml");
+  PointBits bits;
+  EXPECT_EQ(dims_from_plan(cal, back, &bits), k);
+  EXPECT_EQ(bits, q.point_bits);
+  PointBits none{1};
+  dims_from_plan(cal, to_plan(cal, k, QuantSettings{}, "plain", "test"), &none);
+  EXPECT_TRUE(none.empty()) << "a plan at the baseline widths has no per-point bits";
+}
+
+// The paired bootstrap against its normal approximation: 10,000 images, 300 only the reference
+// gets right and 200 only the plan: drop 0.01, standard error sqrt((0.03 + 0.02 - 0.01^2) / n).
+TEST(PairedDrop, BootstrapIntervalMatchesTheNormalApproximation) {
+  const std::size_t n = 10000;
+  std::vector<std::uint8_t> reference(n, 1), plan(n, 1);
+  for (std::size_t i = 0; i < 300; ++i) plan[i] = 0;
+  for (std::size_t i = 300; i < 500; ++i) reference[i] = 0;
+  const DropInterval d = paired_drop_interval(reference, plan, 0.75);
+  const double se = std::sqrt((0.03 + 0.02 - 0.01 * 0.01) / n);
+  EXPECT_DOUBLE_EQ(d.drop, 0.01);
+  EXPECT_NEAR(d.low, 0.01 - 1.96 * se, 0.1 * 1.96 * se);
+  EXPECT_NEAR(d.high, 0.01 + 1.96 * se, 0.1 * 1.96 * se);
+  EXPECT_NEAR(d.bound, 0.01 + 0.674 * se, 0.2 * 0.674 * se);
+  const DropInterval same = paired_drop_interval(reference, reference, 0.75);
+  EXPECT_EQ(same.low, 0.0);
+  EXPECT_EQ(same.high, 0.0);
+  EXPECT_THROW(paired_drop_interval(reference, std::vector<std::uint8_t>(3, 1), 0.5), std::invalid_argument);
 }
 
 }  // namespace

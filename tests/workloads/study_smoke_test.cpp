@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -58,6 +60,43 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
                        std::istreambuf_iterator<char>(), '\n'),
             2) << "a header and at least one fine-tuned plan";
   EXPECT_TRUE(fs::exists(out + "/study_state.json"));
+
+  // The mixed greedy ran, and its trajectory lowered some point's bits.
+  for (const char* file : {"curve_pca_mixed.csv", "curve_learnable_mixed.csv", "greedy/trajectory_mixed.csv",
+                           "curve_pca_mixed_energy.csv", "greedy/trajectory_mixed_energy.csv"})
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  EXPECT_NE(read_text(out + "/greedy/trajectory_mixed.csv").find(",4,"), std::string::npos) << "a 4-bit step";
+
+  // The fall-back rule: a learnable curve holds every plan of its PCA curve, each either
+  // fine-tuned and ahead of PCA on validation, or labelled '+pca' with PCA's accuracy.
+  auto rows = [&](const std::string& file) {
+    std::map<std::string, double> val;   // plan label -> validation accuracy
+    std::istringstream in(read_text(out + "/" + file));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::istringstream fields(line);
+      for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+      val[f[1]] = std::stod(f[6]);
+    }
+    return val;
+  };
+  for (const char* kind : {"greedy", "mixed"}) {
+    const auto pca = rows(std::string("curve_pca_") + kind + ".csv");
+    const auto learned = rows(std::string("curve_learnable_") + kind + ".csv");
+    EXPECT_EQ(learned.size(), pca.size()) << kind;
+    int tuned = 0;
+    for (const auto& [label, accuracy] : learned) {
+      const bool fallback = label.size() > 4 && label.substr(label.size() - 4) == "+pca";
+      const std::string plan = fallback ? label.substr(0, label.size() - 4) : label;
+      ASSERT_TRUE(pca.count(plan)) << kind << " " << label;
+      if (fallback) EXPECT_DOUBLE_EQ(accuracy, pca.at(plan)) << kind << " " << label;
+      else EXPECT_GT(accuracy, pca.at(plan)) << kind << " " << label << ": kept only when ahead of PCA";
+      tuned += fallback ? 0 : 1;
+    }
+    EXPECT_LE(tuned, 1) << "learnable.plans: 1";
+  }
 
   // The hardware-aware greedy never takes a step that raises the plan's energy at the deployment.
   {

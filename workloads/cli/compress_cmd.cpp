@@ -1,7 +1,9 @@
 // The compression pipeline's commands (docs/compression.md): calibrate, plan, finetune, study,
 // table, fold-check.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -93,6 +95,7 @@ struct PlanArgs {
   std::string arch;                     // hardware objectives: the architecture...
   std::vector<std::string> overrides;   // ...its --set overrides...
   std::string input = "3x224x224";      // ...and the deployment input (imagenet variant)
+  std::vector<int> mixed_bits;          // greedy: mixed precision bit widths (empty: k only)
   double max_drop = 1.0;                // greedy: stop beyond this validation accuracy drop
 };
 
@@ -125,7 +128,8 @@ std::optional<HardwarePlanCost> hardware_cost_for(const PlanArgs& a, const Conte
                           q.coefficient_bits);
 }
 
-KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const QuantSettings& q) {
+// k per point and, for a mixed greedy (--mixed-bits), bits per point.
+KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const QuantSettings& q, PointBits& bits) {
   if (a.method == "uniform") return uniform_dims(cal, a.value);
   if (a.method == "variance") return variance_dims(cal, a.value);
   if (a.method == "ceiling") return ceiling_dims(cal, q, a.value * 8);   // --value in bytes per image
@@ -136,14 +140,17 @@ KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const Q
   options.max_reduction = a.value;
   options.max_accuracy_drop = a.max_drop;
   options.measure_uncached = false;
+  options.bit_levels = a.mixed_bits;
   const std::optional<HardwarePlanCost> cost = hardware_cost_for(a, c, cal, q);
-  if (cost) options.hardware_cost = [&cost](const KeptDims& k) { return (*cost)(k); };
+  if (cost) options.hardware_cost = [&cost](const KeptDims& k, const PointBits& b) { return (*cost)(k, b); };
   const GreedyResult result = greedy_search(evaluator, cal.points, q, options);
   // Stopped by the accuracy budget: the last step within it.
   const double start = result.steps.front().val_accuracy;
-  for (auto it = result.steps.rbegin(); it != result.steps.rend(); ++it)
-    if (start - it->val_accuracy <= a.max_drop) return it->plan;
-  return result.steps.front().plan;
+  auto chosen = result.steps.begin();
+  for (auto it = result.steps.begin(); it != result.steps.end(); ++it)
+    if (start - it->val_accuracy <= a.max_drop) chosen = it;
+  bits = chosen->plan_bits;
+  return chosen->plan;
 }
 
 void run_plan(const PlanArgs& a) {
@@ -165,15 +172,20 @@ void run_plan(const PlanArgs& a) {
   Context c = load_context(a.model);
   const Calibration cal = load_calibration(a.calibration);
   check_calibration_matches(cal, c.model.net, a.calibration);
-  const QuantSettings q = quant_from(a.bits, 8);
-  const KeptDims k = dims_for(a, c, cal, q);
+  if (!a.mixed_bits.empty() && (a.mixed_bits.front() != 8 || !std::is_sorted(a.mixed_bits.rbegin(), a.mixed_bits.rend()) ||
+                                 std::adjacent_find(a.mixed_bits.begin(), a.mixed_bits.end()) != a.mixed_bits.end()))
+    throw InputError({"command line", 0}, "--mixed-bits", "strictly decreasing bit widths starting at 8, e.g. 8,6,5,4,3,2",
+                     fmt::format("{}", fmt::join(a.mixed_bits, ",")));
+  PointBits bits;
+  const KeptDims k = dims_for(a, c, cal, quant_from(a.bits, 8), bits);
+  const QuantSettings q = quant_from(a.bits, 8).with_point_bits(bits);
   const Compressor compressor(cal, k, q);
   const EvalResult val = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, compressor.hook());
   const auto measures = measure_points(c.model.net, compressor, c.val.inputs.slice(0, 0, 1000));
   const std::string name = fs::path(a.out).stem().string();
   trace::write_plan(to_plan(cal, k, q, name, a.method, measures), a.out);
   if (const auto cost = hardware_cost_for(a, c, cal, q)) {
-    const sim::CostEstimate none = cost->estimate(full_dims(cal)), e = cost->estimate(k);
+    const sim::CostEstimate none = cost->estimate(full_dims(cal)), e = cost->estimate(k, bits);
     std::printf("%s at %s on %s: DRAM bytes %.3fx, energy %.3fx of the uncompressed network\n", a.out.c_str(),
                 a.input.c_str(), a.arch.c_str(), static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes),
                 e.energy_pj / none.energy_pj);
@@ -197,6 +209,10 @@ void add_plan(CLI::App& app) {
                   "greedy: target reduction against 8-bit activations")
       ->required();
   cmd->add_option("--bits", a->bits, "bits per projected coefficient")->check(CLI::Range(2, 16));
+  cmd->add_option("--mixed-bits", a->mixed_bits,
+                  "greedy: also lower bits per point through these widths (mixed precision), e.g. 8,6,5,4,3,2")
+      ->delimiter(',')
+      ->check(CLI::Range(2, 16));
   cmd->add_option("--images-per-class", a->per_class, "greedy: validation images per class it decides on")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--objective", a->objective,
@@ -226,8 +242,9 @@ void run_finetune(const FinetuneArgs& a) {
   const Calibration cal = load_calibration(a.calibration);
   check_calibration_matches(cal, c.model.net, a.calibration);
   const trace::Plan plan = trace::read_plan(a.plan);
-  const KeptDims k = dims_from_plan(cal, plan);
-  const QuantSettings q = quant_from(plan.bits, 8);   // the plan's coefficient width
+  PointBits bits;
+  const KeptDims k = dims_from_plan(cal, plan, &bits);
+  const QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);   // the plan's widths
   const Compressor pca(cal, k, q);
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
   auto projections = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels, a.options);
@@ -278,8 +295,10 @@ void run_fold_check(const FoldCheckArgs& a) {
   const Calibration cal = load_calibration(a.calibration);
   Context c = load_context(a.model, a.images);
   check_calibration_matches(cal, c.model.net, a.calibration);
-  const KeptDims k = dims_from_plan(cal, plan);
+  PointBits bits;
+  const KeptDims k = dims_from_plan(cal, plan, &bits);
   QuantSettings q = quant_from(a.bits > 0 ? a.bits : plan.bits, 8);
+  if (a.bits == 0) q.point_bits = bits;   // a mixed plan's own widths unless --bits overrides them
   q.matrix_bits = a.matrix_bits;
   const Compressor compressor(cal, k, q);
   const torch::Dtype dtype = a.precision == "float64" ? torch::kFloat64 : torch::kFloat32;

@@ -306,8 +306,9 @@ double access_bits(const std::vector<CompressionPoint>& points, const KeptDims& 
   double bits = 0;
   for (std::size_t p = 0; p < points.size(); ++p) {
     const auto& pt = points[p];
-    const double per_pixel = k[p] < pt.channels ? static_cast<double>(k[p]) * q.coefficient_bits
-                                                : static_cast<double>(pt.channels) * reference_bits;
+    const bool projected = k[p] < pt.channels;
+    const int width = projected ? q.bits_at(p, true) : q.narrowed(p) ? q.point_bits[p] : reference_bits;
+    const double per_pixel = static_cast<double>(projected ? k[p] : pt.channels) * width;
     bits += static_cast<double>(1 + pt.consumers) * static_cast<double>(pt.pixels) * per_pixel;
   }
   return bits;
@@ -327,7 +328,8 @@ double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims
 Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q) {
   KeptDims full;
   for (const auto& p : points) full.push_back(p.channels);
-  const double base8 = access_bits(points, full, q, 8), base16 = access_bits(points, full, q, 16);
+  const QuantSettings reference = q.with_point_bits({});   // every point at the reference width
+  const double base8 = access_bits(points, full, reference, 8), base16 = access_bits(points, full, reference, 16);
   const double plan8 = access_bits(points, k, q, 8), plan16 = access_bits(points, k, q, 16);
   const double extra = overhead_bits(points, k, q);
   return {base8 / plan8, base16 / plan16, base8 / (plan8 + extra), base16 / (plan16 + extra)};
@@ -342,10 +344,12 @@ trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettin
   plan.method = method;
   plan.bits = q.coefficient_bits;
   for (std::size_t p = 0; p < cal.points.size(); ++p) {
-    if (k[p] >= cal.points[p].channels) continue;
-    trace::PlanEntry e{cal.points[p].channels, k[p], q.coefficient_bits, {}, {}};
+    const bool projected = k[p] < cal.points[p].channels;
+    if (!projected && !q.narrowed(p)) continue;   // stored at the architecture's activation width
+    const int bits = q.bits_at(p, projected);
+    trace::PlanEntry e{cal.points[p].channels, k[p], bits, {}, {}};
     if (p < measures.size()) {
-      e.entropy_bits_per_value = std::min<double>(measures[p].entropy_bits_per_value, q.coefficient_bits);
+      e.entropy_bits_per_value = std::min<double>(measures[p].entropy_bits_per_value, bits);
       e.nrmse = measures[p].nrmse;
     }
     plan.layers[cal.points[p].name] = e;
@@ -353,15 +357,20 @@ trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettin
   return plan;
 }
 
-KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan) {
+KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan, PointBits* bits, int baseline_bits) {
   KeptDims k = full_dims(cal);
+  PointBits widths(cal.points.size(), baseline_bits);
+  bool mixed = false;
   for (const auto& [name, entry] : plan.layers) {
     auto it = std::find_if(cal.points.begin(), cal.points.end(), [&](const auto& p) { return p.name == name; });
     if (it == cal.points.end())
       throw InputError({plan.name, 0}, "layers." + name, "a compression point of " + cal.model);
     const auto p = static_cast<std::size_t>(it - cal.points.begin());
     k[p] = trace::scale_k(entry.k, entry.channels, it->channels);
+    widths[p] = entry.bits;
+    mixed = mixed || entry.bits != baseline_bits;
   }
+  if (bits) *bits = mixed ? widths : PointBits{};
   return k;
 }
 

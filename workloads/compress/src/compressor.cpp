@@ -1,5 +1,6 @@
 // Applying a plan: PCA or learned projections, coefficient quantization, and measurements.
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -124,33 +125,78 @@ Compressor::Compressor(const Calibration& cal, std::vector<std::optional<Project
                        const QuantSettings& q)
     : calibration_(&cal), projections_(std::move(projections)), node_to_point_(map_nodes(cal)), quant_(q) {}
 
+double laplace_clip_sigmas(int bits) {
+  // Banner et al. 2019 (ACIQ), Laplace(0, b): alpha* = 2.83b, 3.89b, 5.03b, 6.20b, 7.41b, 8.64b,
+  // 9.89b for 2..8 bits; a Laplace value's standard deviation is sqrt(2) b.
+  static constexpr double kAlphaInLaplaceScales[] = {2.83, 3.89, 5.03, 6.20, 7.41, 8.64, 9.89};
+  if (bits < 2) throw std::invalid_argument("laplace_clip_sigmas: " + std::to_string(bits) + " bits (at least 2)");
+  if (bits > 8) return std::numeric_limits<double>::infinity();
+  return kAlphaInLaplaceScales[bits - 2] / std::sqrt(2.0);
+}
+
+torch::Tensor clip_for_bits(const torch::Tensor& largest, const torch::Tensor& sigma, int bits) {
+  if (bits >= 8) return largest;
+  return torch::minimum(largest, sigma.to(largest.scalar_type()) * laplace_clip_sigmas(bits));
+}
+
+namespace {
+
+// The range of a point stored unprojected at `bits`: the calibrated channel range, narrowed below
+// 8 bits to the MSE-optimal clip. A one-sided channel (min >= 0, a ReLU output) spends all 2^b
+// levels on [0, hi], the step of a symmetric (b+1)-bit quantizer, so its clip is alpha(b+1) times
+// its second moment about zero; a two-sided one is clipped to mean +- alpha(b) sigma.
+std::pair<torch::Tensor, torch::Tensor> channel_range(const PointStatistics& s, int bits) {
+  if (bits >= 8) return {s.channel_min, s.channel_max};
+  const auto variance = s.basis.pow(2).mv(s.variances).clamp_min(0);   // diag(V diag(lambda) V^T)
+  const auto rms = (variance + s.mean.pow(2)).sqrt();
+  const auto sigma = variance.sqrt();
+  const auto one_sided = s.channel_min >= 0;
+  const auto hi = torch::where(one_sided, torch::minimum(s.channel_max, rms * laplace_clip_sigmas(bits + 1)),
+                               torch::minimum(s.channel_max, s.mean + sigma * laplace_clip_sigmas(bits)));
+  const auto lo = torch::where(one_sided, s.channel_min, torch::maximum(s.channel_min, s.mean - sigma * laplace_clip_sigmas(bits)));
+  return {lo, hi};
+}
+
+}  // namespace
+
 torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
-                          const QuantSettings& q) {
-  if (projection == nullptr) return fake_quantize_range(raw, stats.channel_min, stats.channel_max, q.baseline_bits);
-  const Projection stored = quantize_side_data(*projection, q.matrix_bits);
+                          const QuantSettings& q, int bits) {
+  if (projection == nullptr) {
+    const int b = bits > 0 ? bits : q.baseline_bits;
+    const auto [lo, hi] = channel_range(stats, b);
+    return fake_quantize_range(raw, lo, hi, b);
+  }
+  const int b = bits > 0 ? bits : q.coefficient_bits;
+  Projection stored = quantize_side_data(*projection, q.matrix_bits);
+  const std::int64_t k = stored.encoder.size(0);
+  stored.clip = clip_for_bits(stored.clip, stats.variances.slice(0, 0, k).clamp_min(0).sqrt(), b);
   // No clamp to the channel range after decoding: clipping a ReLU output's negative
   // reconstruction errors biases the tensor upwards, which measured worse (ResNet18, k = C/2:
   // 84.6% instead of 88.8% validation accuracy).
-  return decode(stored, encode_quantized(stored, raw, q.coefficient_bits));
+  return decode(stored, encode_quantized(stored, raw, b));
 }
 
 torch::Tensor Compressor::apply(std::size_t point, const torch::Tensor& raw) const {
   const auto& projection = projections_[point];
-  return reconstruct(projection ? &*projection : nullptr, calibration_->stats[point], raw, quant_);
+  return reconstruct(projection ? &*projection : nullptr, calibration_->stats[point], raw, quant_,
+                     quant_.bits_at(point, projection.has_value()));
 }
 
 torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor& raw) const {
   const auto& projection = projections_[point];
+  const int bits = quant_.bits_at(point, projection.has_value());
+  const auto& s = calibration_->stats[point];
   if (!projection) {
-    const auto& s = calibration_->stats[point];
-    const double levels = std::ldexp(1.0, quant_.baseline_bits) - 1.0;
-    const auto [scale, zero] = range_parameters(s.channel_min, s.channel_max, levels);
+    const double levels = std::ldexp(1.0, bits) - 1.0;
+    const auto [lo, hi] = channel_range(s, bits);
+    const auto [scale, zero] = range_parameters(lo, hi, levels);
     return torch::clamp(torch::round(raw / per_channel(scale, raw)) + per_channel(zero, raw), 0.0, levels);
   }
   const Projection pr = quantize_side_data(*projection, quant_.matrix_bits);
-  const double levels = std::ldexp(1.0, quant_.coefficient_bits - 1) - 1.0;
+  const double levels = std::ldexp(1.0, bits - 1) - 1.0;
   const auto coefficients = channel_matmul(raw, pr.encoder, -pr.encoder.mv(pr.mean));
-  const auto scale = per_channel(pr.clip.clamp_min(1e-8) / levels, coefficients);
+  const auto clip = clip_for_bits(pr.clip, s.variances.slice(0, 0, pr.encoder.size(0)).clamp_min(0).sqrt(), bits);
+  const auto scale = per_channel(clip.clamp_min(1e-8) / levels, coefficients);
   return torch::clamp(torch::round(coefficients / scale), -levels, levels) + levels;   // shifted to >= 0
 }
 

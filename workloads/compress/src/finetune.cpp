@@ -84,10 +84,11 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
         const int p = point_of_node[static_cast<std::size_t>(node)];
         if (p < 0) return raw;
         const int l = learned_of_point[static_cast<std::size_t>(p)];
-        if (l < 0) return reconstruct(nullptr, cal.stats[static_cast<std::size_t>(p)], raw, q);
+        const auto point = static_cast<std::size_t>(p);
+        if (l < 0) return reconstruct(nullptr, cal.stats[point], raw, q, q.bits_at(point, false));
         const auto& lp = learned[static_cast<std::size_t>(l)];
         const Projection current{lp.encoder, lp.decoder, lp.fixed.mean, lp.fixed.clip};
-        const auto out = reconstruct(&current, cal.stats[static_cast<std::size_t>(p)], raw, q);
+        const auto out = reconstruct(&current, cal.stats[point], raw, q, q.bits_at(point, true));
         const auto target = raw.detach();
         reconstruction_loss = reconstruction_loss + (out - target).pow(2).mean() / target.pow(2).mean().clamp_min(1e-12);
         return out;

@@ -38,10 +38,15 @@ CachedEvaluator::CachedEvaluator(GraphNet net, const Calibration& calibration, t
   }
 }
 
-torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, const torch::Tensor& raw) const {
-  if (k >= cal_.points[point].channels) return reconstruct(nullptr, cal_.stats[point], raw, q_);
+int CachedEvaluator::bits_of(std::size_t point, std::int64_t k, int bits) const {
+  if (bits > 0) return bits;
+  return q_.bits_at(point, k < cal_.points[point].channels);
+}
+
+torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, int bits, const torch::Tensor& raw) const {
+  if (k >= cal_.points[point].channels) return reconstruct(nullptr, cal_.stats[point], raw, q_, bits);
   const Projection projection = pca_projection(cal_.stats[point], k);
-  return reconstruct(&projection, cal_.stats[point], raw, q_);
+  return reconstruct(&projection, cal_.stats[point], raw, q_, bits);
 }
 
 EvalPoint CachedEvaluator::score(const std::vector<torch::Tensor>& logits) const {
@@ -56,10 +61,11 @@ EvalPoint CachedEvaluator::score(const std::vector<torch::Tensor>& logits) const
   return {loss / count, correct / count};
 }
 
-EvalPoint CachedEvaluator::set_plan(const KeptDims& k) {
+EvalPoint CachedEvaluator::set_plan(const KeptDims& k, const PointBits& bits) {
   torch::NoGradGuard no_grad;
   net_->eval();
   k_ = k;
+  q_.point_bits = bits;
   pending_.valid = false;
   out_.assign(inputs_.size(), {});
   raw_.assign(inputs_.size(), {});
@@ -72,7 +78,8 @@ EvalPoint CachedEvaluator::set_plan(const KeptDims& k) {
       torch::Tensor out = raw;
       if (p >= 0) {
         raw_[b][static_cast<std::size_t>(p)] = raw;
-        out = compress(static_cast<std::size_t>(p), k_[static_cast<std::size_t>(p)], raw);
+        const auto point = static_cast<std::size_t>(p);
+        out = compress(point, k_[point], bits_of(point, k_[point], -1), raw);
       }
       out_[b][static_cast<std::size_t>(node)] = out;
       return out;
@@ -82,19 +89,19 @@ EvalPoint CachedEvaluator::set_plan(const KeptDims& k) {
   return current_;
 }
 
-EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k) {
+EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k, int bits) {
   torch::NoGradGuard no_grad;
   const int first = cal_.points[point].node;
   const int nodes = net_->num_nodes();
   const auto& specs = net_->nodes();
-  pending_ = Pending{point, k, {}, {}, {}, true};
+  pending_ = Pending{point, k, bits_of(point, k, bits), {}, {}, {}, true};
   pending_.out.resize(inputs_.size());
   pending_.raw.resize(inputs_.size());
   std::vector<torch::Tensor> logits;
   std::vector<torch::Tensor> fresh(static_cast<std::size_t>(nodes));
   for (std::size_t b = 0; b < inputs_.size(); ++b) {
     std::fill(fresh.begin(), fresh.end(), torch::Tensor());
-    fresh[static_cast<std::size_t>(first)] = compress(point, k, raw_[b][point]);
+    fresh[static_cast<std::size_t>(first)] = compress(point, k, pending_.bits, raw_[b][point]);
     pending_.out[b].emplace_back(first, fresh[static_cast<std::size_t>(first)]);
     for (int i = first + 1; i < nodes; ++i) {
       const auto& producers = specs[static_cast<std::size_t>(i)].inputs;
@@ -112,7 +119,8 @@ EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k) {
       torch::Tensor out = raw;
       if (p >= 0) {
         pending_.raw[b].emplace_back(p, raw);
-        out = compress(static_cast<std::size_t>(p), k_[static_cast<std::size_t>(p)], raw);
+        const auto other = static_cast<std::size_t>(p);
+        out = compress(other, k_[other], bits_of(other, k_[other], -1), raw);
       }
       fresh[static_cast<std::size_t>(i)] = out;
       pending_.out[b].emplace_back(i, out);
@@ -131,14 +139,15 @@ void CachedEvaluator::commit() {
     for (auto& [p, tensor] : pending_.raw[b]) raw_[b][static_cast<std::size_t>(p)] = std::move(tensor);
   }
   k_[pending_.point] = pending_.k;
+  if (pending_.point < q_.point_bits.size()) q_.point_bits[pending_.point] = pending_.bits;
   current_ = pending_.result;
   pending_ = Pending{};
 }
 
-EvalPoint CachedEvaluator::evaluate_uncached(const KeptDims& k) {
+EvalPoint CachedEvaluator::evaluate_uncached(const KeptDims& k, const PointBits& bits) {
   torch::NoGradGuard no_grad;
   net_->eval();
-  const Compressor compressor(cal_, k, q_);
+  const Compressor compressor(cal_, k, q_.with_point_bits(bits));
   const OutputHook hook = compressor.hook();
   std::vector<torch::Tensor> logits;
   for (const auto& batch : inputs_) logits.push_back(net_->forward(batch, hook));
@@ -162,19 +171,27 @@ std::vector<std::vector<std::int64_t>> dimension_levels(const std::vector<Compre
 
 namespace {
 
+// Where a move takes one point: its k level and its bit level (one of the two lowered).
+struct Move {
+  std::size_t k_level;
+  std::size_t bit_level;
+};
+
 struct Candidate {
   double metric;           // loss increase per unit of cost saved (lower is better)
   std::size_t point;
   int evaluated_at_step;   // -1: never evaluated at this level
-  std::size_t target;      // the level it moves to
+  Move target;
+  bool bits_move;          // lowers the bits (mixed precision) rather than k
   bool operator>(const Candidate& o) const { return metric > o.metric; }
 };
 
-GreedyStep record(int step, const std::string& point, std::int64_t channels, std::int64_t k, const KeptDims& plan,
-                  const EvalPoint& e, const std::vector<CompressionPoint>& points, const QuantSettings& q,
-                  std::int64_t evaluations, double seconds, double hardware_cost) {
-  return {step, point, channels, k, reduction_of(points, plan, q), e.loss, e.accuracy, evaluations, seconds, hardware_cost,
-          plan};
+GreedyStep record(int step, const std::string& point, std::int64_t channels, std::int64_t k, int bits,
+                  const KeptDims& plan, const PointBits& plan_bits, const EvalPoint& e,
+                  const std::vector<CompressionPoint>& points, const QuantSettings& q, std::int64_t evaluations,
+                  double seconds, double hardware_cost) {
+  return {step,       point,      channels,    k, bits, reduction_of(points, plan, q.with_point_bits(plan_bits)),
+          e.loss,     e.accuracy, evaluations, seconds, hardware_cost, plan, plan_bits};
 }
 
 }  // namespace
@@ -183,54 +200,68 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
                            const QuantSettings& q, const GreedyOptions& options, bool progress) {
   const auto started = Clock::now();
   const auto levels = dimension_levels(points, options.fractions);
-  std::vector<std::size_t> level(points.size(), 0);
+  const std::vector<int>& bit_levels = options.bit_levels;
+  const bool mixed = !bit_levels.empty();
+  std::vector<std::size_t> level(points.size(), 0), bit_level(points.size(), 0);
   KeptDims plan;
   for (const auto& p : points) plan.push_back(p.channels);
+  PointBits plan_bits = mixed ? PointBits(points.size(), bit_levels.front()) : PointBits{};
   GreedyResult result;
-  const EvalPoint start = evaluator.set_plan(plan);
+  const EvalPoint start = evaluator.set_plan(plan, plan_bits);
   const bool hardware = static_cast<bool>(options.hardware_cost);
-  double current_cost = hardware ? options.hardware_cost(plan) : 0.0;
-  result.steps.push_back(record(0, "", 0, 0, plan, start, points, q, 0, 0.0, current_cost));
+  double current_cost = hardware ? options.hardware_cost(plan, plan_bits) : 0.0;
+  result.steps.push_back(record(0, "", 0, 0, 0, plan, plan_bits, start, points, q, 0, 0.0, current_cost));
 
-  // What moving point p to level j saves: activation bits, or the hardware cost of the plan.
-  auto saving = [&](std::size_t p, std::size_t j) {
+  // What a move of point p saves: activation bits, or the hardware cost of the plan.
+  auto saving = [&](std::size_t p, Move m) {
     KeptDims next = evaluator.plan();
-    next[p] = levels[p][j];
-    if (hardware) return current_cost - options.hardware_cost(next);
-    return access_bits(points, evaluator.plan(), q, q.baseline_bits) - access_bits(points, next, q, q.baseline_bits);
+    PointBits next_bits = evaluator.bits();
+    next[p] = levels[p][m.k_level];
+    if (mixed) next_bits[p] = bit_levels[m.bit_level];
+    if (hardware) return current_cost - options.hardware_cost(next, next_bits);
+    return access_bits(points, evaluator.plan(), q.with_point_bits(evaluator.bits()), q.baseline_bits) -
+           access_bits(points, next, q.with_point_bits(next_bits), q.baseline_bits);
   };
-  // The level a point moves to next: the next lower k, or with a hardware objective the first
-  // lower k that saves cost (none: the point is done while the rest of the plan stays as it is).
-  auto target_of = [&](std::size_t p) -> std::optional<std::size_t> {
-    for (std::size_t j = level[p] + 1; j < levels[p].size(); ++j) {
-      if (!hardware || saving(p, j) > 0) return j;
+  auto has_more = [&](std::size_t p, bool bits_move) {
+    return bits_move ? mixed && bit_level[p] + 1 < bit_levels.size() : level[p] + 1 < levels[p].size();
+  };
+  // A point's next move of one kind: the next lower k (or bits), or with a hardware objective the
+  // first lower one that saves cost (none: the point waits while the rest of the plan stays).
+  auto target_of = [&](std::size_t p, bool bits_move) -> std::optional<Move> {
+    const std::size_t from = (bits_move ? bit_level[p] : level[p]) + 1;
+    const std::size_t to = bits_move ? (mixed ? bit_levels.size() : 0) : levels[p].size();
+    for (std::size_t j = from; j < to; ++j) {
+      const Move m = bits_move ? Move{level[p], j} : Move{j, bit_level[p]};
+      if (!hardware || saving(p, m) > 0) return m;
     }
     return std::nullopt;
   };
+  auto bits_arg = [&](Move m) { return mixed ? bit_levels[m.bit_level] : -1; };
 
   std::int64_t evaluations = 0;
   double evaluation_seconds = 0;
-  auto evaluate = [&](std::size_t p, int step) -> std::optional<Candidate> {
-    const auto target = target_of(p);
+  auto evaluate = [&](std::size_t p, bool bits_move, int step) -> std::optional<Candidate> {
+    const auto target = target_of(p, bits_move);
     if (!target) return std::nullopt;
     const auto t = Clock::now();
-    const EvalPoint e = evaluator.try_change(p, levels[p][*target]);
+    const EvalPoint e = evaluator.try_change(p, levels[p][target->k_level], bits_arg(*target));
     evaluation_seconds += seconds_since(t);
     ++evaluations;
     return Candidate{(e.loss - evaluator.current().loss) / std::max(saving(p, *target), hardware ? 1e-12 : 1.0), p,
-                     step, *target};
+                     step, *target, bits_move};
   };
 
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
-  // Points whose every lower k raised the hardware cost when last asked: asked again after each
-  // step, since the rest of the plan (a consumer that folds, a neighbour's tiling) can change that.
-  std::vector<std::size_t> parked;
-  auto push = [&](std::size_t p, int step) {
-    if (auto c = evaluate(p, step)) queue.push(*c);
-    else if (hardware && level[p] + 1 < levels[p].size()) parked.push_back(p);
+  // Moves whose every lower level raised the hardware cost when last asked: asked again after
+  // each step, since the rest of the plan (a consumer that folds, a neighbour's tiling) can change that.
+  std::vector<std::pair<std::size_t, bool>> parked;
+  auto push = [&](std::size_t p, bool bits_move, int step) {
+    if (auto c = evaluate(p, bits_move, step)) queue.push(*c);
+    else if (hardware && has_more(p, bits_move)) parked.emplace_back(p, bits_move);
   };
   for (std::size_t p = 0; p < points.size(); ++p)
-    if (level[p] + 1 < levels[p].size()) push(p, 0);
+    for (bool bits_move : {false, true})
+      if (has_more(p, bits_move)) push(p, bits_move, 0);
   const double first_round_seconds = evaluation_seconds;
 
   if (options.measure_uncached) {
@@ -241,7 +272,7 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
       if (level[p] + 1 >= levels[p].size()) continue;
       KeptDims candidate = plan;
       candidate[p] = levels[p][level[p] + 1];
-      evaluator.evaluate_uncached(candidate);
+      evaluator.evaluate_uncached(candidate, plan_bits);
       ++candidates;
     }
     result.timing.naive_seconds_per_step = seconds_since(t);
@@ -255,37 +286,42 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
     Candidate top = queue.top();
     queue.pop();
     if (top.evaluated_at_step != step) {   // stale: refresh and let it compete again
-      push(top.point, step);
+      push(top.point, top.bits_move, step);
       continue;
     }
     const std::size_t p = top.point;
     if (!(evaluator.plan()[p] == levels[p][level[p]])) throw std::logic_error("greedy bookkeeping");
-    const std::int64_t k = levels[p][top.target];
-    if (!evaluator.has_pending(p, k)) {   // another candidate was refreshed after this one
+    const std::int64_t k = levels[p][top.target.k_level];
+    if (!evaluator.has_pending(p, k, bits_arg(top.target))) {   // another candidate was refreshed after this one
       const auto t = Clock::now();
-      evaluator.try_change(p, k);
+      evaluator.try_change(p, k, bits_arg(top.target));
       evaluation_seconds += seconds_since(t);
       ++evaluations;
     }
     evaluator.commit();
-    level[p] = top.target;
+    level[p] = top.target.k_level;
+    bit_level[p] = top.target.bit_level;
     ++step;
     plan = evaluator.plan();
-    if (hardware) current_cost = options.hardware_cost(plan);
+    plan_bits = evaluator.bits();
+    if (hardware) current_cost = options.hardware_cost(plan, plan_bits);
     const EvalPoint now = evaluator.current();
-    result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], plan, now, points, q,
-                                  evaluations, seconds_since(started), current_cost));
+    const int bits = q.with_point_bits(plan_bits).bits_at(p, plan[p] < points[p].channels);
+    result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], bits, plan, plan_bits, now,
+                                  points, q, evaluations, seconds_since(started), current_cost));
     const auto& r = result.steps.back().reduction;
     if (progress)
-      std::fprintf(stderr, "\rgreedy step %d: %s k=%lld/%lld  reduction %.2fx (8-bit)  val acc %.4f  %lld evals  %.0f s   ",
+      std::fprintf(stderr,
+                   "\rgreedy step %d: %s k=%lld/%lld %d-bit  reduction %.2fx (8-bit)  val acc %.4f  %lld evals  %.0f s   ",
                    step, points[p].name.c_str(), static_cast<long long>(plan[p]),
-                   static_cast<long long>(points[p].channels), r.vs_b8, now.accuracy,
+                   static_cast<long long>(points[p].channels), bits, r.vs_b8, now.accuracy,
                    static_cast<long long>(evaluations), seconds_since(started));
     if (start.accuracy - now.accuracy > options.max_accuracy_drop || r.vs_b8 >= options.max_reduction) break;
-    if (level[p] + 1 < levels[p].size()) queue.push(Candidate{top.metric, p, -1, top.target});   // cost unknown until it surfaces
-    std::vector<std::size_t> retry;
+    if (has_more(p, top.bits_move))   // cost unknown until it surfaces
+      queue.push(Candidate{top.metric, p, -1, top.target, top.bits_move});
+    std::vector<std::pair<std::size_t, bool>> retry;
     retry.swap(parked);
-    for (std::size_t q_point : retry) push(q_point, step);
+    for (const auto& [waiting, bits_move] : retry) push(waiting, bits_move, step);
   }
   if (progress) std::fputc('\n', stderr);
 
@@ -302,11 +338,11 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
 
 std::string trajectory_csv(const std::string& network, const std::vector<GreedyStep>& steps) {
   std::string out =
-      "network,step,point,channels,k,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,"
+      "network,step,point,channels,k,bits,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,"
       "reduction_vs_b16_with_overhead,val_loss,val_accuracy,evaluations,seconds,hardware_cost\n";
   for (const auto& s : steps)
-    out += fmt::format("{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f},{:.6g}\n", network, s.step,
-                       s.point, s.channels, s.k, s.reduction.vs_b8, s.reduction.vs_b16, s.reduction.vs_b8_with_overhead,
+    out += fmt::format("{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f},{:.6g}\n", network,
+                       s.step, s.point, s.channels, s.k, s.bits, s.reduction.vs_b8, s.reduction.vs_b16, s.reduction.vs_b8_with_overhead,
                        s.reduction.vs_b16_with_overhead, s.val_loss, s.val_accuracy, s.evaluations, s.seconds,
                        s.hardware_cost);
   return out;

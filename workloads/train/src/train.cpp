@@ -356,7 +356,9 @@ EvalResult evaluate(GraphNet& model, const torch::Tensor& inputs, const torch::T
     const auto y = labels.narrow(0, start, count);
     const auto logits = hook ? model->forward(x, hook) : model->forward(x);
     loss_sum += torch::nn::functional::cross_entropy(logits, y, sum).item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<double>();
+    const auto right = logits.argmax(1).eq(y).to(torch::kUInt8).contiguous();
+    correct += right.sum().item<double>();
+    result.correct.insert(result.correct.end(), right.data_ptr<std::uint8_t>(), right.data_ptr<std::uint8_t>() + count);
   }
   model->train(was_training);
   result.images = n;

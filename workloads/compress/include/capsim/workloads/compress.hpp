@@ -63,20 +63,51 @@ std::string explained_variance_csv(const Calibration& calibration);   // point,c
 
 // ---- plans and their cost -----------------------------------------------------------------------
 
+// Bits stored per point under a mixed-precision plan: the coefficients of a projected point
+// (k < C), the channels of a point kept at full dimension (k == C). Empty: no per-point choice.
+using PointBits = std::vector<int>;
+
 struct QuantSettings {
   int coefficient_bits = 8;   // b: projected coefficients
   int baseline_bits = 8;      // b0 of points kept uncompressed in the accuracy model
   // Projection matrices, means and quantization parameters in DRAM: E, D and the means are
   // quantized to it in every evaluation (quantize_side_data); >= 32 keeps them in float32.
   int matrix_bits = 16;
+  // Mixed precision (the mixed greedy): bits of each point, overriding coefficient_bits and
+  // baseline_bits point by point. Empty: every point at those two.
+  PointBits point_bits;
+
+  // The bits point p stores at, projected (k < C) or not.
+  int bits_at(std::size_t p, bool projected) const {
+    if (p < point_bits.size()) return point_bits[p];
+    return projected ? coefficient_bits : baseline_bits;
+  }
+  // A point below the baseline width at full dimension (stored, not projected, at fewer bits).
+  bool narrowed(std::size_t p) const { return p < point_bits.size() && point_bits[p] < baseline_bits; }
+  // The same settings with every point at `bits` (a uniform-precision plan's start).
+  QuantSettings with_point_bits(PointBits bits) const {
+    QuantSettings q = *this;
+    q.point_bits = std::move(bits);
+    return q;
+  }
 };
+
+// The clipping range of a `bits`-bit quantizer for a value of standard deviation `sigma` whose
+// largest magnitude was `largest`: min(largest, alpha(bits) * sigma), with alpha the MSE-optimal
+// clip of a Laplace-distributed value (Banner, Nahshan, Soudry, "Post training 4-bit quantization
+// of convolutional networks for rapid-deployment", NeurIPS 2019, Table 1 of the ACIQ analysis).
+// At 8 bits and above the range is `largest` (nothing clips): plans at 8 bits are unchanged.
+torch::Tensor clip_for_bits(const torch::Tensor& largest, const torch::Tensor& sigma, int bits);
+// The Laplace MSE-optimal clip in standard deviations at `bits` (2..8); +inf above 8.
+double laplace_clip_sigmas(int bits);
 
 using KeptDims = std::vector<std::int64_t>;   // k per point; k == C: uncompressed
 
 KeptDims full_dims(const Calibration& calibration);
 
 // Activation memory access of a plan in bits: every point written once and read by each consumer.
-// Uncompressed points count `reference_bits` per value; projected ones k coefficients of b bits.
+// Uncompressed points count `reference_bits` per value (or their own narrower width under
+// q.point_bits); projected ones k coefficients of their bits.
 double access_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q,
                    int reference_bits);
 // Projection side data (encoder once, decoder per consumer: k x C matrix, C means, k scales).
@@ -94,7 +125,10 @@ struct PointMeasure {
 };
 trace::Plan to_plan(const Calibration& calibration, const KeptDims& k, const QuantSettings& q, const std::string& name,
                     const std::string& method, const std::vector<PointMeasure>& measures = {});
-KeptDims dims_from_plan(const Calibration& calibration, const trace::Plan& plan);
+// k per point of a plan file; with `bits`, also the bits of every point when the plan stores any
+// point at other than `baseline_bits` (a mixed plan; else `bits` is left empty).
+KeptDims dims_from_plan(const Calibration& calibration, const trace::Plan& plan, PointBits* bits = nullptr,
+                        int baseline_bits = 8);
 
 // ---- the compressor -------------------------------------------------------------------------
 
@@ -134,8 +168,12 @@ torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& l
 // The tensor consumers read at point p, given its node's raw output: the projection (nullptr:
 // uncompressed, per-channel quantization to the baseline bits) applied to `raw`, its side data
 // quantized to q.matrix_bits: decode(s, encode_quantized(s, raw, b)), s = quantize_side_data(...).
+// `bits`: the point's width (coefficients if projected, channels if not); < 0 takes it from q
+// (coefficient_bits or baseline_bits). Below 8 bits the quantizer's range is clip_for_bits of the
+// calibrated range: per coefficient from the PCA variances, per channel from the channel's
+// second moment about zero (post-ReLU activations are one-sided).
 torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
-                          const QuantSettings& q);
+                          const QuantSettings& q, int bits = -1);
 
 class Compressor {
  public:

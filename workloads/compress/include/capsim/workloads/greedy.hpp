@@ -27,17 +27,21 @@ struct EvalPoint {
 // What the greedy search needs from an evaluation: the loss of the current plan and of the
 // current plan with one point changed. CachedEvaluator implements it on a network; tests use a
 // synthetic cost table.
+// A plan is k per point and, under mixed precision, bits per point (empty: every point at the
+// quantization settings' widths).
 class GreedyObjective {
  public:
   virtual ~GreedyObjective() = default;
-  virtual EvalPoint set_plan(const KeptDims& k) = 0;
-  virtual EvalPoint try_change(std::size_t point, std::int64_t k) = 0;
-  virtual bool has_pending(std::size_t point, std::int64_t k) const = 0;
+  virtual EvalPoint set_plan(const KeptDims& k, const PointBits& bits) = 0;
+  // bits < 0: the point keeps its current bits.
+  virtual EvalPoint try_change(std::size_t point, std::int64_t k, int bits) = 0;
+  virtual bool has_pending(std::size_t point, std::int64_t k, int bits) const = 0;
   virtual void commit() = 0;
   virtual const KeptDims& plan() const = 0;
+  virtual const PointBits& bits() const = 0;
   virtual EvalPoint current() const = 0;
   // The evaluation a naive search would do (no cache), to measure what the cache saves.
-  virtual EvalPoint evaluate_uncached(const KeptDims& k) = 0;
+  virtual EvalPoint evaluate_uncached(const KeptDims& k, const PointBits& bits) = 0;
 };
 
 class CachedEvaluator : public GreedyObjective {
@@ -46,22 +50,24 @@ class CachedEvaluator : public GreedyObjective {
                   const QuantSettings& q, std::int64_t batch_size = 250);
 
   // Adopts a plan and fills the cache (a full forward pass).
-  EvalPoint set_plan(const KeptDims& k) override;
-  // The current plan with point p at dimension k (everything downstream of p recomputed).
-  EvalPoint try_change(std::size_t point, std::int64_t k) override;
+  EvalPoint set_plan(const KeptDims& k, const PointBits& bits = {}) override;
+  // The current plan with point p at dimension k and `bits` (everything downstream of p recomputed).
+  EvalPoint try_change(std::size_t point, std::int64_t k, int bits = -1) override;
   // Adopts the last try_change.
   void commit() override;
-  bool has_pending(std::size_t point, std::int64_t k) const override {
-    return pending_.valid && pending_.point == point && pending_.k == k;
+  bool has_pending(std::size_t point, std::int64_t k, int bits = -1) const override {
+    return pending_.valid && pending_.point == point && pending_.k == k && pending_.bits == bits_of(point, k, bits);
   }
   // The same evaluation with a full forward pass and no cache (to measure the cache's worth).
-  EvalPoint evaluate_uncached(const KeptDims& k) override;
-
+  EvalPoint evaluate_uncached(const KeptDims& k, const PointBits& bits = {}) override;
   const KeptDims& plan() const override { return k_; }
+  const PointBits& bits() const override { return q_.point_bits; }
   EvalPoint current() const override { return current_; }
 
  private:
-  torch::Tensor compress(std::size_t point, std::int64_t k, const torch::Tensor& raw) const;
+  // The bits point p stores at with dimension k: `bits` if given, else the plan's.
+  int bits_of(std::size_t point, std::int64_t k, int bits) const;
+  torch::Tensor compress(std::size_t point, std::int64_t k, int bits, const torch::Tensor& raw) const;
   EvalPoint score(const std::vector<torch::Tensor>& logits) const;
 
   GraphNet net_;
@@ -77,6 +83,7 @@ class CachedEvaluator : public GreedyObjective {
   struct Pending {
     std::size_t point = 0;
     std::int64_t k = 0;
+    int bits = 0;
     EvalPoint result;
     std::vector<std::vector<std::pair<int, torch::Tensor>>> out, raw;   // per batch: (node, tensor)
     bool valid = false;
@@ -89,11 +96,15 @@ struct GreedyOptions {
   double max_accuracy_drop = 0.03;   // stop when validation accuracy fell this much below the start
   double max_reduction = 24.0;       // stop at this reduction against 8-bit activations
   bool measure_uncached = true;      // time one naive step (every candidate, full forward passes)
+  // Mixed precision: the bit widths a point steps down through, widest first (e.g. 8 6 5 4 3 2).
+  // Each step then chooses, over all points, the best of "next lower k" and "next lower bits"
+  // by the same metric. Empty: only k moves, every point at the quantization settings' widths.
+  std::vector<int> bit_levels;
   // The denominator of the metric. Unset: activation bits saved (the paper's proxy). Set: the
   // decrease of a hardware cost of the whole plan (DRAM bytes or energy at a deployment shape,
   // `HardwarePlanCost`); a point then moves to the first lower k that lowers the cost, and a step
   // that would raise it is never taken.
-  std::function<double(const KeptDims&)> hardware_cost;
+  std::function<double(const KeptDims&, const PointBits&)> hardware_cost;
 };
 
 struct GreedyStep {
@@ -101,6 +112,7 @@ struct GreedyStep {
   std::string point;         // layer whose k changed ("" for the starting plan)
   std::int64_t channels = 0;
   std::int64_t k = 0;
+  int bits = 0;              // the changed point's bits after the step (0 for the starting plan)
   Reduction reduction;
   double val_loss = 0;
   double val_accuracy = 0;
@@ -108,6 +120,7 @@ struct GreedyStep {
   double seconds = 0;             // since the search started
   double hardware_cost = 0;       // the plan's hardware cost (0 without a hardware objective)
   KeptDims plan;
+  PointBits plan_bits;       // empty unless the search is mixed
 };
 
 struct GreedyTiming {

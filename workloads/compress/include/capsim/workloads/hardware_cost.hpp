@@ -25,11 +25,14 @@ class HardwarePlanCost {
  public:
   // `points`: names and channel counts of the compression points, in KeptDims order.
   HardwarePlanCost(const HardwareTarget& target, trace::Trace deployment, std::vector<std::string> point_names,
-                   std::vector<std::int64_t> point_channels, int coefficient_bits);
-  // The plan as a per-layer capsim plan (points at full dimension are left out).
-  trace::Plan plan_of(const std::vector<std::int64_t>& k, const std::string& name) const;
-  sim::CostEstimate estimate(const std::vector<std::int64_t>& k) const;
-  double operator()(const std::vector<std::int64_t>& k) const;
+                   std::vector<std::int64_t> point_channels, int coefficient_bits, int baseline_bits = 8);
+  // The plan as a per-layer capsim plan. `bits`: per point (mixed precision; empty: projected
+  // points at coefficient_bits). A point at full dimension is left out (stored at the
+  // architecture's activation width) unless `bits` narrows it below `baseline_bits`.
+  trace::Plan plan_of(const std::vector<std::int64_t>& k, const std::string& name,
+                      const std::vector<int>& bits = {}) const;
+  sim::CostEstimate estimate(const std::vector<std::int64_t>& k, const std::vector<int>& bits = {}) const;
+  double operator()(const std::vector<std::int64_t>& k, const std::vector<int>& bits = {}) const;
   sim::CostObjective objective() const { return objective_; }
 
  private:
@@ -39,6 +42,7 @@ class HardwarePlanCost {
   std::vector<std::string> names_;
   std::vector<std::int64_t> channels_;
   int bits_;
+  int baseline_bits_;
 };
 
 }  // namespace capsim::workloads
