@@ -41,8 +41,6 @@ struct PeWork {
   std::int64_t vector_ops = 0;
   std::int64_t sram_read_bytes = 0;    // operands the array reads from the buffer
   std::int64_t sram_write_bytes = 0;   // outputs (and spilled partial sums) it writes back
-
-  PeWork& operator+=(const PeWork& o);
 };
 
 class PeArrayModel {
