@@ -427,4 +427,23 @@ std::vector<TileJob> LayerScheduler::build_tiles(int layer, const Tiling& tiling
   return jobs;
 }
 
+TileNeeds tile_needs(const trace::Trace& trace, const ArchSpec& arch) {
+  TileNeeds needs;
+  needs.one_row_tiles = [&trace, &arch](const Placement& p) {
+    const LayerScheduler scheduler(trace, p, arch);
+    std::vector<std::int64_t> bytes;
+    for (std::size_t l = 0; l < trace.layers.size(); ++l) bytes.push_back(scheduler.buffer_bytes(static_cast<int>(l), 1, 1));
+    return bytes;
+  };
+  needs.smallest_fits = [&trace, &arch](const Placement& p, int layer) {
+    const LayerScheduler scheduler(trace, p, arch);
+    return scheduler.smallest_buffer_bytes(layer) <= scheduler.available_bytes(layer);
+  };
+  return needs;
+}
+
+Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch) {
+  return place_tensors(trace, arch, tile_needs(trace, arch));
+}
+
 }  // namespace capsim::sim

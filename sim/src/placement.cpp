@@ -4,7 +4,6 @@
 
 #include "capsim/rtl/projection/projection.hpp"
 #include "capsim/rtl/quant/quant.hpp"
-#include "capsim/sim/layer_schedule.hpp"
 
 namespace capsim::sim {
 namespace {
@@ -214,25 +213,23 @@ namespace {
 
 // The buffer bytes of each layer's smallest tile with every tensor in DRAM (an upper bound of
 // what the layer needs whatever stays on chip).
-std::vector<std::int64_t> smallest_tile_needs(const trace::Trace& trace, const ArchSpec& arch, Placement all_in_dram) {
+std::vector<std::int64_t> smallest_tile_needs(const trace::Trace& trace, const ArchSpec& arch, Placement all_in_dram,
+                                              const TileNeeds& needs) {
   for (auto& t : all_in_dram.tensors) size_tensor(arch, t);
   settle_layers(trace, arch, all_in_dram);
   assign_addresses(trace, arch.datatypes.matrix_bits, all_in_dram);
-  const LayerScheduler scheduler(trace, all_in_dram, arch);
-  std::vector<std::int64_t> needs;
-  for (std::size_t l = 0; l < trace.layers.size(); ++l) needs.push_back(scheduler.buffer_bytes(static_cast<int>(l), 1, 1));
-  return needs;
+  return needs.one_row_tiles(all_in_dram);
 }
 
 // A projected output whose smallest tile (with the encoder's partial sums) does not fit the buffer
 // is stored uncompressed, which only raises accuracy, rather than failing a layer that runs
 // uncompressed. Layer by layer, so that a consumer that no longer folds is seen by its own check.
-void drop_projections_without_room(const trace::Trace& trace, const ArchSpec& arch, Placement& p) {
+void drop_projections_without_room(const trace::Trace& trace, const ArchSpec& arch, const TileNeeds& needs,
+                                   Placement& p) {
   for (std::size_t l = 0; l < trace.layers.size(); ++l) {
     TensorPlacement& out = p.tensors[static_cast<std::size_t>(tensor_of_layer(static_cast<int>(l)))];
     if (!out.projected()) continue;
-    const LayerScheduler scheduler(trace, p, arch);
-    if (scheduler.smallest_buffer_bytes(static_cast<int>(l)) <= scheduler.available_bytes(static_cast<int>(l))) continue;
+    if (needs.smallest_fits(p, static_cast<int>(l))) continue;
     store_uncompressed(arch, out);
     out.dropped = "buffer";
     settle_layers(trace, arch, p);
@@ -241,7 +238,7 @@ void drop_projections_without_room(const trace::Trace& trace, const ArchSpec& ar
 
 }  // namespace
 
-Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch) {
+Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch, const TileNeeds& needs) {
   Placement p;
   p.batch = arch.batch > 0 ? arch.batch : trace.network.batch;
   describe_tensors(trace, p.tensors);
@@ -249,7 +246,7 @@ Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch) {
   p.resident_bytes.assign(trace.layers.size(), 0);
   p.weight_addresses.assign(trace.layers.size(), 0);   // the tile-size checks below need no addresses
   if (arch.controller.spill_policy == SpillPolicy::SpillWhenNeeded) {
-    decide_spills(arch, smallest_tile_needs(trace, arch, p), p);
+    decide_spills(arch, smallest_tile_needs(trace, arch, p, needs), p);
   }
   for (auto& t : p.tensors) size_tensor(arch, t);
   mark_folding(trace, arch, p);
@@ -259,7 +256,7 @@ Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch) {
     fit_matrix_buffer(trace, arch, p);
   }
   settle_layers(trace, arch, p);
-  drop_projections_without_room(trace, arch, p);
+  drop_projections_without_room(trace, arch, needs, p);
   assign_addresses(trace, arch.datatypes.matrix_bits, p);
   return p;
 }

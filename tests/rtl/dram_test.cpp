@@ -560,16 +560,6 @@ TEST(DramEnergy, FlatModelChargesOnlyTransferredBits) {
   EXPECT_EQ(table.act_pre_pj + table.refresh_pj + table.active_standby_mw + table.precharge_standby_mw, 0.0);
 }
 
-TEST(DramEnergy, TableRoundTripsThroughYaml) {
-  const DramEnergyTable table = dram_energy_table(load_preset("ddr4-3200"));
-  const std::string yaml = dram_energy_table_to_yaml(table);
-  EXPECT_EQ(parse_dram_energy_table(YamlDocument::parse(yaml, "energy.yaml").root()), table);
-  EXPECT_NE(error_of([] {
-              parse_dram_energy_table(YamlDocument::parse("act_pre_pj: 1\n", "e.yaml").root());
-            }).find("key 'read_burst_pj'"),
-            std::string::npos);
-}
-
 // 1 MiB read and 512 KiB written on LPDDR4-3200 (2 channels x16, BL16: 32-byte bursts, 2 KiB
 // rows, RoBaRaCoCh), then idle as long again. Hand counts: 32768 read and 16384 write bursts; a
 // sequential stream opens every 2 KiB row once (768 rows), plus at most one re-open per refresh;

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "capsim/sim/arch_spec.hpp"
+#include "capsim/sim/dram_actions.hpp"
 #include "input_error.hpp"
 #include "run_command.hpp"
 
@@ -93,6 +94,25 @@ TEST(EnergyTables, DramPricesComeFromThePresetWhateverTheNode) {
   }
   EXPECT_NE(table_of("7nm", {"dram.preset=hbm2"}).pj_per_action.at("dram"),
             table_of("7nm", {"dram.preset=ddr4-3200"}).pj_per_action.at("dram"));
+}
+
+// The DRAM prices a run writes to energy_table.yaml read back exactly: `capsim recost` re-prices a
+// run from that file without simulating again, so no digit may be lost on the way.
+TEST(EnergyTables, DramPricesRoundTripThroughTheResolvedTable) {
+  TempDir dir("capsim_energy_round_trip");
+  for (const char* preset : {"lpddr4-3200", "lpddr5-6400", "ddr4-3200", "hbm2"}) {
+    SCOPED_TRACE(preset);
+    const ArchSpec arch = load_arch_spec(kEdge, {std::string("dram.preset=") + preset});
+    const EnergyTable table = resolve_energy_table(arch);
+    EXPECT_EQ(table.pj_per_action.at("dram"), dram_energy_per_action(arch.dram));
+    const std::string path = dir / (std::string(preset) + ".yaml");
+    write_text(path, format_energy_table(table));
+    EXPECT_EQ(read_resolved_energy_table(path).pj_per_action, table.pj_per_action);
+  }
+  write_text(dir / "bad.yaml", "format: capsim-energy-resolved\nversion: 1\nname: x\n"
+                               "pj_per_action:\n  dram:\n    read_burst: lots\n");
+  EXPECT_THAT(error_of([&] { read_resolved_energy_table(dir / "bad.yaml"); }),
+              ::testing::HasSubstr("bad.yaml:6: key 'pj_per_action.dram.read_burst'"));
 }
 
 // Log-log interpolation between the table's points, the nearest point's energy outside them.

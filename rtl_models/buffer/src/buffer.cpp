@@ -29,14 +29,6 @@ BufferSpec parse_buffer_spec(const YamlView& view) {
   return spec;
 }
 
-BufferCounts& BufferCounts::operator+=(const BufferCounts& o) {
-  read_bytes += o.read_bytes;
-  write_bytes += o.write_bytes;
-  read_accesses += o.read_accesses;
-  write_accesses += o.write_accesses;
-  return *this;
-}
-
 StatList BufferCounts::stats() const {
   return {
       {"read_bytes", "bytes", "bytes read from the on-chip buffer", static_cast<double>(read_bytes)},

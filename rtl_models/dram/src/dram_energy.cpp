@@ -1,7 +1,5 @@
 #include "capsim/rtl/dram/dram_energy.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 namespace capsim::dram {
@@ -55,31 +53,6 @@ DramEnergyTable dram_energy_table(const DramSpec& spec) {
   DramEnergyTable table;
   const double burst_bits = 8.0 * spec.bytes_per_burst();
   table.read_burst_pj = table.write_burst_pj = spec.power.pj_per_bit * burst_bits;
-  return table;
-}
-
-std::string dram_energy_table_to_yaml(const DramEnergyTable& t) {
-  return fmt::format(
-      "act_pre_pj: {:.17g}            # one ACT and its PRE, whole rank\n"
-      "read_burst_pj: {:.17g}         # one read burst\n"
-      "write_burst_pj: {:.17g}        # one write burst\n"
-      "refresh_pj: {:.17g}            # one all-bank refresh of a rank\n"
-      "active_standby_mw: {:.17g}     # per rank, some bank open\n"
-      "precharge_standby_mw: {:.17g}  # per rank, all banks closed\n",
-      t.act_pre_pj, t.read_burst_pj, t.write_burst_pj, t.refresh_pj, t.active_standby_mw,
-      t.precharge_standby_mw);
-}
-
-DramEnergyTable parse_dram_energy_table(const YamlView& view) {
-  view.allow_keys({"act_pre_pj", "read_burst_pj", "write_burst_pj", "refresh_pj", "active_standby_mw",
-                   "precharge_standby_mw"});
-  DramEnergyTable table;
-  table.act_pre_pj = view.number("act_pre_pj", 0.0);
-  table.read_burst_pj = view.number("read_burst_pj", 0.0);
-  table.write_burst_pj = view.number("write_burst_pj", 0.0);
-  table.refresh_pj = view.number("refresh_pj", 0.0);
-  table.active_standby_mw = view.number("active_standby_mw", 0.0);
-  table.precharge_standby_mw = view.number("precharge_standby_mw", 0.0);
   return table;
 }
 

@@ -27,15 +27,6 @@ PeArraySpec parse_pe_array_spec(const YamlView& view) {
   return spec;
 }
 
-PeWork& PeWork::operator+=(const PeWork& o) {
-  cycles += o.cycles;
-  macs += o.macs;
-  vector_ops += o.vector_ops;
-  sram_read_bytes += o.sram_read_bytes;
-  sram_write_bytes += o.sram_write_bytes;
-  return *this;
-}
-
 PeWork PeArrayModel::matmul(const MatmulTile& t, const OperandBits& bits) const {
   const std::int64_t rows = spec_.rows, cols = spec_.cols;
   // Filling and draining the systolic pipeline costs rows + cols - 2 cycles per fold.

@@ -6,11 +6,15 @@
 //   momentum  {name: tensor} SGD momentum buffers               (checkpoints only)
 //   torch_rng LibTorch's CPU generator state (dropout draws)    (checkpoints only)
 //   checksum  CRC-32 of all of the above: LibTorch's zip reader does not notice flipped bytes
+#include <torch/torch.h>
+
 #include <map>
 #include <string>
 #include <vector>
 
-#include "capsim/workloads/train.hpp"
+#include "capsim/workloads/graph.hpp"
+#include "capsim/workloads/model_meta.hpp"
+#include "capsim/workloads/training.hpp"
 
 namespace capsim::workloads::detail {
 

@@ -74,4 +74,10 @@ class LayerScheduler {
   pe::PeArrayModel pe_;
 };
 
+// The scheduler's answers to placement's questions (placement.hpp), for this trace and arch
+// (both must outlive the result).
+TileNeeds tile_needs(const trace::Trace& trace, const ArchSpec& arch);
+// Where every tensor lives, tile sizes checked by the scheduler: the placement the controller runs.
+Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch);
+
 }  // namespace capsim::sim

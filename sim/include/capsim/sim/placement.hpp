@@ -3,6 +3,7 @@
 // which stay on chip), how a spilled activation is stored (compressed or not, bytes per row),
 // and the DRAM address map of activations, weights and projection matrices.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,6 +66,17 @@ struct Placement {
   std::int64_t batch = 1;
 };
 
-Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch);
+// What placement asks of the tiler: the on-chip bytes of a layer's smallest tiles under a
+// candidate placement. LayerScheduler answers (layer_schedule.hpp: tile_needs()); a parameter, so
+// that placement does not include the tiler, which includes placement.
+struct TileNeeds {
+  // Every layer's tile of one output row and one output channel, rows outer.
+  std::function<std::vector<std::int64_t>(const Placement&)> one_row_tiles;
+  // Whether the layer's smallest tile (the cheaper loop order) fits what the buffer leaves it.
+  std::function<bool(const Placement&, int layer)> smallest_fits;
+};
+
+// layer_schedule.hpp has place_tensors(trace, arch), which passes the scheduler's answers.
+Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch, const TileNeeds& needs);
 
 }  // namespace capsim::sim

@@ -33,7 +33,6 @@ struct BufferCounts {
   std::int64_t read_accesses = 0;    // width-sized bank accesses
   std::int64_t write_accesses = 0;
 
-  BufferCounts& operator+=(const BufferCounts& o);
   StatList stats() const;
 };
 

@@ -1,12 +1,10 @@
 #pragma once
 // DRAM energy from counts: per-action energies (a DramEnergyTable, derived from the spec's IDD
-// currents or flat pJ/bit) times the counts of DramTiming. The table prints to and reads from
-// YAML, so a run can be re-costed with other numbers without simulating again. Formulas and
-// sources (Micron TN-41-01, DRAMPower) are in docs/dram.md.
-#include <string>
-
+// currents or flat pJ/bit) times the counts of DramTiming. The simulator prices its DRAM actions
+// from the same table (sim/dram_actions: dram_energy_per_action), and `capsim recost` re-prices a
+// run from the resolved energy_table.yaml it writes. Formulas and sources (Micron TN-41-01,
+// DRAMPower) are in docs/dram.md.
 #include "capsim/common/stats.hpp"
-#include "capsim/common/yaml_view.hpp"
 #include "capsim/rtl/dram/dram_spec.hpp"
 #include "capsim/rtl/dram/dram_timing.hpp"
 
@@ -37,10 +35,6 @@ struct DramEnergyBreakdown {
 // Derives the table from the spec: IDD model per TN-41-01/DRAMPower, or pj_per_bit for the
 // flat model (reads and writes only; every other entry is zero).
 DramEnergyTable dram_energy_table(const DramSpec& spec);
-
-// YAML mapping with the six keys of DramEnergyTable (exact round trip).
-std::string dram_energy_table_to_yaml(const DramEnergyTable& table);
-DramEnergyTable parse_dram_energy_table(const YamlView& view);
 
 DramEnergyBreakdown energy_pj(const DramCounts& counts, const DramEnergyTable& table);
 StatList energy_stats(const DramEnergyBreakdown& energy);  // dram_*_energy_pj, with descriptions

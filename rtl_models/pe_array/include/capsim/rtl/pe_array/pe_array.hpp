@@ -7,6 +7,7 @@
 #include <string>
 
 #include "capsim/common/yaml_view.hpp"
+#include "capsim/rtl/protocol/pe_work.hpp"
 
 namespace capsim::pe {
 
@@ -35,15 +36,7 @@ struct OperandBits {
   int accumulator = 32;
 };
 
-struct PeWork {
-  std::int64_t cycles = 0;
-  std::int64_t macs = 0;
-  std::int64_t vector_ops = 0;
-  std::int64_t sram_read_bytes = 0;    // operands the array reads from the buffer
-  std::int64_t sram_write_bytes = 0;   // outputs (and spilled partial sums) it writes back
-
-  PeWork& operator+=(const PeWork& o);
-};
+using protocol::PeWork;  // what matmul() and vector() return, carried by tile jobs
 
 class PeArrayModel {
  public:

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "capsim/rtl/pe_array/pe_array.hpp"
+#include "capsim/rtl/protocol/pe_work.hpp"
 
 namespace capsim::protocol {
 
@@ -26,7 +26,7 @@ struct Transfer {
 
 struct TileJob {
   std::vector<Transfer> loads;
-  pe::PeWork compute;
+  PeWork compute;
   std::vector<Transfer> stores;
 };
 

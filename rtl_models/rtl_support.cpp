@@ -1,1 +1,0 @@
-// Keeps capsim_rtl non-empty while blocks add their models under <block>/src/.
