@@ -8,9 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <vector>
-
 #include <systemc>
+#include <vector>
 
 #include "capsim/common/cli_registry.hpp"
 #include "capsim/common/error.hpp"

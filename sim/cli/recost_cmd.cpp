@@ -47,7 +47,8 @@ void apply_price(EnergyTable& table, const std::string& assignment) {
     if (used != assignment.size() - eq - 1 || pj < 0) throw std::invalid_argument("");
     c->second[action] = pj;
   } catch (const std::exception&) {
-    throw InputError({origin, 0}, component + "." + action, "a non-negative energy in pJ", assignment.substr(eq + 1));
+    throw InputError({origin, 0}, component + "." + action, "a non-negative energy in pJ",
+                     assignment.substr(eq + 1));
   }
 }
 
@@ -60,7 +61,7 @@ EnergyTable table_from_arch(const RecostOptions& o, const RunMetadata& meta) {
   const ArchSpec arch = load_arch_spec(o.arch.empty() ? meta.arch_file : o.arch, overrides);
   const auto parameters = arch_parameters_json(arch);
   for (const char* block : {"buffer", "dram"})
-    if (nlohmann::json(parameters[block]) != nlohmann::json(meta.arch[block]))   // key order aside
+    if (nlohmann::json(parameters[block]) != nlohmann::json(meta.arch[block]))  // key order aside
       throw InputError({o.arch.empty() ? "--set" : "--arch " + o.arch, 0}, block,
                        "the run's " + std::string(block) + " (" + meta.arch[block].dump() +
                            "): counts re-price only on the hardware that produced them",
@@ -72,9 +73,10 @@ void recost(const RecostOptions& o) {
   const std::string counts_path = o.run_dir + "/counts.json";
   RunMetadata meta;
   const RunResult run = counts_from_json(read_file(counts_path), counts_path, meta);
-  EnergyTable table = !o.table.empty()                          ? read_resolved_energy_table(o.table)
-                      : !o.arch.empty() || !o.overrides.empty() ? table_from_arch(o, meta)
-                                                                : read_resolved_energy_table(o.run_dir + "/energy_table.yaml");
+  EnergyTable table = !o.table.empty() ? read_resolved_energy_table(o.table)
+                      : !o.arch.empty() || !o.overrides.empty()
+                          ? table_from_arch(o, meta)
+                          : read_resolved_energy_table(o.run_dir + "/energy_table.yaml");
   for (const auto& price : o.prices) apply_price(table, price);
   write_run_outputs(o.out.empty() ? o.run_dir : o.out, run, meta, table);
   std::fputs(summary_table(run, meta, table).c_str(), stdout);
@@ -82,13 +84,17 @@ void recost(const RecostOptions& o) {
 
 void add_recost(CLI::App& app) {
   auto o = std::make_shared<RecostOptions>();
-  CLI::App* cmd = app.add_subcommand("recost", "Re-price a finished run (its counts.json) with another energy table");
+  CLI::App* cmd =
+      app.add_subcommand("recost", "Re-price a finished run (its counts.json) with another energy table");
   cmd->add_option("run_dir", o->run_dir, "directory of a finished `capsim simulate` run")->required();
-  auto* table = cmd->add_option("--table", o->table, "a resolved energy table (energy_table.yaml of some run)");
-  auto* arch = cmd->add_option("--arch", o->arch,
-                               "resolve the energy table of this architecture spec (same buffer and DRAM as the run)");
-  auto* set = cmd->add_option("--set", o->overrides,
-                              "override a key of --arch, or of the run's own architecture: --set energy.table=my.yaml")
+  auto* table =
+      cmd->add_option("--table", o->table, "a resolved energy table (energy_table.yaml of some run)");
+  auto* arch =
+      cmd->add_option("--arch", o->arch,
+                      "resolve the energy table of this architecture spec (same buffer and DRAM as the run)");
+  auto* set = cmd->add_option(
+                     "--set", o->overrides,
+                     "override a key of --arch, or of the run's own architecture: --set energy.table=my.yaml")
                   ->allow_extra_args(false);
   arch->excludes(table);
   set->excludes(table);

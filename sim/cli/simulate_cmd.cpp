@@ -46,17 +46,21 @@ void simulate(const SimulateOptions& o) {
 
 void add_simulate(CLI::App& app) {
   auto options = std::make_shared<SimulateOptions>();
-  CLI::App* cmd = app.add_subcommand("simulate", "Replay a layer trace on an accelerator; write DIR/summary.json, "
-                                                 "layers.csv, counts.json, energy_table.yaml");
+  CLI::App* cmd = app.add_subcommand("simulate",
+                                     "Replay a layer trace on an accelerator; write DIR/summary.json, "
+                                     "layers.csv, counts.json, energy_table.yaml");
   cmd->add_option("--arch", options->arch, "architecture spec (configs/arch/*.yaml)")->required();
   cmd->add_option("--trace", options->trace, "layer trace (format v1, docs/trace-format.md)")->required();
   cmd->add_option("--out", options->out, "output directory")->required();
-  cmd->add_option("--plan", options->plan, "apply a compression plan to the trace first: none, uniform:R[:B], or a plan .yaml");
-  cmd->add_option("--set", options->overrides, "override an architecture key, e.g. --set buffer.capacity_kib=512")
+  cmd->add_option("--plan", options->plan,
+                  "apply a compression plan to the trace first: none, uniform:R[:B], or a plan .yaml");
+  cmd->add_option("--set", options->overrides,
+                  "override an architecture key, e.g. --set buffer.capacity_kib=512")
       ->allow_extra_args(false);
   cmd->add_flag("--quiet,-q", options->quiet, "do not print the summary table");
-  cmd->add_flag("--no-estimate", options->no_estimate,
-                "skip the fast cost model's prediction (summary.json `estimate`, checked against the simulation)");
+  cmd->add_flag(
+      "--no-estimate", options->no_estimate,
+      "skip the fast cost model's prediction (summary.json `estimate`, checked against the simulation)");
   cmd->callback([options] { simulate(*options); });
 }
 

@@ -36,7 +36,8 @@ void add_sweep(CLI::App& app) {
               used = 0;
             }
             if (used != text.size() || value < 1 || value > 1000000)
-              return "expected a whole number of parallel simulations, at least 1 (default: one per CPU), got '" +
+              return "expected a whole number of parallel simulations, at least 1 (default: one per CPU), "
+                     "got '" +
                      text + "'";
             return "";
           },

@@ -10,11 +10,11 @@
 #include "capsim/rtl/projection/projection_unit.hpp"
 #include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/quant/quant_unit.hpp"
+#include "capsim/sim/dram_actions.hpp"
+#include "capsim/sim/layer_counts.hpp"
 #include "capsim/sim/layer_schedule.hpp"
 #include "capsim/sim/placement.hpp"
-#include "capsim/sim/dram_actions.hpp"
 #include "controller.hpp"
-#include "capsim/sim/layer_counts.hpp"
 
 namespace capsim::sim {
 
@@ -62,7 +62,8 @@ RunResult Accelerator::run(const trace::Trace& trace) {
   const Placement placement = place_tensors(trace, arch_);
   const LayerScheduler scheduler(trace, placement, arch_);
   std::vector<Tiling> tilings;
-  for (std::size_t i = 0; i < trace.layers.size(); ++i) tilings.push_back(scheduler.choose_tiling(static_cast<int>(i)));
+  for (std::size_t i = 0; i < trace.layers.size(); ++i)
+    tilings.push_back(scheduler.choose_tiling(static_cast<int>(i)));
 
   Modules& m = *modules_;
   RunResult result;
@@ -92,7 +93,7 @@ RunResult Accelerator::run(const trace::Trace& trace) {
       return;
     }
     r.end_ps = now - run_start;
-    m.dram.timing().advance_to(now - run_start);   // refresh and standby cover the layer's whole duration
+    m.dram.timing().advance_to(now - run_start);  // refresh and standby cover the layer's whole duration
     finish_layer(m.dram.timing(), layer_start_counts, m.clock, arch_.pe_array, r);
   };
 

@@ -3,9 +3,8 @@
 // slot, which is what double buffering means here), retires finished tiles, and enforces the
 // layer-by-layer order: a layer starts when every store of the previous one has completed.
 #define SC_INCLUDE_DYNAMIC_PROCESSES
-#include <systemc>
-
 #include <functional>
+#include <systemc>
 #include <vector>
 
 #include "capsim/rtl/protocol/tile_job.hpp"
@@ -14,8 +13,8 @@ namespace capsim::sim {
 
 class Controller : public sc_core::sc_module {
  public:
-  sc_core::sc_fifo_out<protocol::TileToken> issue;    // to the load DMA
-  sc_core::sc_fifo_in<protocol::TileToken> retire;    // from the store DMA
+  sc_core::sc_fifo_out<protocol::TileToken> issue;  // to the load DMA
+  sc_core::sc_fifo_in<protocol::TileToken> retire;  // from the store DMA
 
   // Called at the start and end of each layer (statistics snapshots).
   using LayerHook = std::function<void(int layer, bool start)>;

@@ -1,9 +1,9 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/sim/arch_spec.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 
+#include "capsim/common/integers.hpp"
 #include "capsim/common/yaml_view.hpp"
 
 namespace capsim::sim {
@@ -73,10 +73,10 @@ std::string resolve_reference(const YamlView& view, std::string_view key, const 
 ControllerSpec parse_controller(const YamlView& view) {
   view.allow_keys({"spill_policy", "compression_policy", "double_buffering", "resident_fraction"});
   ControllerSpec spec;
-  spec.spill_policy = view.choice_or("spill_policy", {"always_spill", "spill_when_needed"}, "always_spill") ==
-                              "always_spill"
-                          ? SpillPolicy::AlwaysSpill
-                          : SpillPolicy::SpillWhenNeeded;
+  spec.spill_policy =
+      view.choice_or("spill_policy", {"always_spill", "spill_when_needed"}, "always_spill") == "always_spill"
+          ? SpillPolicy::AlwaysSpill
+          : SpillPolicy::SpillWhenNeeded;
   spec.compression_policy =
       view.choice_or("compression_policy", {"as_planned", "when_profitable"}, "as_planned") == "as_planned"
           ? CompressionPolicy::AsPlanned
@@ -111,8 +111,8 @@ dram::DramSpec parse_dram(const YamlView& arch_dram, std::string& preset_out) {
 
 ArchSpec parse_root(const YamlView& root) {
   root.require_map("an architecture spec (a mapping of sections)");
-  root.allow_keys({"name", "clock_mhz", "datatypes", "pe_array", "buffer", "dma", "projection", "quantization",
-                   "controller", "dram", "energy", "workload"});
+  root.allow_keys({"name", "clock_mhz", "datatypes", "pe_array", "buffer", "dma", "projection",
+                   "quantization", "controller", "dram", "energy", "workload"});
   ArchSpec spec;
   spec.file = root.file();
   spec.name = root.string("name");

@@ -59,8 +59,8 @@ void run_streams(Units& units, Stream& store, Stream& load) {
 
 }  // namespace
 
-std::uint64_t replay_tiles(const std::vector<protocol::TileJob>& jobs, const ArchSpec& arch, dram::DramTiming& dram,
-                           std::uint64_t start_ps) {
+std::uint64_t replay_tiles(const std::vector<protocol::TileJob>& jobs, const ArchSpec& arch,
+                           dram::DramTiming& dram, std::uint64_t start_ps) {
   if (jobs.empty()) return start_ps;
   Units units(arch, dram);
   const std::size_t slots = arch.controller.double_buffering ? 2 : 1;
@@ -84,7 +84,7 @@ std::uint64_t replay_tiles(const std::vector<protocol::TileJob>& jobs, const Arc
     pe_free = pe_start + units.clock.ps(jobs[i].compute.cycles);
     Stream store{&jobs[i].stores, true, 0, std::max(pe_free, store_free)};
     Stream load;
-    const bool overlap = i + 1 < n && slots > 1;   // the next tile's loads run beside these stores
+    const bool overlap = i + 1 < n && slots > 1;  // the next tile's loads run beside these stores
     if (overlap) load = Stream{&jobs[i + 1].loads, false, 0, load_start(i + 1)};
     run_streams(units, store, load);
     store_free = store.now;
@@ -108,18 +108,24 @@ CostObjective parse_cost_objective(const std::string& name) {
 
 std::string to_string(CostObjective objective) {
   switch (objective) {
-    case CostObjective::Bits: return "bits";
-    case CostObjective::DramBytes: return "dram_bytes";
-    case CostObjective::Energy: return "energy";
+    case CostObjective::Bits:
+      return "bits";
+    case CostObjective::DramBytes:
+      return "dram_bytes";
+    case CostObjective::Energy:
+      return "energy";
   }
   return "?";
 }
 
 double objective_value(const CostEstimate& estimate, CostObjective objective) {
   switch (objective) {
-    case CostObjective::Bits: return static_cast<double>(estimate.activation_bytes) * 8.0;
-    case CostObjective::DramBytes: return static_cast<double>(estimate.dram_bytes);
-    case CostObjective::Energy: return estimate.energy_pj;
+    case CostObjective::Bits:
+      return static_cast<double>(estimate.activation_bytes) * 8.0;
+    case CostObjective::DramBytes:
+      return static_cast<double>(estimate.dram_bytes);
+    case CostObjective::Energy:
+      return estimate.energy_pj;
   }
   return 0.0;
 }
@@ -131,8 +137,8 @@ namespace {
 // Everything a layer's cost depends on: the layer, its tiling inputs and where its tensors live.
 std::string layer_key(const trace::Trace& trace, const Placement& p, int layer) {
   const auto l = static_cast<std::size_t>(layer);
-  std::string key = fmt::format("{}|b{}|r{}|w{}:{}:{}", layer, p.batch, p.resident_bytes[l], p.layers[l].weight_bytes,
-                                p.layers[l].input_channels, p.weight_addresses[l]);
+  std::string key = fmt::format("{}|b{}|r{}|w{}:{}:{}", layer, p.batch, p.resident_bytes[l],
+                                p.layers[l].weight_bytes, p.layers[l].input_channels, p.weight_addresses[l]);
   auto describe = [&](const TensorPlacement& t) {
     key += fmt::format("|{}:{}:{}:{}:{}:{}:{}:{}", t.in_dram, t.dram_row_bytes, t.address, t.side_bytes,
                        t.encoder_address, t.decoder_address, t.projected() ? t.compression->k : 0,
@@ -161,7 +167,8 @@ CostEstimate CostModel::estimate(const trace::Trace& trace) const {
     const std::string key = layer_key(trace, placement, layer);
     auto cached = cache_.find(key);
     if (cached == cache_.end()) {
-      const std::vector<protocol::TileJob> jobs = scheduler.build_tiles(layer, scheduler.choose_tiling(layer));
+      const std::vector<protocol::TileJob> jobs =
+          scheduler.build_tiles(layer, scheduler.choose_tiling(layer));
       LayerResult r;
       summarize_tiles(jobs, buffer, r);
       dram::DramTiming dram(arch_.dram);

@@ -51,7 +51,8 @@ void add_dram_actions(const dram::DramCounts& now, const dram::DramCounts& befor
   actions.add("dram", "precharge_standby_ns", static_cast<double>(d.precharge_standby_ps) / kPsPerNs);
 }
 
-StatList dram_stats_between(const dram::DramTiming& dram, const dram::DramCounts& before, std::uint64_t elapsed_ps) {
+StatList dram_stats_between(const dram::DramTiming& dram, const dram::DramCounts& before,
+                            std::uint64_t elapsed_ps) {
   const dram::DramCounts d = difference(dram.counts(), before);
   const double bursts = static_cast<double>(d.read_bursts + d.write_bursts);
   const double moved = static_cast<double>(d.read_burst_bytes + d.write_burst_bytes);
@@ -65,9 +66,11 @@ StatList dram_stats_between(const dram::DramTiming& dram, const dram::DramCounts
       {"row_misses", "count", "bursts to a closed bank (ACT only)", static_cast<double>(d.row_misses)},
       {"row_conflicts", "count", "bursts to a bank with another row open (PRE and ACT)",
        static_cast<double>(d.row_conflicts)},
-      {"row_hit_ratio", "ratio", "row hits per burst", bursts > 0 ? static_cast<double>(d.row_hits) / bursts : 0.0},
+      {"row_hit_ratio", "ratio", "row hits per burst",
+       bursts > 0 ? static_cast<double>(d.row_hits) / bursts : 0.0},
       {"refreshes", "count", "all-bank refreshes", static_cast<double>(d.refreshes)},
-      {"bus_busy_ps", "ps", "data-bus time carrying bursts, summed over channels", static_cast<double>(d.bus_busy_ps)},
+      {"bus_busy_ps", "ps", "data-bus time carrying bursts, summed over channels",
+       static_cast<double>(d.bus_busy_ps)},
       {"achieved_bandwidth_bytes_per_s", "bytes/s", "bytes moved over the elapsed time",
        seconds > 0 ? moved / seconds : 0.0},
       {"bandwidth_utilization", "ratio", "achieved over peak bandwidth",

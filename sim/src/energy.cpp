@@ -29,7 +29,7 @@ std::map<double, double> read_sram_points(const YamlView& sram) {
     point.allow_keys({"bank_kib", "pj"});
     const double kib = point.number("bank_kib", 1e-3);
     if (points.count(kib)) point.fail("bank_kib", "a bank size not listed before");
-    points[kib] = point.number("pj", 1e-6);   // log-log interpolation needs positive energies
+    points[kib] = point.number("pj", 1e-6);  // log-log interpolation needs positive energies
   }
   if (points.size() < 2) sram.fail("access_pj_per_64_bits", "at least two {bank_kib, pj} points");
   // A larger array never costs less per access (longer word and bit lines): a point that does is a typo.
@@ -44,8 +44,8 @@ std::map<double, double> read_sram_points(const YamlView& sram) {
   return points;
 }
 
-void read_actions(const YamlView& section, const std::string& component, const std::vector<std::string>& actions,
-                  EnergyTable& table) {
+void read_actions(const YamlView& section, const std::string& component,
+                  const std::vector<std::string>& actions, EnergyTable& table) {
   section.allow_keys(actions);
   for (const auto& action : actions) table.pj_per_action[component][action] = section.number(action, 0.0);
 }
@@ -60,7 +60,8 @@ double sram_pj_per_64_bits(const std::map<double, double>& points, double bank_b
   if (kib >= points.rbegin()->first) return points.rbegin()->second;
   auto upper = points.lower_bound(kib);
   auto lower = std::prev(upper);
-  const double t = (std::log(kib) - std::log(lower->first)) / (std::log(upper->first) - std::log(lower->first));
+  const double t =
+      (std::log(kib) - std::log(lower->first)) / (std::log(upper->first) - std::log(lower->first));
   return std::exp(std::log(lower->second) + t * (std::log(upper->second) - std::log(lower->second)));
 }
 
@@ -74,10 +75,12 @@ EnergyTable resolve_energy_table(const ArchSpec& arch) {
   EnergyTable table;
   table.name = root.string("name");
   table.source = arch.energy_table;
-  for (const auto& [component, actions] : kOnChipActions) read_actions(root.child(component), component, actions, table);
+  for (const auto& [component, actions] : kOnChipActions)
+    read_actions(root.child(component), component, actions, table);
 
   const YamlView sram = root.child("sram");
-  const double per_64 = sram_pj_per_64_bits(read_sram_points(sram), static_cast<double>(arch.buffer.bank_bytes()));
+  const double per_64 =
+      sram_pj_per_64_bits(read_sram_points(sram), static_cast<double>(arch.buffer.bank_bytes()));
   const double per_access = per_64 * arch.buffer.width_bits / 64.0;
   table.pj_per_action["sram"]["read_access"] = per_access;
   table.pj_per_action["sram"]["write_access"] = per_access * sram.number_or("write_factor", 1.0, 0.0);
@@ -121,7 +124,8 @@ EnergyTable read_resolved_energy_table(const std::string& path) {
   for (const auto& component : components.keys()) {
     YamlView actions = components.child(component);
     actions.require_map("a mapping from action to pJ");
-    for (const auto& action : actions.keys()) table.pj_per_action[component][action] = actions.number(action, 0.0);
+    for (const auto& action : actions.keys())
+      table.pj_per_action[component][action] = actions.number(action, 0.0);
   }
   return table;
 }
@@ -134,8 +138,9 @@ EnergyBreakdown cost(const ActionCounts& counts, const EnergyTable& table) {
       if (count == 0.0) continue;
       auto c = table.pj_per_action.find(component);
       if (c == table.pj_per_action.end() || !c->second.count(action))
-        throw InputError({table.source, 0}, component + "." + action,
-                         "an energy per action (pJ): the run counted " + fmt::format("{}", count) + " of them");
+        throw InputError(
+            {table.source, 0}, component + "." + action,
+            "an energy per action (pJ): the run counted " + fmt::format("{}", count) + " of them");
       breakdown.pj_by_component[component] += count * c->second.at(action);
     }
   }

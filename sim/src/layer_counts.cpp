@@ -4,7 +4,8 @@
 
 namespace capsim::sim {
 
-void summarize_tiles(const std::vector<protocol::TileJob>& jobs, const buffer::BufferModel& buffer, LayerResult& r) {
+void summarize_tiles(const std::vector<protocol::TileJob>& jobs, const buffer::BufferModel& buffer,
+                     LayerResult& r) {
   std::int64_t sram_read = 0, sram_write = 0;
   for (const auto& job : jobs) {
     for (const auto& x : job.loads) {
@@ -47,8 +48,8 @@ void describe_layer(const trace::Layer& layer, const TensorPlacement& output, co
   r.output_stored_bits = output.stored_bits(arch.datatypes.activation_bits);
 }
 
-void finish_layer(const dram::DramTiming& dram, const dram::DramCounts& at_start, const protocol::Clock& clock,
-                  const pe::PeArraySpec& pe, LayerResult& r) {
+void finish_layer(const dram::DramTiming& dram, const dram::DramCounts& at_start,
+                  const protocol::Clock& clock, const pe::PeArraySpec& pe, LayerResult& r) {
   const std::uint64_t elapsed = r.end_ps - r.start_ps;
   r.cycles = static_cast<std::int64_t>(clock.cycles(elapsed) + 0.5);
   const double pe_count = static_cast<double>(pe.rows) * pe.cols;

@@ -1,4 +1,3 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/sim/layer_schedule.hpp"
 
 #include <fmt/format.h>
@@ -7,6 +6,7 @@
 #include <limits>
 
 #include "capsim/common/error.hpp"
+#include "capsim/common/integers.hpp"
 #include "capsim/rtl/quant/quant.hpp"
 
 namespace capsim::sim {
@@ -51,9 +51,9 @@ struct LayerScheduler::Geometry {
   struct Input {
     const TensorPlacement* tensor = nullptr;
     int kernel = 1, stride = 1, pad = 0;
-    bool all_rows = false;   // linear layers read the whole producer tensor for their single output row
-    bool folded = false;     // the layer reads the k coefficients, the decoder folded into its weights
-    std::int64_t channels = 0;   // channels staged on chip per pixel (k when folded, else C)
+    bool all_rows = false;      // linear layers read the whole producer tensor for their single output row
+    bool folded = false;        // the layer reads the k coefficients, the decoder folded into its weights
+    std::int64_t channels = 0;  // channels staged on chip per pixel (k when folded, else C)
 
     std::pair<std::int64_t, std::int64_t> rows_needed(std::int64_t r0, std::int64_t r1) const {
       if (all_rows) return {0, tensor->shape.h};
@@ -73,17 +73,15 @@ struct LayerScheduler::Geometry {
   const trace::Layer* layer = nullptr;
   std::vector<Input> inputs;
   const TensorPlacement* output = nullptr;
-  bool separable = false;   // output channel m reads only input channel m (depthwise, pool, add)
+  bool separable = false;  // output channel m reads only input channel m (depthwise, pool, add)
   std::int64_t out_rows = 1, out_cols = 1, out_channels = 1;
   std::int64_t batch = 1;
   std::uint64_t weight_address = 0;
-  const LayerWork* work = nullptr;   // weights and reduction once decoders are folded
-  std::int64_t matrix_bytes = 0;   // all decoder and encoder data the layer needs
+  const LayerWork* work = nullptr;  // weights and reduction once decoders are folded
+  std::int64_t matrix_bytes = 0;    // all decoder and encoder data the layer needs
   bool matrices_fit = true;
 
-  std::int64_t channels_needed(const Input& in, std::int64_t m) const {
-    return separable ? m : in.channels;
-  }
+  std::int64_t channels_needed(const Input& in, std::int64_t m) const { return separable ? m : in.channels; }
 };
 
 LayerScheduler::LayerScheduler(const trace::Trace& trace, const Placement& placement, const ArchSpec& arch)
@@ -126,13 +124,15 @@ LayerScheduler::Geometry LayerScheduler::geometry(int layer) const {
   return g;
 }
 
-std::int64_t LayerScheduler::buffer_bytes(int layer, std::int64_t rows, std::int64_t channels, LoopOrder order) const {
+std::int64_t LayerScheduler::buffer_bytes(int layer, std::int64_t rows, std::int64_t channels,
+                                          LoopOrder order) const {
   return buffer_bytes(geometry(layer), rows, channels, order);
 }
 
 std::int64_t LayerScheduler::smallest_buffer_bytes(int layer) const {
   const Geometry g = geometry(layer);
-  return std::min(buffer_bytes(g, 1, 1, LoopOrder::RowsOuter), buffer_bytes(g, 1, 1, LoopOrder::ChannelsOuter));
+  return std::min(buffer_bytes(g, 1, 1, LoopOrder::RowsOuter),
+                  buffer_bytes(g, 1, 1, LoopOrder::ChannelsOuter));
 }
 
 std::int64_t LayerScheduler::buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels,
@@ -150,7 +150,8 @@ std::int64_t LayerScheduler::buffer_bytes(const Geometry& g, std::int64_t rows, 
   // the last channel tile of those pixels: the current rows when rows are outside, every pixel of
   // the layer (all images) when channels are outside (the channel-tiled encoder).
   if (g.output->projected() && channels < g.out_channels) {
-    const std::int64_t pixels = order == LoopOrder::RowsOuter ? rows * g.out_cols : g.out_rows * g.out_cols * g.batch;
+    const std::int64_t pixels =
+        order == LoopOrder::RowsOuter ? rows * g.out_cols : g.out_rows * g.out_cols * g.batch;
     total += packed_bytes(pixels * g.output->compression->k, arch_.datatypes.accumulator_bits);
   }
   return total;
@@ -181,7 +182,7 @@ std::int64_t LayerScheduler::predicted_dram_bytes(const Geometry& g, std::int64_
   const std::int64_t row_tiles = ceil_div(g.out_rows, rows) * g.batch;
   const std::int64_t channel_tiles = ceil_div(g.out_channels, channels);
   std::int64_t bytes = 0;
-  std::int64_t decoder_refetch_bytes = 0;   // decoders fetched with every load when they do not stay on chip
+  std::int64_t decoder_refetch_bytes = 0;  // decoders fetched with every load when they do not stay on chip
   for (std::size_t j = 0; j < g.inputs.size(); ++j) {
     const TensorPlacement& t = *g.inputs[j].tensor;
     if (!t.in_dram) continue;
@@ -231,8 +232,9 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
         if (need > available) continue;
         const std::int64_t row_tiles = ceil_div(g.out_rows, rows);
         const std::int64_t dram = predicted_dram_bytes(g, rows, channels, order, loaded);
-        const double cost = static_cast<double>(dram + kTileOverheadBytes * row_tiles * channel_tiles * g.batch) +
-                            dram_bytes_per_cycle * static_cast<double>(compute);
+        const double cost =
+            static_cast<double>(dram + kTileOverheadBytes * row_tiles * channel_tiles * g.batch) +
+            dram_bytes_per_cycle * static_cast<double>(compute);
         if (cost < best_cost) {
           best_cost = cost;
           best = Tiling{order, rows, channels, row_tiles, channel_tiles, need, dram};
@@ -245,26 +247,30 @@ Tiling LayerScheduler::choose_tiling(int layer) const {
     const std::string capacity = arch_.buffer.capacity_bytes >= buffer::kUnlimitedBytes
                                      ? "unlimited"
                                      : std::to_string(arch_.buffer.capacity_bytes) + " bytes";
-    throw InputError(arch_.buffer.capacity_origin.file.empty() ? SourceLocation{arch_.file, 0}
-                                                               : arch_.buffer.capacity_origin,
-                     arch_.buffer.capacity_key,
-                     fmt::format("a buffer large enough for the smallest tile of layer '{}' ({} bytes needed, {} "
-                                 "available{})",
-                                 g.layer->name, smallest_need, available,
-                                 resident > 0 ? fmt::format(" after {} bytes of resident activations: lower "
-                                                            "controller.resident_fraction", resident)
-                                              : ""),
-                     capacity);
+    throw InputError(
+        arch_.buffer.capacity_origin.file.empty() ? SourceLocation{arch_.file, 0}
+                                                  : arch_.buffer.capacity_origin,
+        arch_.buffer.capacity_key,
+        fmt::format("a buffer large enough for the smallest tile of layer '{}' ({} bytes needed, {} "
+                    "available{})",
+                    g.layer->name, smallest_need, available,
+                    resident > 0 ? fmt::format(" after {} bytes of resident activations: lower "
+                                               "controller.resident_fraction",
+                                               resident)
+                                 : ""),
+        capacity);
   }
   return best;
 }
 
-std::int64_t LayerScheduler::predicted_compute_cycles(const Geometry& g, std::int64_t rows, std::int64_t channels,
-                                                     const pe::OperandBits& bits) const {
+std::int64_t LayerScheduler::predicted_compute_cycles(const Geometry& g, std::int64_t rows,
+                                                      std::int64_t channels,
+                                                      const pe::OperandBits& bits) const {
   const TileSplit r = split(g.out_rows, rows), m = split(g.out_channels, channels);
   std::int64_t cycles = 0;
   for (const auto& [row_count, row_size] : {std::pair{r.full, rows}, std::pair{std::int64_t{1}, r.last}})
-    for (const auto& [channel_count, channel_size] : {std::pair{m.full, channels}, std::pair{std::int64_t{1}, m.last}})
+    for (const auto& [channel_count, channel_size] :
+         {std::pair{m.full, channels}, std::pair{std::int64_t{1}, m.last}})
       if (row_count > 0 && row_size > 0 && channel_count > 0 && channel_size > 0)
         cycles += row_count * channel_count * compute_tile(g, 0, row_size, 0, channel_size, bits).cycles;
   return cycles * g.batch;
@@ -284,7 +290,7 @@ pe::PeWork LayerScheduler::compute_tile(const Geometry& g, std::int64_t r0, std:
     case trace::Op::Linear:
       return pe_.matmul({1, m1 - m0, g.work->input_channels * l.in_shape.h * l.in_shape.w}, bits);
     case trace::Op::Pool: {
-      const std::int64_t ops = elements * l.kernel_h * l.kernel_w;   // one window operand per op
+      const std::int64_t ops = elements * l.kernel_h * l.kernel_w;  // one window operand per op
       return pe_.vector(ops, packed_bytes(ops, bits.activation), packed_bytes(elements, bits.activation));
     }
     case trace::Op::Add: {
@@ -314,8 +320,8 @@ class TransferFactory {
     // add up to the row exactly whatever the bit width (a projected tensor has no channel slices:
     // every coefficient mixes all channels).
     const std::int64_t slice_offset = t.projected() ? 0 : share(t.dram_row_bytes, 0, c0, t.shape.c);
-    x.address = t.address + static_cast<std::uint64_t>(image * t.dram_image_bytes + row_begin * t.dram_row_bytes +
-                                                       slice_offset);
+    x.address = t.address + static_cast<std::uint64_t>(image * t.dram_image_bytes +
+                                                       row_begin * t.dram_row_bytes + slice_offset);
     x.onchip_bytes = packed_bytes(pixels * (c1 - c0), b0_);
     if (t.projected()) {
       const std::int64_t k = t.compression->k;
@@ -387,7 +393,8 @@ std::vector<TileJob> LayerScheduler::build_tiles(int layer, const Tiling& tiling
       for (const auto& in : g.inputs)
         if (in.tensor->projected() && !in.folded)
           job.loads.push_back(make.matrix(in.tensor->decoder_address, in.tensor->side_bytes));
-      if (g.output->projected()) job.loads.push_back(make.matrix(g.output->encoder_address, g.output->side_bytes));
+      if (g.output->projected())
+        job.loads.push_back(make.matrix(g.output->encoder_address, g.output->side_bytes));
     }
     if (l.has_weights() && loaded_weights != channel_tile) {
       job.loads.push_back(make.weights(g.weight_address, g.work->weight_bytes, m0, m1, g.out_channels));
@@ -409,7 +416,7 @@ std::vector<TileJob> LayerScheduler::build_tiles(int layer, const Tiling& tiling
     if (out.in_dram) {
       if (!out.projected()) {
         job.stores.push_back(make.store(out, image, r0, r1, m0, m1));
-      } else if (channel_tile == channel_tiles - 1) {   // all channels of these rows are done
+      } else if (channel_tile == channel_tiles - 1) {  // all channels of these rows are done
         if (!g.matrices_fit) job.loads.push_back(make.matrix(out.encoder_address, out.side_bytes));
         job.stores.push_back(make.store(out, image, r0, r1, 0, g.out_channels));
       }
@@ -432,7 +439,8 @@ TileNeeds tile_needs(const trace::Trace& trace, const ArchSpec& arch) {
   needs.one_row_tiles = [&trace, &arch](const Placement& p) {
     const LayerScheduler scheduler(trace, p, arch);
     std::vector<std::int64_t> bytes;
-    for (std::size_t l = 0; l < trace.layers.size(); ++l) bytes.push_back(scheduler.buffer_bytes(static_cast<int>(l), 1, 1));
+    for (std::size_t l = 0; l < trace.layers.size(); ++l)
+      bytes.push_back(scheduler.buffer_bytes(static_cast<int>(l), 1, 1));
     return bytes;
   };
   needs.smallest_fits = [&trace, &arch](const Placement& p, int layer) {

@@ -8,9 +8,11 @@
 namespace capsim::sim {
 namespace {
 
-constexpr std::uint64_t kRegionAlignment = 4096;   // regions start on 4 KiB boundaries
+constexpr std::uint64_t kRegionAlignment = 4096;  // regions start on 4 KiB boundaries
 
-std::uint64_t align_up(std::uint64_t v) { return (v + kRegionAlignment - 1) / kRegionAlignment * kRegionAlignment; }
+std::uint64_t align_up(std::uint64_t v) {
+  return (v + kRegionAlignment - 1) / kRegionAlignment * kRegionAlignment;
+}
 
 void describe_tensors(const trace::Trace& trace, std::vector<TensorPlacement>& tensors) {
   tensors.resize(trace.layers.size() + 1);
@@ -52,12 +54,12 @@ void decide_spills(const ArchSpec& arch, const std::vector<std::int64_t>& tile_n
 void size_tensor(const ArchSpec& arch, TensorPlacement& t) {
   const int b0 = arch.datatypes.activation_bits;
   t.onchip_image_bytes = quant::packed_bytes(t.shape.elements(), b0);
-  if (!t.in_dram) t.compression.reset();   // an activation kept on chip is never compressed
+  if (!t.in_dram) t.compression.reset();  // an activation kept on chip is never compressed
   t.dram_row_bytes = quant::packed_bytes(t.stored_values_per_pixel() * t.shape.w, t.stored_bits(b0));
   t.dram_image_bytes = t.dram_row_bytes * t.shape.h;
-  t.side_bytes = t.projected()
-                     ? quant::packed_bytes(projection::side_values(t.shape.c, t.compression->k), arch.datatypes.matrix_bits)
-                     : 0;
+  t.side_bytes = t.projected() ? quant::packed_bytes(projection::side_values(t.shape.c, t.compression->k),
+                                                     arch.datatypes.matrix_bits)
+                               : 0;
 }
 
 void store_uncompressed(const ArchSpec& arch, TensorPlacement& t) {
@@ -96,7 +98,8 @@ LayerWork layer_work(const trace::Trace& trace, const Placement& p, int index) {
   LayerWork w{false, l.in_shape.c, l.weights, l.biases, l.weight_bytes};
   if (l.inputs.size() != 1 || !(l.op == trace::Op::Conv || l.op == trace::Op::Linear)) return w;
   const int producer = trace.index_of(l.inputs[0]);
-  const TensorPlacement& in = p.tensors[static_cast<std::size_t>(producer < 0 ? 0 : tensor_of_layer(producer))];
+  const TensorPlacement& in =
+      p.tensors[static_cast<std::size_t>(producer < 0 ? 0 : tensor_of_layer(producer))];
   if (!in.projected() || !in.folded_into(index)) return w;
   const std::int64_t k = in.compression->k;
   w.folded_input = true;
@@ -106,7 +109,7 @@ LayerWork layer_work(const trace::Trace& trace, const Placement& p, int index) {
     w.biases = l.out_shape.c *
                distinct_border_windows(l.in_shape.h, l.out_shape.h, l.kernel_h, l.stride_h, l.pad_h) *
                distinct_border_windows(l.in_shape.w, l.out_shape.w, l.kernel_w, l.stride_w, l.pad_w);
-  } else {   // a linear layer reads the flattened tensor: the fold acts per pixel
+  } else {  // a linear layer reads the flattened tensor: the fold acts per pixel
     w.weights = l.out_shape.c * k * l.in_shape.h * l.in_shape.w;
     w.biases = l.out_shape.c;
   }
@@ -118,7 +121,8 @@ LayerWork layer_work(const trace::Trace& trace, const Placement& p, int index) {
 void settle_layers(const trace::Trace& trace, const ArchSpec& arch, Placement& p) {
   mark_folding(trace, arch, p);
   p.layers.clear();
-  for (std::size_t i = 0; i < trace.layers.size(); ++i) p.layers.push_back(layer_work(trace, p, static_cast<int>(i)));
+  for (std::size_t i = 0; i < trace.layers.size(); ++i)
+    p.layers.push_back(layer_work(trace, p, static_cast<int>(i)));
 }
 
 // when_profitable, per tensor: a compressed tensor stays compressed only when the DRAM bytes it
@@ -144,11 +148,14 @@ void drop_unprofitable_compression(const ArchSpec& arch, std::int64_t batch, Ten
 void fit_matrix_buffer(const trace::Trace& trace, const ArchSpec& arch, Placement& p) {
   for (std::size_t layer = 0; layer < trace.layers.size(); ++layer) {
     for (;;) {
-      std::vector<TensorPlacement*> involved{&p.tensors[static_cast<std::size_t>(tensor_of_layer(static_cast<int>(layer)))]};
+      std::vector<TensorPlacement*> involved{
+          &p.tensors[static_cast<std::size_t>(tensor_of_layer(static_cast<int>(layer)))]};
       for (const auto& name : trace.layers[layer].inputs) {
         const int producer = trace.index_of(name);
-        TensorPlacement* in = &p.tensors[static_cast<std::size_t>(producer < 0 ? 0 : tensor_of_layer(producer))];
-        if (!in->folded_into(static_cast<int>(layer))) involved.push_back(in);   // a folded input brings no decoder
+        TensorPlacement* in =
+            &p.tensors[static_cast<std::size_t>(producer < 0 ? 0 : tensor_of_layer(producer))];
+        if (!in->folded_into(static_cast<int>(layer)))
+          involved.push_back(in);  // a folded input brings no decoder
       }
       std::int64_t total = 0;
       TensorPlacement* largest = nullptr;
@@ -178,8 +185,9 @@ void assign_addresses(const trace::Trace& trace, int matrix_bits, Placement& p) 
   // on its own tensors (which the cost model's per-layer cache relies on).
   for (auto& t : p.tensors) {
     if (t.in_dram) t.address = take(std::max(t.dram_image_bytes, t.onchip_image_bytes) * p.batch);
-    const std::int64_t largest_side = quant::packed_bytes(projection::side_values(t.shape.c, t.shape.c), matrix_bits);
-    if (t.in_dram && t.producer >= 0 && !t.consumers.empty()) {   // every tensor a plan may project
+    const std::int64_t largest_side =
+        quant::packed_bytes(projection::side_values(t.shape.c, t.shape.c), matrix_bits);
+    if (t.in_dram && t.producer >= 0 && !t.consumers.empty()) {  // every tensor a plan may project
       t.encoder_address = take(largest_side);
       t.decoder_address = take(largest_side);
     }
@@ -213,8 +221,8 @@ namespace {
 
 // The buffer bytes of each layer's smallest tile with every tensor in DRAM (an upper bound of
 // what the layer needs whatever stays on chip).
-std::vector<std::int64_t> smallest_tile_needs(const trace::Trace& trace, const ArchSpec& arch, Placement all_in_dram,
-                                              const TileNeeds& needs) {
+std::vector<std::int64_t> smallest_tile_needs(const trace::Trace& trace, const ArchSpec& arch,
+                                              Placement all_in_dram, const TileNeeds& needs) {
   for (auto& t : all_in_dram.tensors) size_tensor(arch, t);
   settle_layers(trace, arch, all_in_dram);
   assign_addresses(trace, arch.datatypes.matrix_bits, all_in_dram);
@@ -242,9 +250,10 @@ Placement place_tensors(const trace::Trace& trace, const ArchSpec& arch, const T
   Placement p;
   p.batch = arch.batch > 0 ? arch.batch : trace.network.batch;
   describe_tensors(trace, p.tensors);
-  for (auto& t : p.tensors) t.onchip_image_bytes = quant::packed_bytes(t.shape.elements(), arch.datatypes.activation_bits);
+  for (auto& t : p.tensors)
+    t.onchip_image_bytes = quant::packed_bytes(t.shape.elements(), arch.datatypes.activation_bits);
   p.resident_bytes.assign(trace.layers.size(), 0);
-  p.weight_addresses.assign(trace.layers.size(), 0);   // the tile-size checks below need no addresses
+  p.weight_addresses.assign(trace.layers.size(), 0);  // the tile-size checks below need no addresses
   if (arch.controller.spill_policy == SpillPolicy::SpillWhenNeeded) {
     decide_spills(arch, smallest_tile_needs(trace, arch, p, needs), p);
   }

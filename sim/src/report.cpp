@@ -19,7 +19,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BufferCounts, read_bytes, write_bytes, read_a
 namespace sim {
 NLOHMANN_JSON_SERIALIZE_ENUM(LoopOrder, {{LoopOrder::ChannelsOuter, "channels_outer"},
                                          {LoopOrder::RowsOuter, "rows_outer"}})
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Tiling, order, rows, channels, row_tiles, channel_tiles, buffer_bytes, dram_bytes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Tiling, order, rows, channels, row_tiles, channel_tiles, buffer_bytes,
+                                   dram_bytes)
 
 void to_json(nlohmann::json& j, const ActionCounts& counts) { j = counts.table(); }
 void from_json(const nlohmann::json& j, ActionCounts& counts) {
@@ -27,11 +28,11 @@ void from_json(const nlohmann::json& j, ActionCounts& counts) {
     for (const auto& [action, count] : actions.items()) counts.add(component, action, count.get<double>());
 }
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LayerResult, name, op, tiling, tiles, start_ps, end_ps, cycles, dram_read_bytes,
-                                   dram_write_bytes, macs, vector_ops, pe_busy_cycles, pe_utilization, encode_macs,
-                                   decode_macs, quant_values, sram, output_in_dram, output_channels,
-                                   output_stored_channels, output_stored_bits, output_dropped, input_folded,
-                                   actions, dram_stats)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LayerResult, name, op, tiling, tiles, start_ps, end_ps, cycles,
+                                   dram_read_bytes, dram_write_bytes, macs, vector_ops, pe_busy_cycles,
+                                   pe_utilization, encode_macs, decode_macs, quant_values, sram,
+                                   output_in_dram, output_channels, output_stored_channels,
+                                   output_stored_bits, output_dropped, input_folded, actions, dram_stats)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunResult, layers, clock_mhz, total_ps, total_cycles, dram_stats,
                                    dram_peak_bytes_per_s)
 
@@ -42,14 +43,19 @@ constexpr int kCountsVersion = 1;
 
 std::int64_t class_bytes(const RunResult& run, TrafficClass traffic, bool write) {
   std::int64_t total = 0;
-  for (const auto& l : run.layers) total += (write ? l.dram_write_bytes : l.dram_read_bytes)[static_cast<int>(traffic)];
+  for (const auto& l : run.layers)
+    total += (write ? l.dram_write_bytes : l.dram_read_bytes)[static_cast<int>(traffic)];
   return total;
 }
 
 json metadata_json(const RunMetadata& m) {
   return json{{"arch", {{"name", m.arch_name}, {"file", m.arch_file}, {"overrides", m.overrides}}},
-              {"trace", {{"file", m.trace_file}, {"model", m.model}, {"variant", m.variant}, {"input", m.input},
-                         {"plan", m.plan}}}};
+              {"trace",
+               {{"file", m.trace_file},
+                {"model", m.model},
+                {"variant", m.variant},
+                {"input", m.input},
+                {"plan", m.plan}}}};
 }
 
 json stats_object(const StatList& stats) {
@@ -74,7 +80,9 @@ json arch_parameters_json(const ArchSpec& a) {
         {"dataflow", pe::to_string(a.pe_array.dataflow)},
         {"vector_lanes", a.pe_array.vector_lanes}}},
       {"buffer",
-       {{"capacity_bytes", a.buffer.capacity_bytes}, {"banks", a.buffer.banks}, {"width_bits", a.buffer.width_bits}}},
+       {{"capacity_bytes", a.buffer.capacity_bytes},
+        {"banks", a.buffer.banks},
+        {"width_bits", a.buffer.width_bits}}},
       {"dma", {{"setup_cycles", a.dma.setup_cycles}, {"bus_bytes_per_cycle", a.dma.bus_bytes_per_cycle}}},
       {"projection",
        {{"macs_per_cycle", a.projection.macs_per_cycle},
@@ -96,7 +104,8 @@ json arch_parameters_json(const ArchSpec& a) {
   };
 }
 
-RunMetadata make_run_metadata(const ArchSpec& arch, const std::string& trace_file, const trace::Trace& trace) {
+RunMetadata make_run_metadata(const ArchSpec& arch, const std::string& trace_file,
+                              const trace::Trace& trace) {
   RunMetadata m;
   m.arch_name = arch.name;
   m.arch_file = arch.file;
@@ -129,7 +138,8 @@ RunResult counts_from_json(const std::string& text, const std::string& file, Run
     throw InputError({file, 0}, std::string("invalid JSON: ") + e.what());
   }
   try {
-    if (j.at("format") != "capsim-counts") throw InputError({file, 0}, "format", "'capsim-counts'", j.at("format").dump());
+    if (j.at("format") != "capsim-counts")
+      throw InputError({file, 0}, "format", "'capsim-counts'", j.at("format").dump());
     if (j.at("version") != kCountsVersion)
       throw InputError({file, 0}, "version", std::to_string(kCountsVersion), j.at("version").dump());
     const auto& m = j.at("metadata");
@@ -191,9 +201,11 @@ json summary_json(const RunResult& run, const RunMetadata& meta, const EnergyTab
   out["layers_with_folded_decoder"] = folded;
   if (!meta.estimate.is_null()) {
     json e = meta.estimate;
-    e["dram_bytes_ratio_to_simulated"] = e["dram_bytes"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, reads + writes));
+    e["dram_bytes_ratio_to_simulated"] =
+        e["dram_bytes"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, reads + writes));
     e["energy_ratio_to_simulated"] = e["energy_pj"].get<double>() / std::max(1e-9, energy.total_pj);
-    e["cycles_ratio_to_simulated"] = e["cycles"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, run.total_cycles));
+    e["cycles_ratio_to_simulated"] =
+        e["cycles"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, run.total_cycles));
     out["estimate"] = e;
   }
   return out;
@@ -204,19 +216,23 @@ std::string layers_csv(const RunResult& run, const EnergyTable& table) {
       "layer,op,cycles,dram_read_bytes,dram_write_bytes,activation_read_bytes,activation_write_bytes,"
       "weight_read_bytes,projection_matrix_read_bytes,macs,vector_ops,pe_busy_cycles,pe_utilization,"
       "encode_macs,decode_macs,quant_values,sram_read_bytes,sram_write_bytes,energy_pj,dram_energy_pj,"
-      "sram_energy_pj,pe_energy_pj,projection_energy_pj,quantization_energy_pj,output_in_dram,output_channels,"
+      "sram_energy_pj,pe_energy_pj,projection_energy_pj,quantization_energy_pj,output_in_dram,output_"
+      "channels,"
       "stored_channels,stored_bits,tiles,loop_order,tile_rows,tile_channels\n";
   for (const auto& l : run.layers) {
     const EnergyBreakdown e = cost(l.actions, table);
     const auto& pj = e.pj_by_component;
     const auto act = static_cast<int>(TrafficClass::Activation);
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},",
-                       csv_field(l.name), csv_field(l.op), l.cycles, l.dram_read_total(), l.dram_write_total(), l.dram_read_bytes[act],
-                       l.dram_write_bytes[act], l.dram_read_bytes[static_cast<int>(TrafficClass::Weight)],
-                       l.dram_read_bytes[static_cast<int>(TrafficClass::ProjectionMatrix)], l.macs, l.vector_ops,
-                       l.pe_busy_cycles, l.pe_utilization, l.encode_macs, l.decode_macs, l.quant_values,
-                       l.sram.read_bytes, l.sram.write_bytes, e.total_pj, pj.at("dram"), pj.at("sram"), pj.at("pe"),
-                       pj.at("projection"), pj.at("quantization"));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}"
+        ",",
+        csv_field(l.name), csv_field(l.op), l.cycles, l.dram_read_total(), l.dram_write_total(),
+        l.dram_read_bytes[act], l.dram_write_bytes[act],
+        l.dram_read_bytes[static_cast<int>(TrafficClass::Weight)],
+        l.dram_read_bytes[static_cast<int>(TrafficClass::ProjectionMatrix)], l.macs, l.vector_ops,
+        l.pe_busy_cycles, l.pe_utilization, l.encode_macs, l.decode_macs, l.quant_values, l.sram.read_bytes,
+        l.sram.write_bytes, e.total_pj, pj.at("dram"), pj.at("sram"), pj.at("pe"), pj.at("projection"),
+        pj.at("quantization"));
     out += fmt::format("{},{},{},{},{},{},{},{}\n", l.output_in_dram ? 1 : 0, l.output_channels,
                        l.output_stored_channels, l.output_stored_bits, l.tiles, to_string(l.tiling.order),
                        l.tiling.rows, l.tiling.channels);
@@ -229,13 +245,14 @@ std::string summary_table(const RunResult& run, const RunMetadata& meta, const E
   const auto& t = s["total"];
   const auto& e = s["energy_pj"];
   const auto& d = s["dram_bytes"];
-  std::string out = fmt::format("capsim: {} ({} {}, plan {}) on {}\n", meta.trace_file, meta.model, meta.variant,
-                                meta.plan, meta.arch_name);
+  std::string out = fmt::format("capsim: {} ({} {}, plan {}) on {}\n", meta.trace_file, meta.model,
+                                meta.variant, meta.plan, meta.arch_name);
   out += fmt::format("  {:<34}{:>16}\n", "cycles", t["cycles"].get<std::int64_t>());
   out += fmt::format("  {:<34}{:>16.3f}\n", "time_ms", t["time_ns"].get<double>() / 1e6);
   out += fmt::format("  {:<34}{:>16}\n", "dram_read_bytes", t["dram_read_bytes"].get<std::int64_t>());
   out += fmt::format("  {:<34}{:>16}\n", "dram_write_bytes", t["dram_write_bytes"].get<std::int64_t>());
-  for (const auto& [key, value] : d.items()) out += fmt::format("    {:<32}{:>16}\n", key, value.get<std::int64_t>());
+  for (const auto& [key, value] : d.items())
+    out += fmt::format("    {:<32}{:>16}\n", key, value.get<std::int64_t>());
   out += fmt::format("  {:<34}{:>16.4g}\n", "energy_uj", t["energy_pj"].get<double>() / 1e6);
   for (const auto& [key, value] : e.items())
     out += fmt::format("    {:<32}{:>16.4g}\n", key + "_uj", value.get<double>() / 1e6);

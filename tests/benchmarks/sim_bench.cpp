@@ -43,12 +43,14 @@ void simulate(benchmark::State& state, const std::string& model, const std::stri
 
 }  // namespace
 
-BENCHMARK_CAPTURE(simulate, resnet18_none, std::string("resnet18"), std::string("none"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(simulate, resnet18_none, std::string("resnet18"), std::string("none"))
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(simulate, resnet18_uniform_0_25, std::string("resnet18"), std::string("uniform:0.25"))
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(simulate, mobilenetv2_none, std::string("mobilenetv2"), std::string("none"))
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(simulate, vgg16_none, std::string("vgg16"), std::string("none"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(simulate, vgg16_none, std::string("vgg16"), std::string("none"))
+    ->Unit(benchmark::kMillisecond);
 
 int sc_main(int argc, char* argv[]) {
   benchmark::Initialize(&argc, argv);

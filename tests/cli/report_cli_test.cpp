@@ -64,7 +64,6 @@ TEST(ReportCliTest, NotASweepDirectoryIsBadInput) {
   EXPECT_THAT(r.err, HasSubstr("not a sweep directory"));
 }
 
-
 // A read-only or full report directory (issue 12, item 7), in a private mount namespace over a
 // tmpfs: one error line, exit 2, no partial report; an earlier report stays as it was. Before: a
 // Python traceback and exit 1, and figures of a half-written report left behind.
@@ -74,12 +73,13 @@ TEST(ReportCliTest, ReadOnlyOrFullReportDirectoryIsOneClearErrorAndLeavesNothing
   if (!capsim::testing::private_tmpfs_available(why)) GTEST_SKIP() << why;
   Scratch scratch;
   scratch.write_trace("a.trace", 16, 16, "neta");
-  const std::string spec = scratch.write(
-      "sweep.yaml", "format: capsim-sweep\nversion: 1\narch: " + testing::edge_arch() +
-                        "\nplans: [none, uniform:0.5]\nworkloads: [{trace: a.trace}]\n"
-                        "axes: {buffer.capacity_kib: [64, 256]}\n");
+  const std::string spec =
+      scratch.write("sweep.yaml", "format: capsim-sweep\nversion: 1\narch: " + testing::edge_arch() +
+                                      "\nplans: [none, uniform:0.5]\nworkloads: [{trace: a.trace}]\n"
+                                      "axes: {buffer.capacity_kib: [64, 256]}\n");
   ASSERT_EQ(run_capsim({"sweep", spec, "--out", scratch.path("sweep"), "--no-progress"}).exit_code, 0);
-  const std::string report = std::string(CAPSIM_EXE) + " report " + scratch.path("sweep") + " --out \"$M/rep\"";
+  const std::string report =
+      std::string(CAPSIM_EXE) + " report " + scratch.path("sweep") + " --out \"$M/rep\"";
   fs::create_directories(scratch.path("mnt"));
 
   auto r = capsim::testing::run_in_private_tmpfs(scratch.path("mnt"), "ro",
@@ -94,11 +94,13 @@ TEST(ReportCliTest, ReadOnlyOrFullReportDirectoryIsOneClearErrorAndLeavesNothing
   r = capsim::testing::run_in_private_tmpfs(
       scratch.path("mnt"), "size=4m",
       std::string(capsim::testing::fill_tmpfs()) + "truncate -s -48K \"$M/fill\"; " + report +
-          "; echo rc1=$?; ls -A \"$M\"; rm \"$M/fill\"; " + report + " >/dev/null && (cd \"$M/rep\" && md5sum *) > " +
-          scratch.path("before") + " && " + capsim::testing::fill_tmpfs() + report +
-          "; echo rc2=$?; (cd \"$M/rep\" && md5sum *) > " + scratch.path("after") + "; ls -A \"$M\"");
+          "; echo rc1=$?; ls -A \"$M\"; rm \"$M/fill\"; " + report +
+          " >/dev/null && (cd \"$M/rep\" && md5sum *) > " + scratch.path("before") + " && " +
+          capsim::testing::fill_tmpfs() + report + "; echo rc2=$?; (cd \"$M/rep\" && md5sum *) > " +
+          scratch.path("after") + "; ls -A \"$M\"");
   EXPECT_EQ(r.out, "rc1=2\nfill\nrc2=2\nfill\nrep\n") << r.err;
-  EXPECT_THAT(r.err, HasSubstr("error: --out " + scratch.path("mnt") + "/rep: cannot write the report: No space left "
+  EXPECT_THAT(r.err, HasSubstr("error: --out " + scratch.path("mnt") +
+                               "/rep: cannot write the report: No space left "
                                "on device"));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
   EXPECT_THAT(r.err, ::testing::Not(HasSubstr("Traceback")));

@@ -156,12 +156,14 @@ TEST_F(SweepCliTest, RerunSkipsUnchangedPointsAndRerunsChangedOnes) {
 // Reordering the axes of a sweep changes neither the points nor their keys: everything is kept.
 TEST_F(SweepCliTest, ReorderedAxesKeepEveryFinishedPoint) {
   scratch_.write_trace("a.trace", 8, 8, "a");
-  const std::string first = write_sweep("first.yaml",
-                                        "plans: [none]\nworkloads: [{trace: a.trace}]\n"
-                                        "axes:\n  buffer.capacity_kib: [128, 256]\n  dram.preset: [lpddr4-3200, hbm2]\n");
-  const std::string second = write_sweep("second.yaml",
-                                         "plans: [none]\nworkloads: [{trace: a.trace}]\n"
-                                         "axes:\n  dram.preset: [hbm2, lpddr4-3200]\n  buffer.capacity_kib: [256, 128]\n");
+  const std::string first =
+      write_sweep("first.yaml",
+                  "plans: [none]\nworkloads: [{trace: a.trace}]\n"
+                  "axes:\n  buffer.capacity_kib: [128, 256]\n  dram.preset: [lpddr4-3200, hbm2]\n");
+  const std::string second =
+      write_sweep("second.yaml",
+                  "plans: [none]\nworkloads: [{trace: a.trace}]\n"
+                  "axes:\n  dram.preset: [hbm2, lpddr4-3200]\n  buffer.capacity_kib: [256, 128]\n");
   ASSERT_EQ(run_capsim({"sweep", first, "--out", out("result")}).exit_code, 0);
   const auto again = run_capsim({"sweep", second, "--out", out("result")});
   EXPECT_EQ(again.exit_code, 0) << again.err;
@@ -276,7 +278,8 @@ TEST_F(SweepCliTest, OutputsAreTidyAndComparePlansWithTheirBaseline) {
   EXPECT_THAT(points, HasSubstr("plan_effect,dram_bytes_vs_none,activation_bytes_vs_none,energy_vs_none,"));
   // 8 KiB: activations spill and the plan compresses them (activation bytes fall; the total may
   // not, as the matrices and the tighter buffer cost bytes); 4 MiB: everything stays on chip.
-  EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,8,[^\n]*,compressed,[0-9.]+,0\\.[0-9]"));
+  EXPECT_THAT(points,
+              ::testing::ContainsRegex(",finished,net,uniform:0.25,8,[^\n]*,compressed,[0-9.]+,0\\.[0-9]"));
   EXPECT_THAT(points, ::testing::ContainsRegex(",finished,net,uniform:0.25,4096,[^\n]*,no_effect,1,1,1,1,"));
   const std::string manifest = read_text(out("result") + "/manifest.json");
   EXPECT_THAT(manifest, HasSubstr("\"capsim_version\""));
@@ -413,7 +416,8 @@ TEST_F(SweepCliTest, RerunRunsFailedPointsAgainAndKeepsFinishedOnes) {
   const auto finished = finished_ids(out("result"));
   ASSERT_EQ(finished.size(), 2u);
   std::map<std::string, fs::file_time_type> kept;
-  for (const auto& id : finished) kept[id] = fs::last_write_time(out("result") + "/points/" + id + "/summary.json");
+  for (const auto& id : finished)
+    kept[id] = fs::last_write_time(out("result") + "/points/" + id + "/summary.json");
 
   const auto again = run_capsim({"sweep", spec, "--out", out("result")});
   EXPECT_EQ(again.exit_code, 3) << again.err;
@@ -435,7 +439,8 @@ TEST_F(SweepCliTest, RerunRunsFailedPointsAgainAndKeepsFinishedOnes) {
   EXPECT_THAT(rerun.err, HasSubstr("2 finished, 2 failed"));
   EXPECT_EQ(nlohmann::json::parse(read_text(record_path)).at("status"), "finished");
   EXPECT_GT(fs::last_write_time(out("result") + "/points/" + victim + "/summary.json"), kept[victim]);
-  EXPECT_EQ(fs::last_write_time(out("result") + "/points/" + finished[1] + "/summary.json"), kept[finished[1]]);
+  EXPECT_EQ(fs::last_write_time(out("result") + "/points/" + finished[1] + "/summary.json"),
+            kept[finished[1]]);
   EXPECT_THAT(read_text(out("result") + "/points.csv"), Not(HasSubstr("killed by signal 9")));
 }
 
@@ -453,7 +458,7 @@ TEST_F(SweepCliTest, DryRunListsEveryPointAndItsCommandAndWritesNothing) {
     std::vector<std::string> ids;
     std::istringstream lines(stdout_text);
     std::string line;
-    std::getline(lines, line);   // the header
+    std::getline(lines, line);  // the header
     while (std::getline(lines, line))
       if (!line.empty() && line[0] != ' ') ids.push_back(line);
     std::sort(ids.begin(), ids.end());
@@ -495,8 +500,10 @@ TEST_F(SweepCliTest, DryRunListsEveryPointAndItsCommandAndWritesNothing) {
 TEST_F(SweepCliTest, FailedAtomicWritesLeaveNoTemporaryFiles) {
   scratch_.write_trace("net.trace", 8, 8, "net");
   const std::string curves = std::string(CAPSIM_TEST_SOURCE_DIR) + "/tests/cli/data/accuracy_curves.csv";
-  const std::string spec = write_sweep("sweep.yaml", "plans: [none]\nworkloads: [{trace: net.trace}]\n"
-                                                     "accuracy_curves: [" + curves + "]\n");
+  const std::string spec = write_sweep("sweep.yaml",
+                                       "plans: [none]\nworkloads: [{trace: net.trace}]\n"
+                                       "accuracy_curves: [" +
+                                           curves + "]\n");
   // The sweep's table points.csv.
   fs::create_directories(out("tables") + "/points.csv/inside");
   const auto tables = run_capsim({"sweep", spec, "--out", out("tables")});
@@ -558,8 +565,9 @@ TEST_F(SweepCliTest, SecondSweepIntoTheSameDirectoryIsRefusedWhileTheFirstFinish
   const pid_t first = start_sweep_and_wait_for_lock({spec, "--jobs", "1"}, out("shared"));
   const auto second = run_capsim({"sweep", spec, "--out", out("shared"), "--jobs", "1", "--no-progress"});
   EXPECT_EQ(second.exit_code, 1) << second.err;
-  EXPECT_THAT(second.err, HasSubstr("error: another capsim sweep or merge (pid " + std::to_string(first) +
-                                    ") is writing " + out("shared") + " (it holds " + out("shared") + "/.lock)"));
+  EXPECT_THAT(second.err,
+              HasSubstr("error: another capsim sweep or merge (pid " + std::to_string(first) +
+                        ") is writing " + out("shared") + " (it holds " + out("shared") + "/.lock)"));
   EXPECT_EQ(std::count(second.err.begin(), second.err.end(), '\n'), 1) << second.err;
   const ExitStatus status = wait_for(first);
   EXPECT_TRUE(status.ok()) << status.describe();
@@ -606,7 +614,8 @@ TEST_F(SweepCliTest, KilledWhileWritingTheTablesLeavesThemCompleteOrAbsentAndARe
     const ssize_t n = ::read(watch, buffer, sizeof buffer);
     for (ssize_t at = 0; at < n && !killed;) {
       const auto* e = reinterpret_cast<const inotify_event*>(buffer + at);
-      if (e->len > 0 && std::string(e->name).rfind("results.csv.tmp.", 0) == 0) killed = ::kill(pid, SIGKILL) == 0;
+      if (e->len > 0 && std::string(e->name).rfind("results.csv.tmp.", 0) == 0)
+        killed = ::kill(pid, SIGKILL) == 0;
       at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
     }
   }
@@ -635,7 +644,8 @@ TEST_F(SweepCliTest, ReadOnlyOutputIsRefusedBeforeAnythingRuns) {
   const std::string spec = write_sweep("sweep.yaml", "plans: [none]\nworkloads: [{trace: net.trace}]\n");
   fs::create_directories(out("mnt"));
   const auto r = capsim::testing::run_in_private_tmpfs(
-      out("mnt"), "ro", std::string(CAPSIM_EXE) + " sweep " + spec + " --out \"$M/sw\"; rc=$?; ls -A \"$M\"; exit $rc");
+      out("mnt"), "ro",
+      std::string(CAPSIM_EXE) + " sweep " + spec + " --out \"$M/sw\"; rc=$?; ls -A \"$M\"; exit $rc");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("error: --out " + out("mnt") + "/sw: cannot write in '" + out("mnt") +
                                "': Read-only file system"));
@@ -656,7 +666,8 @@ TEST_F(SweepCliTest, FullOutputStopsWithOneErrorAndTheSameCommandResumesWithSpac
                                        "workloads: [{trace: net.trace}]\n"
                                        "axes: {buffer.capacity_kib: [128, 256]}\n");
   fs::create_directories(out("mnt"));
-  const std::string sweep = std::string(CAPSIM_EXE) + " sweep " + spec + " --no-progress --jobs 2 --out \"$M/sw\"";
+  const std::string sweep =
+      std::string(CAPSIM_EXE) + " sweep " + spec + " --no-progress --jobs 2 --out \"$M/sw\"";
   // Full from the start, then with room for the manifest but not for a point's results.
   for (const std::string free_kib : {"0", "12"}) {
     const std::string log = out("log-" + free_kib);
@@ -684,18 +695,23 @@ TEST_F(SweepCliTest, FullOutputStopsWithOneErrorAndTheSameCommandResumesWithSpac
 
 TEST_F(SweepCliTest, JobsMustBeAPositiveWholeNumberAndAreCappedAtTheCpus) {
   scratch_.write_trace("net.trace", 8, 8, "net");
-  const std::string spec = write_sweep("sweep.yaml", "plans: [none, uniform:0.5]\nworkloads: [{trace: net.trace}]\n");
+  const std::string spec =
+      write_sweep("sweep.yaml", "plans: [none, uniform:0.5]\nworkloads: [{trace: net.trace}]\n");
   for (const std::string jobs : {"0", "-3", "abc", "2.5"}) {
     const auto r = run_capsim({"sweep", spec, "--out", out("bad"), "--jobs", jobs});
     EXPECT_EQ(r.exit_code, 2) << jobs;
-    EXPECT_THAT(r.err, HasSubstr("--jobs: expected a whole number of parallel simulations, at least 1 (default: "
-                                 "one per CPU), got '" + jobs + "'"));
-    EXPECT_THAT(r.err, ::testing::Not(HasSubstr("179769313486231570814527423731704356798070567525844996598917")));
+    EXPECT_THAT(r.err,
+                HasSubstr("--jobs: expected a whole number of parallel simulations, at least 1 (default: "
+                          "one per CPU), got '" +
+                          jobs + "'"));
+    EXPECT_THAT(r.err,
+                ::testing::Not(HasSubstr("179769313486231570814527423731704356798070567525844996598917")));
     EXPECT_FALSE(fs::exists(out("bad")));
   }
   const auto r = run_capsim({"sweep", spec, "--out", out("many"), "--jobs", "10000", "--no-progress"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, ::testing::ContainsRegex("--jobs 10000 is more than the [0-9]+ CPUs this process may use"));
+  EXPECT_THAT(r.err,
+              ::testing::ContainsRegex("--jobs 10000 is more than the [0-9]+ CPUs this process may use"));
   EXPECT_THAT(r.err, ::testing::ContainsRegex("2 to run with [12] jobs"));
   EXPECT_THAT(r.err, HasSubstr("2 finished, 0 failed"));
 }

@@ -5,8 +5,8 @@
 #include <set>
 #include <string>
 
-#include "capsim/common/error.hpp"
 #include "capsim/common/csv.hpp"
+#include "capsim/common/error.hpp"
 #include "capsim/sweep/points.hpp"
 #include "capsim/sweep/sha256.hpp"
 #include "capsim/sweep/sweep_spec.hpp"

@@ -1,8 +1,9 @@
+#include "capsim/common/atomic_file.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
 
 namespace capsim {

@@ -1,8 +1,8 @@
+#include "capsim/common/yaml_view.hpp"
+
 #include <gtest/gtest.h>
 
 #include "input_error.hpp"
-
-#include "capsim/common/yaml_view.hpp"
 
 namespace capsim {
 namespace {
@@ -47,7 +47,9 @@ TEST(YamlView, MissingKeyPointsAtTheParentMap) {
 
 TEST(YamlView, UnknownKeySuggestsClosestKnownKey) {
   auto doc = YamlDocument::parse("buffer:\n  capacity_kb: 4\n", "arch.yaml");
-  auto msg = error_of([&] { doc.root().child("buffer").allow_keys({"capacity_kib", "banks", "width_bits"}); });
+  auto msg = error_of([&] {
+    doc.root().child("buffer").allow_keys({"capacity_kib", "banks", "width_bits"});
+  });
   EXPECT_NE(msg.find("arch.yaml:2: key 'buffer.capacity_kb'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("did you mean 'capacity_kib'?"), std::string::npos) << msg;
 }

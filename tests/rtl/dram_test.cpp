@@ -2,8 +2,6 @@
 // refresh, streaming bandwidth and energy.
 #include <gtest/gtest.h>
 
-#include "input_error.hpp"
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +11,7 @@
 #include "capsim/rtl/dram/dram_energy.hpp"
 #include "capsim/rtl/dram/dram_spec.hpp"
 #include "capsim/rtl/dram/dram_timing.hpp"
+#include "input_error.hpp"
 
 namespace capsim::dram {
 namespace {

@@ -1,13 +1,14 @@
 // The SystemC top: pipeline timing and repeatability. ctest runs each TEST in its own process
 // (a process elaborates one design); a test may still run the design several times.
+#include "capsim/sim/accelerator.hpp"
+
 #include <gtest/gtest.h>
 
-#include "capsim/sim/accelerator.hpp"
 #include "capsim/sim/arch_spec.hpp"
 #include "capsim/sim/cost_model.hpp"
 #include "capsim/sim/energy.hpp"
-#include "capsim/trace/trace.hpp"
 #include "capsim/trace/plan.hpp"
+#include "capsim/trace/trace.hpp"
 #include "trace_builder.hpp"
 
 namespace capsim::sim {
@@ -100,8 +101,8 @@ TEST(Accelerator, DoubleBufferingOverlapsTransfersWithCompute) {
   // A second design in this process would be a second elaboration; compare against the bound
   // instead: serial execution cannot beat the sum of compute and of the DRAM busy time.
   EXPECT_LT(with.total_cycles, total_pe_cycles(with) + static_cast<std::int64_t>(
-                                   static_cast<double>(total_dram_bytes(with)) / with.dram_peak_bytes_per_s *
-                                   with.clock_mhz * 1e6))
+                                                           static_cast<double>(total_dram_bytes(with)) /
+                                                           with.dram_peak_bytes_per_s * with.clock_mhz * 1e6))
       << "double buffering must overlap compute and DRAM transfers";
   EXPECT_GE(with.total_cycles, total_pe_cycles(with));
 }
@@ -110,7 +111,8 @@ TEST(Accelerator, SingleBufferSerialisesEachTile) {
   const trace::Trace trace = testing::small_residual_network(64, 56);
   Accelerator serial(edge({"buffer.capacity_kib=64", "controller.double_buffering=false"}));
   const RunResult r = serial.run(trace);
-  const double dram_cycles = static_cast<double>(total_dram_bytes(r)) / r.dram_peak_bytes_per_s * r.clock_mhz * 1e6;
+  const double dram_cycles =
+      static_cast<double>(total_dram_bytes(r)) / r.dram_peak_bytes_per_s * r.clock_mhz * 1e6;
   EXPECT_GE(static_cast<double>(r.total_cycles), static_cast<double>(total_pe_cycles(r)) + dram_cycles);
 }
 
@@ -155,7 +157,8 @@ TEST(Accelerator, PerLayerDramCountsAddUpToTheRun) {
   EXPECT_EQ(total.get("dram", "read_burst"), read_bursts);
   EXPECT_EQ(total.get("dram", "write_burst"), write_bursts);
   const double ranks = static_cast<double>(arch.dram.org.channels) * arch.dram.org.ranks;
-  const double standby_ns = total.get("dram", "active_standby_ns") + total.get("dram", "precharge_standby_ns");
+  const double standby_ns =
+      total.get("dram", "active_standby_ns") + total.get("dram", "precharge_standby_ns");
   EXPECT_NEAR(standby_ns, ranks * static_cast<double>(r.total_ps) / 1000.0, 1e-6 * standby_ns);
   std::uint64_t previous_end = 0;
   for (const auto& l : r.layers) {
@@ -164,7 +167,6 @@ TEST(Accelerator, PerLayerDramCountsAddUpToTheRun) {
   }
   EXPECT_EQ(previous_end, r.total_ps);
 }
-
 
 // The fast cost model (plain C++ replay of the tile pipeline, each layer from a fresh DRAM)
 // against the SystemC simulation of the same run: DRAM bytes exactly, energy and cycles within
@@ -186,14 +188,15 @@ TEST(CostModel, MatchesTheSimulationOnASmallCompressedNetwork) {
 }
 
 TEST(CostModel, MatchesTheSimulationOnResNet18WithAPlanAndWithoutDoubleBuffering) {
-  trace::Trace trace = trace::read_trace(std::string(CAPSIM_SOURCE_DIR) + "/results/traces/resnet18_imagenet_3x224x224.trace");
+  trace::Trace trace =
+      trace::read_trace(std::string(CAPSIM_SOURCE_DIR) + "/results/traces/resnet18_imagenet_3x224x224.trace");
   trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.25"));
   expect_estimate_matches(edge({"controller.double_buffering=false", "buffer.capacity_kib=128"}), trace);
 }
 
 TEST(CostModel, MatchesTheSimulationOnMobileNetV2UnderSpillWhenNeeded) {
-  trace::Trace trace =
-      trace::read_trace(std::string(CAPSIM_SOURCE_DIR) + "/results/traces/mobilenetv2_imagenet_3x224x224.trace");
+  trace::Trace trace = trace::read_trace(std::string(CAPSIM_SOURCE_DIR) +
+                                         "/results/traces/mobilenetv2_imagenet_3x224x224.trace");
   trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
   expect_estimate_matches(edge({"controller.spill_policy=spill_when_needed", "workload.batch=2"}), trace);
 }

@@ -41,7 +41,8 @@ TEST(SimulateCli, WritesSummaryLayersCountsAndEnergyTable) {
   for (const char* key : {"cycles", "dram_read_bytes", "dram_write_bytes", "energy_pj"})
     EXPECT_TRUE(s["total"].contains(key)) << key;
   double parts = 0;
-  for (const char* c : {"dram", "sram", "pe", "projection", "quantization"}) parts += s["energy_pj"][c].get<double>();
+  for (const char* c : {"dram", "sram", "pe", "projection", "quantization"})
+    parts += s["energy_pj"][c].get<double>();
   EXPECT_NEAR(parts, s["total"]["energy_pj"].get<double>(), 1e-6 * parts);
   // Hand count of small_residual_network(16, 16) under always_spill, plan none, 8-bit activations;
   // every layer fits one tile of 256 KiB, so each activation is written once and read once per
@@ -77,10 +78,10 @@ TEST(SimulateCli, PrintsATableWithUnits) {
 
 struct BadInput {
   const char* what;
-  std::string arch_text;     // empty: use the shipped edge.yaml
-  std::string set;           // --set argument
-  std::string trace_edit;    // replacement applied to the trace text: "from=>to"
-  std::string expected;      // substring of the single error line
+  std::string arch_text;   // empty: use the shipped edge.yaml
+  std::string set;         // --set argument
+  std::string trace_edit;  // replacement applied to the trace text: "from=>to"
+  std::string expected;    // substring of the single error line
 };
 
 void PrintTo(const BadInput& c, std::ostream* os) { *os << c.what; }
@@ -92,8 +93,10 @@ std::string edited(std::string text, const std::string& edit) {
   const auto arrow = edit.find("=>");
   const std::string from = edit.substr(0, arrow), to = edit.substr(arrow + 2);
   const auto at = text.find(from);
-  if (at == std::string::npos) ADD_FAILURE() << "fixture lacks " << from;
-  else text.replace(at, from.size(), to);
+  if (at == std::string::npos)
+    ADD_FAILURE() << "fixture lacks " << from;
+  else
+    text.replace(at, from.size(), to);
   return text;
 }
 
@@ -110,8 +113,8 @@ TEST_P(SimulateBadInput, OneClearErrorExitTwoAndNoOutput) {
   }
   const std::string trace = dir / "net.trace";
   write_text(trace, edited(trace::format_trace(testing::small_residual_network(16, 16)), c.trace_edit));
-  auto r = run_command(kCapsim + " simulate --arch " + arch + " --trace " + trace + " --out " + (dir / "run") +
-                       (c.set.empty() ? "" : " --set " + c.set));
+  auto r = run_command(kCapsim + " simulate --arch " + arch + " --trace " + trace + " --out " +
+                       (dir / "run") + (c.set.empty() ? "" : " --set " + c.set));
   EXPECT_EQ(r.exit_code, 2) << c.what << "\n" << r.err;
   EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.what << "\nstderr: " << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.what << ": one line\n" << r.err;
@@ -164,8 +167,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SimulateCli, MissingFilesAreNamed) {
   TempDir dir("capsim_bad");
-  auto r = run_command(kCapsim + " simulate --arch " + kEdge + " --trace " + (dir / "nope.trace") + " --out " +
-                       (dir / "run"));
+  auto r = run_command(kCapsim + " simulate --arch " + kEdge + " --trace " + (dir / "nope.trace") +
+                       " --out " + (dir / "run"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("nope.trace: cannot open file"), std::string::npos) << r.err;
   r = run_command(kCapsim + " simulate --arch " + (dir / "nope.yaml") + " --trace x --out " + (dir / "run"));
@@ -187,23 +190,27 @@ TEST(RecostCli, SameTableReproducesEnergyAndAPriceChangeMovesOnlyItsComponent) {
 
   const auto counts = nlohmann::json::parse(read_text(dir / "run/counts.json"));
   double read_bursts = 0;
-  for (const auto& layer : counts["run"]["layers"]) read_bursts += layer["actions"]["dram"]["read_burst"].get<double>();
-  auto cheaper = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_burst=0 --out " + (dir / "c"));
+  for (const auto& layer : counts["run"]["layers"])
+    read_bursts += layer["actions"]["dram"]["read_burst"].get<double>();
+  auto cheaper =
+      run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_burst=0 --out " + (dir / "c"));
   ASSERT_EQ(cheaper.exit_code, 0) << cheaper.err;
   const auto c = nlohmann::json::parse(read_text(dir / "c/summary.json"));
   const std::string table = read_text(dir / "run/energy_table.yaml");
   const auto at = table.find("read_burst: ");
   const double price = std::stod(table.substr(at + 12));
-  EXPECT_NEAR(original["energy_pj"]["dram"].get<double>() - c["energy_pj"]["dram"].get<double>(), read_bursts * price,
-              1e-6 * read_bursts * price);
+  EXPECT_NEAR(original["energy_pj"]["dram"].get<double>() - c["energy_pj"]["dram"].get<double>(),
+              read_bursts * price, 1e-6 * read_bursts * price);
   EXPECT_EQ(original["energy_pj"]["sram"], c["energy_pj"]["sram"]);
 
   // Another energy table on the run's own architecture is fine; another buffer is not.
-  auto same_arch = run_command(kCapsim + " recost " + (dir / "run") + " --set energy.table=45nm --out " + (dir / "t"));
+  auto same_arch =
+      run_command(kCapsim + " recost " + (dir / "run") + " --set energy.table=45nm --out " + (dir / "t"));
   EXPECT_EQ(same_arch.exit_code, 0) << same_arch.err;
   auto other = run_command(kCapsim + " recost " + (dir / "run") + " --set buffer.capacity_kib=512");
   EXPECT_EQ(other.exit_code, 2);
-  EXPECT_NE(other.err.find("counts re-price only on the hardware that produced them"), std::string::npos) << other.err;
+  EXPECT_NE(other.err.find("counts re-price only on the hardware that produced them"), std::string::npos)
+      << other.err;
 
   auto bad = run_command(kCapsim + " recost " + (dir / "run") + " --price dram.read_bursts=1");
   EXPECT_EQ(bad.exit_code, 2);
@@ -306,12 +313,13 @@ TEST(InstallCli, AnInstalledCapsimRunsFromPathWithItsOwnConfigs) {
   EXPECT_NE(summary.dump().find(prefix + "/share/capsim/configs/dram/hbm2.yaml"), std::string::npos);
 }
 
-
 // ---- a read-only or full output (issue 12, item 7) ------------------------------------------
 // Each case runs capsim in a private mount namespace over a tmpfs (run_in_private_tmpfs): one
 // error line naming --out and the reason, exit 2, nothing left behind, an earlier result intact.
 
-std::string one_line(const std::string& err) { return std::count(err.begin(), err.end(), '\n') == 1 ? "" : err; }
+std::string one_line(const std::string& err) {
+  return std::count(err.begin(), err.end(), '\n') == 1 ? "" : err;
+}
 
 TEST(SimulateCli, ReadOnlyOutputIsOneClearErrorBeforeSimulating) {
   std::string why;
@@ -319,7 +327,8 @@ TEST(SimulateCli, ReadOnlyOutputIsOneClearErrorBeforeSimulating) {
   TempDir dir("capsim_ro");
   const std::string trace = write_network(dir);
   std::filesystem::create_directory(dir / "mnt");
-  const auto r = testing::run_in_private_tmpfs(dir / "mnt", "ro", simulate(trace, "\"$M/run\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  const auto r = testing::run_in_private_tmpfs(
+      dir / "mnt", "ro", simulate(trace, "\"$M/run\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/run") + ": cannot write in '" + (dir / "mnt") +
                        "': Read-only file system"),

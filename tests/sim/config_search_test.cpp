@@ -2,10 +2,9 @@
 // the project's configs, then on CAPSIM_CONFIG_PATH; and the error that lists every place.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "capsim/sim/arch_spec.hpp"
@@ -92,12 +91,13 @@ TEST_F(ConfigSearch, AnUnknownNameListsEveryPlaceLookedAtTheKeysLine) {
   std::string text = read_text(arch);
   text.replace(text.find("table: 45nm"), 11, "table: 7mn ");
   write_text(arch, text);
-  const std::string line = std::to_string(1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(text.find("table: 7mn")), '\n'));
+  const std::string line = std::to_string(
+      1 +
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(text.find("table: 7mn")), '\n'));
   const std::string error = error_of([&] { load_arch_spec(arch); });
-  EXPECT_THAT(
-      error,
-      HasSubstr(
-           "edge.yaml:" + line + ": key 'energy.table': expected an energy table name, a file 7mn.yaml in one of "));
+  EXPECT_THAT(error,
+              HasSubstr("edge.yaml:" + line +
+                        ": key 'energy.table': expected an energy table name, a file 7mn.yaml in one of "));
   EXPECT_THAT(error, HasSubstr(normal(dir_ / "energy") + " (beside the arch file), "));
   EXPECT_THAT(error, HasSubstr(normal(kSource + "/configs/energy") + " (the project's configs), "));
   EXPECT_THAT(error,

@@ -115,7 +115,8 @@ INSTANTIATE_TEST_SUITE_P(
             "--preset ddr4-3200 --set controller.scheduler=in_order --set controller.page_policy=adaptive",
             "key 'controller.page_policy'"},
         BadDram{"pipeline cycles out of range", "0x0 READ 0\n",
-                "--preset ddr4-3200 --set controller.pipeline_cycles=65", "key 'controller.pipeline_cycles'"}));
+                "--preset ddr4-3200 --set controller.pipeline_cycles=65",
+                "key 'controller.pipeline_cycles'"}));
 
 TEST(DramCli, MissingTraceIsNamed) {
   TempDir dir("capsim_dram");
@@ -151,7 +152,6 @@ TEST(SimulateCli, OutIsAnExistingFileOrBelowOne) {
   EXPECT_EQ(read_text(dir / "file"), "keep");
 }
 
-
 // A read-only or full --out (issue 12, item 7), in a private mount namespace over a tmpfs: one
 // error line, exit 2, and nothing left (dram_spec.yaml used to stay behind on a full disk).
 TEST(DramCli, ReadOnlyOrFullOutputIsOneClearErrorAndLeavesNothing) {
@@ -160,8 +160,8 @@ TEST(DramCli, ReadOnlyOrFullOutputIsOneClearErrorAndLeavesNothing) {
   TempDir dir("capsim_dram_out");
   write_text(dir / "t.trace", "0x0 READ 0\n0x40 READ 1\n0x1000 WRITE 2\n");
   std::filesystem::create_directory(dir / "mnt");
-  auto r = testing::run_in_private_tmpfs(dir / "mnt", "ro",
-                                         dram(dir / "t.trace", "\"$M/d\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  auto r = testing::run_in_private_tmpfs(
+      dir / "mnt", "ro", dram(dir / "t.trace", "\"$M/d\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/d") + ": cannot write in '" + (dir / "mnt") +
                        "': Read-only file system"),
@@ -170,9 +170,9 @@ TEST(DramCli, ReadOnlyOrFullOutputIsOneClearErrorAndLeavesNothing) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_EQ(r.out, "");
 
-  r = testing::run_in_private_tmpfs(
-      dir / "mnt", "size=256k",
-      std::string(testing::fill_tmpfs()) + dram(dir / "t.trace", "\"$M/d\"") + "; rc=$?; ls -A \"$M\"; exit $rc");
+  r = testing::run_in_private_tmpfs(dir / "mnt", "size=256k",
+                                    std::string(testing::fill_tmpfs()) + dram(dir / "t.trace", "\"$M/d\"") +
+                                        "; rc=$?; ls -A \"$M\"; exit $rc");
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("error: --out " + (dir / "mnt/d") + ": cannot write the results"), std::string::npos)
       << r.err;

@@ -109,8 +109,9 @@ TEST(EnergyTables, DramPricesRoundTripThroughTheResolvedTable) {
     write_text(path, format_energy_table(table));
     EXPECT_EQ(read_resolved_energy_table(path).pj_per_action, table.pj_per_action);
   }
-  write_text(dir / "bad.yaml", "format: capsim-energy-resolved\nversion: 1\nname: x\n"
-                               "pj_per_action:\n  dram:\n    read_burst: lots\n");
+  write_text(dir / "bad.yaml",
+             "format: capsim-energy-resolved\nversion: 1\nname: x\n"
+             "pj_per_action:\n  dram:\n    read_burst: lots\n");
   EXPECT_THAT(error_of([&] { read_resolved_energy_table(dir / "bad.yaml"); }),
               ::testing::HasSubstr("bad.yaml:6: key 'pj_per_action.dram.read_burst'"));
 }
@@ -136,13 +137,15 @@ TEST(SramEnergy, InterpolatesLogLogAndHoldsTheEndPointsOutside) {
 TEST(SramEnergy, ResolvedPriceFollowsBankSizeAndAccessWidth) {
   const double at_64_kib = 20 * std::pow(5.0, 0.2), at_256_kib = 20 * std::pow(5.0, 0.6);
   // 1 MiB in 16 banks of 128 bits: 64 KiB banks, two 64-bit words per access.
-  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024"}), "sram", "read_access"), 2 * at_64_kib, 1e-9);
+  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024"}), "sram", "read_access"), 2 * at_64_kib,
+              1e-9);
   // The same banks 256 bits wide: four words.
-  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024", "buffer.width_bits=256"}), "sram", "read_access"),
-              4 * at_64_kib, 1e-9);
+  EXPECT_NEAR(
+      price(table_of("45nm", {"buffer.capacity_kib=1024", "buffer.width_bits=256"}), "sram", "read_access"),
+      4 * at_64_kib, 1e-9);
   // Four banks of 256 KiB, 64 bits wide.
-  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024", "buffer.banks=4", "buffer.width_bits=64"}), "sram",
-                    "read_access"),
+  EXPECT_NEAR(price(table_of("45nm", {"buffer.capacity_kib=1024", "buffer.banks=4", "buffer.width_bits=64"}),
+                    "sram", "read_access"),
               at_256_kib, 1e-9);
   // 45nm.yaml: write_factor 1.0.
   const EnergyTable t = table_of("45nm", {"buffer.capacity_kib=1024"});
@@ -190,8 +193,9 @@ TEST_F(BadEnergyTable, WriteFactorAndDramOverrides) {
   const EnergyTable base = table_of(write_table("", ""));
   const double read = 2 * std::sqrt(7.5 * 8.5);
   EXPECT_NEAR(price(base, "sram", "write_access"), read, 1e-9) << "write_factor defaults to 1";
-  const EnergyTable t = table_of(write_table("quantization: {value: 0.34}\n",
-                                             "quantization: {value: 0.34}\ndram: {read_burst: 1234.5, activate: 0}\n"));
+  const EnergyTable t =
+      table_of(write_table("quantization: {value: 0.34}\n",
+                           "quantization: {value: 0.34}\ndram: {read_burst: 1234.5, activate: 0}\n"));
   EXPECT_DOUBLE_EQ(price(t, "dram", "read_burst"), 1234.5);
   EXPECT_DOUBLE_EQ(price(t, "dram", "activate"), 0.0);
   const auto& preset = base.pj_per_action.at("dram");
@@ -201,13 +205,14 @@ TEST_F(BadEnergyTable, WriteFactorAndDramOverrides) {
     EXPECT_DOUBLE_EQ(price(t, "dram", action), preset.at(action)) << action;
   EXPECT_EQ(t.pj_per_action.at("dram").size(), preset.size());
 
-  const EnergyTable w = table_of(write_table("    - {bank_kib: 32, pj: 8.5}\n",
-                                             "    - {bank_kib: 32, pj: 8.5}\n  write_factor: 1.5\n"));
+  const EnergyTable w = table_of(
+      write_table("    - {bank_kib: 32, pj: 8.5}\n", "    - {bank_kib: 32, pj: 8.5}\n  write_factor: 1.5\n"));
   EXPECT_NEAR(price(w, "sram", "read_access"), read, 1e-9);
   EXPECT_NEAR(price(w, "sram", "write_access"), 1.5 * read, 1e-9);
 
-  EXPECT_THAT(error_with("quantization: {value: 0.34}\n", "quantization: {value: 0.34}\ndram: {read_bursts: 1}\n"),
-              ::testing::HasSubstr("key 'dram.read_bursts'"));
+  EXPECT_THAT(
+      error_with("quantization: {value: 0.34}\n", "quantization: {value: 0.34}\ndram: {read_bursts: 1}\n"),
+      ::testing::HasSubstr("key 'dram.read_bursts'"));
 }
 
 TEST_F(BadEnergyTable, ErrorsNameFileLineKeyAndExpectation) {

@@ -24,7 +24,8 @@ ArchSpec test_arch(std::int64_t capacity_bytes, bool fold) {
 }
 
 struct LayerTraffic {
-  std::int64_t activation_read = 0, weight_read = 0, matrix_read = 0, macs = 0, decode_macs = 0, encode_macs = 0;
+  std::int64_t activation_read = 0, weight_read = 0, matrix_read = 0, macs = 0, decode_macs = 0,
+               encode_macs = 0;
 };
 
 LayerTraffic traffic_of(const trace::Trace& trace, const ArchSpec& arch, int layer) {
@@ -66,7 +67,7 @@ TEST(Folding, FoldedConvReadsCoefficientsWithFoldedWeightsAndBorderBiases) {
   // 3x3, pad 1, stride 1 on 16 rows: windows clipped at the top, none, clipped at the bottom,
   // in both axes: 9 distinct biases per output channel.
   EXPECT_EQ(b.biases, 32 * 9);
-  EXPECT_EQ(b.weight_bytes, 32 * 4 * 9 * 1 + 32 * 9 * 4);   // 8-bit weights, 32-bit biases
+  EXPECT_EQ(b.weight_bytes, 32 * 4 * 9 * 1 + 32 * 9 * 4);  // 8-bit weights, 32-bit biases
   EXPECT_FALSE(p.tensors[1].needs_decoder());
   EXPECT_EQ(p.tensors[1].decoder_bytes(), 0);
 
@@ -153,9 +154,10 @@ TEST(Folding, TraceRecordsFoldedEdgesAndRejectsImpossibleOnes) {
   none.layers[0].compression->folded = std::vector<std::string>{};
   const std::string unfolded = trace::format_trace(none);
   EXPECT_NE(unfolded.find("folded: []"), std::string::npos);
-  EXPECT_FALSE(place_tensors(trace::parse_trace(unfolded, "t.trace"), test_arch(buffer::kUnlimitedBytes, true))
-                   .layers[1]
-                   .folded_input)
+  EXPECT_FALSE(
+      place_tensors(trace::parse_trace(unfolded, "t.trace"), test_arch(buffer::kUnlimitedBytes, true))
+          .layers[1]
+          .folded_input)
       << "an empty list keeps the decoder even with folding on";
 
   std::string bad = text;

@@ -58,7 +58,7 @@ TEST(Schedule, UnlimitedBufferAlwaysSpillMatchesClosedForm) {
   for (std::size_t i = 0; i < trace.layers.size(); ++i) {
     const auto& l = trace.layers[i];
     weights += l.weight_bytes;
-    writes += l.out_shape.elements();   // 8-bit activations
+    writes += l.out_shape.elements();  // 8-bit activations
     reads += l.out_shape.elements() * static_cast<std::int64_t>(consumers[i].size());
     macs += l.macs;
   }
@@ -76,7 +76,7 @@ TEST(Schedule, UniformPlanScalesActivationTrafficByRatioTimesBits) {
   trace::Trace compressed = base;
   trace::apply_plan(compressed, trace::parse_plan_spec("uniform:0.25:4"));
   ArchSpec arch = arch_with_buffer(buffer::kUnlimitedBytes);
-  arch.datatypes.activation_bits = 16;   // b0 = 16
+  arch.datatypes.activation_bits = 16;  // b0 = 16
   const Traffic plain = simulate_plan(base, arch);
   const Traffic packed = simulate_plan(compressed, arch);
 
@@ -144,8 +144,8 @@ TEST_P(PredictedTraffic, EqualsTileJobsForEveryTiling) {
   trace.network.batch = c.batch;
   trace::apply_plan(trace, trace::parse_plan_spec(c.plan));
   for (std::int64_t matrix_buffer : {0, 1 << 20}) {
-    ArchSpec arch = arch_with_buffer(c.policy == SpillPolicy::AlwaysSpill ? buffer::kUnlimitedBytes : 64 * 1024,
-                                     c.policy);
+    ArchSpec arch = arch_with_buffer(
+        c.policy == SpillPolicy::AlwaysSpill ? buffer::kUnlimitedBytes : 64 * 1024, c.policy);
     arch.projection.matrix_buffer_bytes = matrix_buffer;
     const Placement placement = place_tensors(trace, arch);
     const LayerScheduler scheduler(trace, placement, arch);
@@ -155,7 +155,8 @@ TEST_P(PredictedTraffic, EqualsTileJobsForEveryTiling) {
         for (std::int64_t channels : {std::int64_t{1}, std::int64_t{3}, std::int64_t{5}, l.out_shape.c}) {
           for (LoopOrder order : {LoopOrder::ChannelsOuter, LoopOrder::RowsOuter}) {
             const std::int64_t channel_tiles = (l.out_shape.c + channels - 1) / channels;
-            if (placement.tensors[i + 1].projected() && channel_tiles > 1 && order == LoopOrder::ChannelsOuter)
+            if (placement.tensors[i + 1].projected() && channel_tiles > 1 &&
+                order == LoopOrder::ChannelsOuter)
               continue;
             Tiling tiling{order, rows, channels, (l.out_shape.h + rows - 1) / rows, channel_tiles, 0, 0};
             std::int64_t moved = 0, macs = 0;
@@ -175,18 +176,19 @@ TEST_P(PredictedTraffic, EqualsTileJobsForEveryTiling) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, PredictedTraffic,
-    ::testing::Values(PredictionCase{"uniform:0.5", 16, 16, 1, SpillPolicy::AlwaysSpill},
-                      PredictionCase{"uniform:1:4", 12, 14, 1, SpillPolicy::AlwaysSpill},
-                      PredictionCase{"uniform:0.5:3", 12, 14, 3, SpillPolicy::AlwaysSpill},
-                      PredictionCase{"none", 16, 16, 2, SpillPolicy::SpillWhenNeeded}),
-    [](const ::testing::TestParamInfo<PredictionCase>& info) {
-      std::string name = std::string(info.param.plan) + "_b" + std::to_string(info.param.batch) + "_" +
-                         (info.param.policy == SpillPolicy::AlwaysSpill ? "spill" : "resident");
-      for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Cases, PredictedTraffic,
+                         ::testing::Values(PredictionCase{"uniform:0.5", 16, 16, 1, SpillPolicy::AlwaysSpill},
+                                           PredictionCase{"uniform:1:4", 12, 14, 1, SpillPolicy::AlwaysSpill},
+                                           PredictionCase{"uniform:0.5:3", 12, 14, 3,
+                                                          SpillPolicy::AlwaysSpill},
+                                           PredictionCase{"none", 16, 16, 2, SpillPolicy::SpillWhenNeeded}),
+                         [](const ::testing::TestParamInfo<PredictionCase>& info) {
+                           std::string name =
+                               std::string(info.param.plan) + "_b" + std::to_string(info.param.batch) + "_" +
+                               (info.param.policy == SpillPolicy::AlwaysSpill ? "spill" : "resident");
+                           for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           return name;
+                         });
 
 // "stem" (4 KiB) lives until "late"; in between, "fc" needs 2 x (2704 B input + 2704 B of one
 // output's weights) = 10.8 KiB for its smallest tile. In a 12 KiB buffer the stem fits the
@@ -194,12 +196,12 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Placement, SpillWhenNeededLeavesRoomForEveryLayersSmallestTile) {
   testing::TraceBuilder b({3, 16, 16});
   b.conv("stem", "input", 16, 3, 1, 1);
-  b.pool("window", "stem", 4, 1);          // 16 x 13 x 13 = 2704 bytes
+  b.pool("window", "stem", 4, 1);  // 16 x 13 x 13 = 2704 bytes
   b.linear("fc", "window", 10);
   b.pool("late", "stem", 16, 16, trace::PoolKind::Avg);
   const trace::Trace trace = b.build();
   ArchSpec arch = arch_with_buffer(12 * 1024, SpillPolicy::SpillWhenNeeded);
-  arch.controller.resident_fraction = 1.0;   // the budget alone would keep the stem on chip
+  arch.controller.resident_fraction = 1.0;  // the budget alone would keep the stem on chip
   const Placement placement = place_tensors(trace, arch);
   EXPECT_TRUE(placement.tensors[1].in_dram) << "the stem would crowd out fc's smallest tile";
   const LayerScheduler scheduler(trace, placement, arch);
@@ -217,7 +219,8 @@ TEST(Schedule, LoopOrderDecidesWhatIsReloaded) {
   const std::int64_t weights = trace.layers[0].weight_bytes, out = 64 * 16 * 16;
   // 4 row tiles of 4 rows need 4+2 or 4+1 input rows each (halo): 5+6+6+5 = 22 rows of 16 x 64 bytes.
   const std::int64_t input_once = 22 * 16 * 64;
-  EXPECT_EQ(scheduler.predicted_dram_bytes(0, 4, 16, LoopOrder::ChannelsOuter), weights + 4 * input_once + out);
+  EXPECT_EQ(scheduler.predicted_dram_bytes(0, 4, 16, LoopOrder::ChannelsOuter),
+            weights + 4 * input_once + out);
   EXPECT_EQ(scheduler.predicted_dram_bytes(0, 4, 16, LoopOrder::RowsOuter), 4 * weights + input_once + out);
 }
 
@@ -284,7 +287,7 @@ TEST(Placement, SpillWhenNeededKeepsFittingActivationsOnChip) {
 TEST(Placement, SpillWhenNeededRespectsTheResidentBudget) {
   const trace::Trace trace = testing::small_residual_network(16, 16);
   ArchSpec arch = arch_with_buffer(16 * 1024, SpillPolicy::SpillWhenNeeded);
-  arch.controller.resident_fraction = 0.5;   // 8 KiB for resident activations
+  arch.controller.resident_fraction = 0.5;  // 8 KiB for resident activations
   const Placement placement = place_tensors(trace, arch);
   // stem (16x16x16 = 4 KiB) lives until join's producers run; main and shortcut (32x8x8 = 2 KiB
   // each) then fit beside it; every layer's resident bytes stay within budget.
@@ -302,9 +305,9 @@ namespace {
 // drops it where the matrices cost more (a 1x1 tensor of many channels).
 TEST(Placement, WhenProfitableCompressesOnlyWhereItPays) {
   testing::TraceBuilder b({3, 32, 32});
-  b.conv("wide", "input", 16, 3, 1, 1);       // 16 x 32 x 32: large map, small matrix
+  b.conv("wide", "input", 16, 3, 1, 1);  // 16 x 32 x 32: large map, small matrix
   b.pool("gap", "wide", 32, 32, trace::PoolKind::Avg);
-  b.linear("hidden", "gap", 256);             // 256 x 1 x 1: the matrix dwarfs the tensor
+  b.linear("hidden", "gap", 256);  // 256 x 1 x 1: the matrix dwarfs the tensor
   b.linear("fc", "hidden", 10);
   trace::Trace trace = b.build();
   trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.5"));
@@ -344,7 +347,7 @@ TEST(Placement, RegionsAreFourKibAlignedDisjointAndPlanIndependent) {
   trace::apply_plan(trace, trace::parse_plan_spec("uniform:0.25"));
   const Placement planned = place_tensors(trace, arch);
   ASSERT_TRUE(planned.tensors[1].projected());
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> regions;   // [begin, end)
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> regions;  // [begin, end)
   for (std::size_t id = 0; id < planned.tensors.size(); ++id) {
     const TensorPlacement& t = planned.tensors[id];
     EXPECT_EQ(t.address, none.tensors[id].address) << "tensor " << id;
@@ -360,8 +363,9 @@ TEST(Placement, RegionsAreFourKibAlignedDisjointAndPlanIndependent) {
   }
   for (std::size_t i = 0; i < trace.layers.size(); ++i) {
     EXPECT_EQ(planned.weight_addresses[i], none.weight_addresses[i]);
-    regions.emplace_back(planned.weight_addresses[i],
-                         planned.weight_addresses[i] + static_cast<std::uint64_t>(trace.layers[i].weight_bytes));
+    regions.emplace_back(
+        planned.weight_addresses[i],
+        planned.weight_addresses[i] + static_cast<std::uint64_t>(trace.layers[i].weight_bytes));
   }
   std::sort(regions.begin(), regions.end());
   for (std::size_t i = 0; i < regions.size(); ++i) {

@@ -46,7 +46,8 @@ std::string TraceBuilder::conv(const std::string& name, const std::string& input
   return push(l);
 }
 
-std::string TraceBuilder::dwconv(const std::string& name, const std::string& input, int kernel, int stride, int pad) {
+std::string TraceBuilder::dwconv(const std::string& name, const std::string& input, int kernel, int stride,
+                                 int pad) {
   const std::int64_t c = shape_of(input).c;
   conv(name, input, c, kernel, stride, pad, c);
   trace_.layers.back().op = Op::DwConv;
@@ -77,7 +78,8 @@ std::string TraceBuilder::add(const std::string& name, const std::vector<std::st
   return push(l);
 }
 
-std::string TraceBuilder::linear(const std::string& name, const std::string& input, std::int64_t out_features) {
+std::string TraceBuilder::linear(const std::string& name, const std::string& input,
+                                 std::int64_t out_features) {
   Layer l;
   l.name = name;
   l.op = Op::Linear;

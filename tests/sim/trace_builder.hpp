@@ -15,13 +15,14 @@ class TraceBuilder {
   // Each returns the new layer's name.
   std::string conv(const std::string& name, const std::string& input, std::int64_t out_channels, int kernel,
                    int stride = 1, int pad = 0, std::int64_t groups = 1);
-  std::string dwconv(const std::string& name, const std::string& input, int kernel, int stride = 1, int pad = 0);
+  std::string dwconv(const std::string& name, const std::string& input, int kernel, int stride = 1,
+                     int pad = 0);
   std::string pool(const std::string& name, const std::string& input, int kernel, int stride,
                    trace::PoolKind kind = trace::PoolKind::Max);
   std::string add(const std::string& name, const std::vector<std::string>& inputs);
   std::string linear(const std::string& name, const std::string& input, std::int64_t out_features);
 
-  trace::Trace build() const;   // validated by a format/parse round trip
+  trace::Trace build() const;  // validated by a format/parse round trip
 
  private:
   trace::Shape shape_of(const std::string& name) const;

@@ -6,8 +6,8 @@ namespace capsim::testing {
 
 struct CommandResult {
   int exit_code = -1;
-  std::string out;   // stdout
-  std::string err;   // stderr
+  std::string out;  // stdout
+  std::string err;  // stderr
 };
 
 CommandResult run_command(const std::string& command_line);

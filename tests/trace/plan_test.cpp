@@ -1,7 +1,8 @@
+#include "capsim/trace/plan.hpp"
+
 #include <gtest/gtest.h>
 
 #include "capsim/common/error.hpp"
-#include "capsim/trace/plan.hpp"
 #include "tiny_trace.hpp"
 
 namespace capsim::trace {
@@ -20,8 +21,8 @@ TEST(Plan, NoneClearsCompression) {
 TEST(Plan, UniformKeepsRoundedFractionAndSparesTheNetworkOutput) {
   Trace t = tiny();
   apply_plan(t, parse_plan_spec("uniform:0.25:4"));
-  EXPECT_EQ(t.layers[0].compression->k, 1);   // round(0.25 * 4)
-  EXPECT_EQ(t.layers[1].compression->k, 2);   // round(0.25 * 8)
+  EXPECT_EQ(t.layers[0].compression->k, 1);  // round(0.25 * 4)
+  EXPECT_EQ(t.layers[1].compression->k, 2);  // round(0.25 * 8)
   EXPECT_EQ(t.layers[1].compression->bits, 4);
   EXPECT_FALSE(t.layers[5].compression) << "logits are not a compression point";
   EXPECT_EQ(t.plan, "uniform:0.25:4");
@@ -35,7 +36,8 @@ TEST(Plan, UniformNeverDropsBelowOneChannel) {
 }
 
 TEST(Plan, BadSpecsAreInputErrors) {
-  for (const char* spec : {"uniform:0", "uniform:1.5", "uniform:x", "uniform:0.5:0", "uniform:0.5:abc", "half"}) {
+  for (const char* spec :
+       {"uniform:0", "uniform:1.5", "uniform:x", "uniform:0.5:0", "uniform:0.5:abc", "half"}) {
     EXPECT_THROW(parse_plan_spec(spec), InputError) << spec;
   }
 }
@@ -45,14 +47,14 @@ TEST(Plan, FileRoundTripAndScaledApplication) {
   p.kind = Plan::Kind::PerLayer;
   p.name = "tiny-greedy";
   p.method = "greedy";
-  p.layers["conv1"] = PlanEntry{2, 1, 8, 1.5, 0.25};   // learned on a half-width net: C = 2
+  p.layers["conv1"] = PlanEntry{2, 1, 8, 1.5, 0.25};  // learned on a half-width net: C = 2
   p.layers["join"] = PlanEntry{8, 3, 6, {}, {}};
   Plan back = parse_plan(format_plan(p), "p.yaml");
   EXPECT_EQ(format_plan(back), format_plan(p));
 
   Trace t = tiny();
   apply_plan(t, back);
-  EXPECT_EQ(t.layers[0].compression->k, 2);   // 1 of 2 channels -> 2 of 4
+  EXPECT_EQ(t.layers[0].compression->k, 2);  // 1 of 2 channels -> 2 of 4
   EXPECT_FALSE(t.layers[0].compression->nrmse) << "statistics do not transfer across shapes";
   EXPECT_EQ(t.layers[3].compression->k, 3);
   EXPECT_EQ(t.layers[3].compression->bits, 6);
@@ -60,9 +62,10 @@ TEST(Plan, FileRoundTripAndScaledApplication) {
 }
 
 TEST(Plan, UnknownLayerIsNamedWithFileLineAndAHint) {
-  const Plan p = parse_plan("format: capsim-plan\nversion: 1\nname: greedy-4x\nlayers:\n  conv1: {channels: 4, k: 2}\n"
-                            "  conv3: {channels: 4, k: 2}\n",
-                            "plans/p.yaml");
+  const Plan p = parse_plan(
+      "format: capsim-plan\nversion: 1\nname: greedy-4x\nlayers:\n  conv1: {channels: 4, k: 2}\n"
+      "  conv3: {channels: 4, k: 2}\n",
+      "plans/p.yaml");
   Trace t = tiny();
   try {
     apply_plan(t, p);
@@ -77,7 +80,7 @@ TEST(Plan, UnknownLayerIsNamedWithFileLineAndAHint) {
 TEST(Plan, ScaleK) {
   EXPECT_EQ(scale_k(16, 64, 64), 16);
   EXPECT_EQ(scale_k(16, 64, 16), 4);
-  EXPECT_EQ(scale_k(1, 64, 16), 1);   // clamped at one channel
+  EXPECT_EQ(scale_k(1, 64, 16), 1);  // clamped at one channel
   EXPECT_EQ(scale_k(64, 64, 32), 32);
 }
 

@@ -1,9 +1,10 @@
+#include "capsim/trace/trace.hpp"
+
 #include <gtest/gtest.h>
 
 #include <regex>
 
 #include "capsim/common/error.hpp"
-#include "capsim/trace/trace.hpp"
 #include "tiny_trace.hpp"
 
 namespace capsim::trace {
@@ -37,7 +38,7 @@ TEST(Trace, ParsesTheHandWrittenNetwork) {
   EXPECT_EQ(t.layers[3].op, Op::Add);
   EXPECT_EQ(t.layers[4].pool, PoolKind::Avg);
   auto consumers = t.consumers();
-  EXPECT_EQ(consumers[0], (std::vector<int>{1, 2}));   // conv1 feeds conv2 and the shortcut
+  EXPECT_EQ(consumers[0], (std::vector<int>{1, 2}));  // conv1 feeds conv2 and the shortcut
   EXPECT_EQ(consumers[3], (std::vector<int>{4}));
   EXPECT_TRUE(consumers[5].empty());
   EXPECT_EQ(t.input_consumers(), (std::vector<int>{0}));
@@ -85,9 +86,12 @@ TEST(TraceErrors, InconsistentOutputShape) {
 }
 
 TEST(TraceErrors, InputShapeMustMatchProducer) {
-  auto msg = parse_error(replace_once(kTinyTrace, "in_shape: [4, 8, 8]\n  out_shape: [8, 4, 4]\n  kernel: [1, 1]",
-                                      "in_shape: [4, 8, 9]\n  out_shape: [8, 4, 4]\n  kernel: [1, 1]"));
-  EXPECT_NE(msg.find("key 'layers[2].in_shape': expected 4x8x8 (the shape 'conv1' produces)"), std::string::npos) << msg;
+  auto msg =
+      parse_error(replace_once(kTinyTrace, "in_shape: [4, 8, 8]\n  out_shape: [8, 4, 4]\n  kernel: [1, 1]",
+                               "in_shape: [4, 8, 9]\n  out_shape: [8, 4, 4]\n  kernel: [1, 1]"));
+  EXPECT_NE(msg.find("key 'layers[2].in_shape': expected 4x8x8 (the shape 'conv1' produces)"),
+            std::string::npos)
+      << msg;
 }
 
 TEST(TraceErrors, WrongMacCount) {
@@ -101,10 +105,12 @@ TEST(TraceErrors, AddNeedsEqualShapes) {
 }
 
 TEST(TraceErrors, CompressionKeptDimensionOutOfRange) {
-  std::string text = std::string(kTinyTrace) +
-                     "  compression: {channels: 3, k: 4, bits: 8}\n";   // appended to fc: C = 3
+  std::string text =
+      std::string(kTinyTrace) + "  compression: {channels: 3, k: 4, bits: 8}\n";  // appended to fc: C = 3
   auto msg = parse_error(text);
-  EXPECT_NE(msg.find("key 'layers[5].compression.k': expected an integer in [1, 3], got '4'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("key 'layers[5].compression.k': expected an integer in [1, 3], got '4'"),
+            std::string::npos)
+      << msg;
 }
 
 TEST(TraceErrors, UnknownKeyAndNotATrace) {
@@ -129,7 +135,8 @@ namespace {
 
 TEST(TraceErrors, HugeShapesAreRejectedNotOverflowed) {
   auto msg = parse_error(replace_once(testing::kTinyTrace, "input: [1, 8, 8]", "input: [1, 8, 99999999]"));
-  EXPECT_NE(msg.find("key 'network.input': expected [C, H, W] with each dimension at most 2^20"), std::string::npos)
+  EXPECT_NE(msg.find("key 'network.input': expected [C, H, W] with each dimension at most 2^20"),
+            std::string::npos)
       << msg;
 }
 

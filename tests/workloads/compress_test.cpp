@@ -1,5 +1,7 @@
 // The compression pipeline on small tensors: PCA, projection, quantization, the cached greedy
 // evaluator and the greedy allocation against a brute-force optimum.
+#include "capsim/workloads/compress.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,6 @@
 
 #include "capsim/common/error.hpp"
 #include "capsim/trace/plan.hpp"
-#include "capsim/workloads/compress.hpp"
 #include "capsim/workloads/greedy.hpp"
 #include "capsim/workloads/study.hpp"
 
@@ -86,7 +87,7 @@ TEST(Projection, FullDimensionWithEnoughBitsReconstructsExactly) {
   QuantSettings q;
   q.coefficient_bits = 16;
   const auto raw = net->run_node(0, {inputs});
-  for (std::int64_t k : {8, 4}) {   // all directions, and exactly the planted rank
+  for (std::int64_t k : {8, 4}) {  // all directions, and exactly the planted rank
     const Projection p = pca_projection(cal.stats[0], k);
     const auto out = reconstruct(&p, cal.stats[0], raw, q);
     EXPECT_LT((out - raw).abs().max().item<double>(), 1e-3 * raw.abs().max().item<double>()) << "k=" << k;
@@ -102,7 +103,8 @@ TEST(Projection, FullDimensionWithEnoughBitsReconstructsExactly) {
 }
 
 TEST(Quantization, RoundTripErrorIsBoundedByHalfAStep) {
-  const auto x = torch::linspace(-3, 3, 601).view({1, 1, 601}).expand({1, 2, 601}).reshape({1, 2, 601, 1}).clone();
+  const auto x =
+      torch::linspace(-3, 3, 601).view({1, 1, 601}).expand({1, 2, 601}).reshape({1, 2, 601, 1}).clone();
   const auto clip = torch::tensor({2.0f, 4.0f});
   for (int bits : {2, 4, 8}) {
     const double levels = std::ldexp(1.0, bits - 1) - 1;
@@ -128,7 +130,7 @@ TEST(Quantization, MatrixRowsRoundTripWithinHalfAStepAt8And16Bits) {
   torch::manual_seed(21);
   // float64, so that the grid check below is not limited by float32's 24-bit mantissa at 16 bits.
   auto m = torch::randn({12, 40}, torch::kFloat64);
-  m[3].mul_(100.0);   // rows of very different magnitude keep their own scales
+  m[3].mul_(100.0);  // rows of very different magnitude keep their own scales
   m[7].mul_(1e-3);
   double previous = 0;
   for (int bits : {8, 16}) {
@@ -136,7 +138,8 @@ TEST(Quantization, MatrixRowsRoundTripWithinHalfAStepAt8And16Bits) {
     const auto q = fake_quantize_rows(m, bits);
     for (int r = 0; r < 12; ++r) {
       const double step = m[r].abs().max().item<double>() / levels;
-      EXPECT_LE((q[r] - m[r]).abs().max().item<double>(), step / 2 * (1 + 1e-9)) << bits << " bits, row " << r;
+      EXPECT_LE((q[r] - m[r]).abs().max().item<double>(), step / 2 * (1 + 1e-9))
+          << bits << " bits, row " << r;
       // On the grid: integers times the row's step.
       const auto units = q[r] / step;
       EXPECT_LE((units - units.round()).abs().max().item<double>(), 1e-6) << bits;
@@ -155,9 +158,11 @@ TEST(Quantization, MatrixRowsRoundTripWithinHalfAStepAt8And16Bits) {
   const Projection s = quantize_side_data(p, 8);
   for (int j = 0; j < 3; ++j) {
     const double step = p.decoder.select(1, j).abs().max().item<double>() / 127;
-    EXPECT_LE((s.decoder.select(1, j) - p.decoder.select(1, j)).abs().max().item<double>(), step / 2 * (1 + 1e-5));
+    EXPECT_LE((s.decoder.select(1, j) - p.decoder.select(1, j)).abs().max().item<double>(),
+              step / 2 * (1 + 1e-5));
   }
-  EXPECT_LE((s.mean - p.mean).abs().max().item<double>(), p.mean.abs().max().item<double>() / 254 * (1 + 1e-5));
+  EXPECT_LE((s.mean - p.mean).abs().max().item<double>(),
+            p.mean.abs().max().item<double>() / 254 * (1 + 1e-5));
   EXPECT_FALSE(torch::equal(s.encoder, p.encoder));
   EXPECT_TRUE(torch::equal(s.clip, p.clip));
 }
@@ -171,7 +176,7 @@ TEST(Quantization, EightBitMatricesChangeLogitsByABoundedNonzeroAmount) {
   const KeptDims k{3, 4, cal.points[2].channels};
   auto logits = [&](int matrix_bits) {
     QuantSettings q;
-    q.coefficient_bits = 16;   // fine coefficients: the difference is the matrices'
+    q.coefficient_bits = 16;  // fine coefficients: the difference is the matrices'
     q.baseline_bits = 16;
     q.matrix_bits = matrix_bits;
     const Compressor compressor(cal, k, q);
@@ -202,7 +207,7 @@ TEST(Quantization, RangeNotContainingZeroIsWidenedNotClipped) {
 TEST(Quantization, StraightThroughGradientPassesInsideTheClipRange) {
   auto x = torch::randn({2, 3, 4, 4}, torch::requires_grad());
   fake_quantize_symmetric(x, torch::ones({3}), 4).sum().backward();
-  const auto inside = (torch::round(x.detach() * 7).abs() <= 7).to(torch::kFloat32);   // 4 bits: 7 levels
+  const auto inside = (torch::round(x.detach() * 7).abs() <= 7).to(torch::kFloat32);  // 4 bits: 7 levels
   EXPECT_TRUE(torch::allclose(x.grad(), inside)) << "1 inside [-clip, clip], 0 where the quantizer saturates";
 }
 
@@ -253,7 +258,9 @@ class TableObjective : public GreedyObjective {
     EXPECT_LT(bits, 0) << "a k-only objective";
     return score(next);
   }
-  bool has_pending(std::size_t p, std::int64_t k, int) const override { return pending_ == std::make_pair(p, k); }
+  bool has_pending(std::size_t p, std::int64_t k, int) const override {
+    return pending_ == std::make_pair(p, k);
+  }
   void commit() override {
     k_[pending_.first] = pending_.second;
     current_ = score(k_);
@@ -267,10 +274,11 @@ class TableObjective : public GreedyObjective {
  private:
   EvalPoint score(const KeptDims& k) const {
     double loss = 1.0;
-    for (std::size_t p = 0; p < k.size(); ++p) loss += cost_[p][static_cast<std::size_t>(channels_[p] - k[p])];
+    for (std::size_t p = 0; p < k.size(); ++p)
+      loss += cost_[p][static_cast<std::size_t>(channels_[p] - k[p])];
     return {loss, 1.0 - loss / 100.0};
   }
-  std::vector<std::vector<double>> cost_;   // cost_[p][channels dropped]
+  std::vector<std::vector<double>> cost_;  // cost_[p][channels dropped]
   std::vector<std::int64_t> channels_;
   KeptDims k_;
   PointBits bits_;
@@ -294,7 +302,7 @@ TEST(Greedy, PicksTheBruteForceOptimumOnASyntheticConvexTable) {
   const GreedyResult result = greedy_search(objective, points, q, options, false);
   ASSERT_EQ(result.steps.size(), 1u + 4 * 3) << "every level of every point, then no candidates left";
 
-  std::map<int, double> best;   // channels dropped in total -> minimum loss
+  std::map<int, double> best;  // channels dropped in total -> minimum loss
   for (int a = 1; a <= 4; ++a)
     for (int b = 1; b <= 4; ++b)
       for (int c = 1; c <= 4; ++c)
@@ -326,10 +334,10 @@ TEST(Greedy, HardwareObjectiveNeverRaisesTheCostAndSkipsLevelsThatDo) {
   TableObjective objective(loss, {4, 4, 4, 4});
   auto cost = [](const KeptDims& k) {
     double c = 100;
-    c += k[0] == 3 ? 5 : k[0] == 2 ? -10 : k[0] == 1 ? -12 : 0;   // k = 3 costs, lower saves
-    c += (4 - static_cast<double>(k[1])) * 3;                      // every step costs
-    c -= k[2] <= 3 ? 4 : 0;                                        // first step saves
-    c -= k[2] <= 2 && k[3] <= 3 ? 6 : 0;                           // second pays only after p3
+    c += k[0] == 3 ? 5 : k[0] == 2 ? -10 : k[0] == 1 ? -12 : 0;  // k = 3 costs, lower saves
+    c += (4 - static_cast<double>(k[1])) * 3;                    // every step costs
+    c -= k[2] <= 3 ? 4 : 0;                                      // first step saves
+    c -= k[2] <= 2 && k[3] <= 3 ? 6 : 0;                         // second pays only after p3
     c += k[2] <= 2 && k[3] > 3 ? 1 : 0;
     c -= k[2] <= 1 ? 1 : 0;
     c -= (4 - static_cast<double>(k[3])) * 1;
@@ -391,7 +399,8 @@ TEST(Greedy, MetricIsLossPerActivationBitSavedAtTheBaselineBits) {
   q.baseline_bits = 16;
   const GreedyResult result = greedy_search(objective, points, q, exhaustive_options(), false);
   std::vector<std::pair<std::string, std::int64_t>> order;
-  for (std::size_t i = 1; i < result.steps.size(); ++i) order.emplace_back(result.steps[i].point, result.steps[i].k);
+  for (std::size_t i = 1; i < result.steps.size(); ++i)
+    order.emplace_back(result.steps[i].point, result.steps[i].k);
   const std::vector<std::pair<std::string, std::int64_t>> expected = {{"b", 3}, {"a", 3}, {"a", 2},
                                                                       {"a", 1}, {"b", 2}, {"b", 1}};
   EXPECT_EQ(order, expected);
@@ -410,7 +419,7 @@ TEST(Greedy, StopsAtTheFirstStepPastTheAccuracyDropOrReachingTheReduction) {
   {
     TableObjective objective(loss, {4});
     GreedyOptions options = exhaustive_options();
-    options.max_accuracy_drop = 0.0075;   // exceeded at step 2 (0.010), not at step 1 (0.005)
+    options.max_accuracy_drop = 0.0075;  // exceeded at step 2 (0.010), not at step 1 (0.005)
     const GreedyResult r = greedy_search(objective, points, q, options, false);
     ASSERT_EQ(r.steps.size(), 3u);
     EXPECT_EQ(r.steps.back().k, 2);
@@ -419,7 +428,7 @@ TEST(Greedy, StopsAtTheFirstStepPastTheAccuracyDropOrReachingTheReduction) {
   {
     TableObjective objective(loss, {4});
     GreedyOptions options = exhaustive_options();
-    options.max_reduction = 2.0;   // reached exactly at k = 2
+    options.max_reduction = 2.0;  // reached exactly at k = 2
     const GreedyResult r = greedy_search(objective, points, q, options, false);
     ASSERT_EQ(r.steps.size(), 3u);
     EXPECT_EQ(r.steps.back().k, 2);
@@ -429,8 +438,8 @@ TEST(Greedy, StopsAtTheFirstStepPastTheAccuracyDropOrReachingTheReduction) {
   {
     TableObjective objective(loss, {4});
     GreedyOptions options = exhaustive_options();
-    options.max_reduction = 1.9;   // passed at k = 2 as well
-    options.max_accuracy_drop = 0.004;   // already exceeded at step 1: one step only
+    options.max_reduction = 1.9;        // passed at k = 2 as well
+    options.max_accuracy_drop = 0.004;  // already exceeded at step 1: one step only
     const GreedyResult r = greedy_search(objective, points, q, options, false);
     ASSERT_EQ(r.steps.size(), 2u);
     EXPECT_EQ(r.steps.back().k, 3);
@@ -447,7 +456,7 @@ TEST(Plans, RoundTripThroughPlanFiles) {
   torch::manual_seed(6);
   GraphNet net = planted_network(torch::randn({8, 4}), torch::randn({8}));
   const Calibration cal = calibrate(net, torch::randn({8, 4, 5, 5}), 8);
-  const KeptDims k{3, 4, cal.points[2].channels};   // planted 8 -> 3, mix 6 -> 4, pool kept
+  const KeptDims k{3, 4, cal.points[2].channels};  // planted 8 -> 3, mix 6 -> 4, pool kept
   QuantSettings q;
   const trace::Plan plan = to_plan(cal, k, q, "roundtrip", "test", {{2.5, 0.1}, {3.0, 0.2}, {1.0, 0.0}});
   const std::string file = (std::filesystem::temp_directory_path() / "capsim_roundtrip_plan.yaml").string();
@@ -518,15 +527,16 @@ TEST(Finetune, ChangesOnlyTheProjectionsAndRestoresTheBackbone) {
     EXPECT_TRUE(torch::equal(t, before[i++])) << "backbone weights are frozen";
     EXPECT_TRUE(t.requires_grad()) << "requires_grad restored";
   }
-  for (const auto& t : net->buffers()) EXPECT_TRUE(torch::equal(t, before[i++])) << "batch-norm statistics untouched";
+  for (const auto& t : net->buffers())
+    EXPECT_TRUE(torch::equal(t, before[i++])) << "batch-norm statistics untouched";
   EXPECT_TRUE(net->is_training()) << "training flag restored";
   ASSERT_TRUE(projections[0].has_value());
   EXPECT_FALSE(projections[1].has_value()) << "k == C: no projection";
   const Projection init = pca_projection(cal.stats[0], k[0]);
   // Learned, and finite (NaN differs from everything too). Adam moves an entry at most about lr per
   // step (|m^| / sqrt(v^) <= 1.06 over three steps): the cosine schedule's lr x (1 + 0.75 + 0.25).
-  for (const auto& [learned, start] : {std::pair{projections[0]->encoder, init.encoder},
-                                       std::pair{projections[0]->decoder, init.decoder}}) {
+  for (const auto& [learned, start] :
+       {std::pair{projections[0]->encoder, init.encoder}, std::pair{projections[0]->decoder, init.decoder}}) {
     ASSERT_TRUE(torch::isfinite(learned).all().item<bool>());
     const double moved = (learned - start).abs().max().item<double>();
     EXPECT_GT(moved, 0.0) << "the projection learned something";
@@ -552,8 +562,8 @@ TEST(Finetune, OneStepMovesEveryLearnedEntryByTheLearningRate) {
   const auto projections = finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, false);
   ASSERT_TRUE(projections[0].has_value());
   const Projection init = pca_projection(cal.stats[0], k[0]);
-  for (const auto& [learned, start] : {std::pair{projections[0]->encoder, init.encoder},
-                                       std::pair{projections[0]->decoder, init.decoder}}) {
+  for (const auto& [learned, start] :
+       {std::pair{projections[0]->encoder, init.encoder}, std::pair{projections[0]->decoder, init.decoder}}) {
     const auto moved = (learned - start).abs();
     ASSERT_TRUE(torch::isfinite(moved).all().item<bool>());
     EXPECT_NEAR(moved.max().item<double>(), options.lr, 1e-3 * options.lr);
@@ -575,9 +585,7 @@ TEST(Calibration, CorruptFilesAndOtherNetworksAreInputErrors) {
   check_calibration_matches(back, net, file);
   GraphNet wider = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.25});
   EXPECT_THROW(check_calibration_matches(back, wider, file), InputError);
-  {
-    std::ofstream(file, std::ios::binary | std::ios::trunc) << "not a calibration";
-  }
+  { std::ofstream(file, std::ios::binary | std::ios::trunc) << "not a calibration"; }
   EXPECT_THROW(load_calibration(file), InputError);
   std::filesystem::remove(file);
 }
@@ -591,9 +599,10 @@ namespace {
 TEST(ValidationSplit, SlicesAreDisjointAndClassBalanced) {
   Dataset data;
   data.classes = 3;
-  data.val.labels = torch::arange(0, 30, torch::kLong).remainder(3);   // 10 images per class
+  data.val.labels = torch::arange(0, 30, torch::kLong).remainder(3);  // 10 images per class
   data.val.images = torch::zeros({30, 1, 2, 2}, torch::kUInt8);
-  data.val.images.select(1, 0).select(1, 0).select(1, 0).copy_(torch::arange(0, 30, torch::kUInt8));   // image id
+  data.val.images.select(1, 0).select(1, 0).select(1, 0).copy_(
+      torch::arange(0, 30, torch::kUInt8));  // image id
   const ValidationSplit split = split_validation(data, 2, 3, 4, 7);
   std::set<int> seen;
   for (const ImageSet* part : {&split.calibration, &split.greedy, &split.val}) {
@@ -634,14 +643,15 @@ PointStatistics laplace_statistics(const torch::Tensor& x) {
 torch::Tensor laplace_samples(std::int64_t n) {
   torch::manual_seed(31);
   const auto u = torch::rand({n, 2, 1, 1}) - 0.5;
-  auto x = -u.sign() * torch::log1p(-2 * u.abs());   // Laplace(0, 1)
+  auto x = -u.sign() * torch::log1p(-2 * u.abs());  // Laplace(0, 1)
   x.select(1, 0).abs_();
   return x;
 }
 
 TEST(Quantization, LaplaceClipGrowsWithTheBitsAndMatchesBannerEtAl) {
   EXPECT_NEAR(laplace_clip_sigmas(4), 5.03 / std::sqrt(2.0), 1e-12);
-  for (int bits = 3; bits <= 8; ++bits) EXPECT_GT(laplace_clip_sigmas(bits), laplace_clip_sigmas(bits - 1)) << bits;
+  for (int bits = 3; bits <= 8; ++bits)
+    EXPECT_GT(laplace_clip_sigmas(bits), laplace_clip_sigmas(bits - 1)) << bits;
   EXPECT_TRUE(std::isinf(laplace_clip_sigmas(9)));
   EXPECT_THROW(laplace_clip_sigmas(1), std::invalid_argument);
 }
@@ -659,7 +669,8 @@ TEST(Quantization, ChannelQuantizerAtEveryMixedWidth) {
       EXPECT_LE(std::get<0>(at::_unique(out.select(1, c).flatten())).size(0), std::int64_t{1} << bits)
           << bits << " bits, channel " << c;
     const auto full = fake_quantize_range(x, s.channel_min, s.channel_max, bits);
-    const double mse = (out - x).pow(2).mean().item<double>(), mse_full = (full - x).pow(2).mean().item<double>();
+    const double mse = (out - x).pow(2).mean().item<double>(),
+                 mse_full = (full - x).pow(2).mean().item<double>();
     if (bits == 8) {
       EXPECT_TRUE(torch::equal(out, full)) << "8 bits: the calibrated range, unchanged";
     } else {
@@ -678,12 +689,15 @@ TEST(Quantization, CoefficientQuantizerAtEveryMixedWidth) {
     const auto clip = clip_for_bits(s.coefficient_clip, s.variances.sqrt(), bits);
     const auto coded = fake_quantize_symmetric(centred, clip, bits);
     for (int c = 0; c < 2; ++c)
-      EXPECT_LE(std::get<0>(at::_unique(coded.select(1, c).flatten())).size(0), (std::int64_t{1} << bits) - 1) << bits;
+      EXPECT_LE(std::get<0>(at::_unique(coded.select(1, c).flatten())).size(0), (std::int64_t{1} << bits) - 1)
+          << bits;
     const auto unclipped = fake_quantize_symmetric(centred, s.coefficient_clip, bits);
     const double mse = (coded - centred).pow(2).mean().item<double>();
     const double mse_unclipped = (unclipped - centred).pow(2).mean().item<double>();
-    if (bits >= 8) EXPECT_DOUBLE_EQ(mse, mse_unclipped);
-    else EXPECT_LT(mse, mse_unclipped) << bits;
+    if (bits >= 8)
+      EXPECT_DOUBLE_EQ(mse, mse_unclipped);
+    else
+      EXPECT_LT(mse, mse_unclipped) << bits;
   }
 }
 
@@ -691,7 +705,8 @@ TEST(Quantization, CoefficientQuantizerAtEveryMixedWidth) {
 // dropped] + bits_cost[p][levels of bits dropped].
 class MixedTableObjective : public GreedyObjective {
  public:
-  MixedTableObjective(std::vector<std::map<std::int64_t, double>> k_cost, std::vector<std::map<int, double>> bits_cost)
+  MixedTableObjective(std::vector<std::map<std::int64_t, double>> k_cost,
+                      std::vector<std::map<int, double>> bits_cost)
       : k_cost_(std::move(k_cost)), bits_cost_(std::move(bits_cost)) {}
   EvalPoint set_plan(const KeptDims& k, const PointBits& bits) override {
     k_ = k;
@@ -756,8 +771,8 @@ TEST(Greedy, MixedStepChoosesTheCheaperOfLoweringKAndLoweringBits) {
   const std::vector<Step> expected = {{"b", 2, 8}, {"a", 4, 4}, {"b", 2, 4}, {"a", 2, 4}};
   ASSERT_EQ(order.size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i)
-    EXPECT_TRUE(order[i] == expected[i]) << "step " << i + 1 << ": " << order[i].point << " k=" << order[i].k
-                                         << " bits=" << order[i].bits;
+    EXPECT_TRUE(order[i] == expected[i])
+        << "step " << i + 1 << ": " << order[i].point << " k=" << order[i].k << " bits=" << order[i].bits;
   const std::vector<double> reductions = {640.0 / 480, 2.0, 640.0 / 240, 4.0};
   for (std::size_t i = 0; i < reductions.size(); ++i)
     EXPECT_NEAR(result.steps[i + 1].reduction.vs_b8, reductions[i], 1e-12) << "step " << i + 1;
@@ -767,10 +782,10 @@ TEST(Greedy, MixedStepChoosesTheCheaperOfLoweringKAndLoweringBits) {
 TEST(Costs, NarrowedPointsCountTheirOwnWidthAgainstEitherReference) {
   std::vector<CompressionPoint> points = {{0, "a", 16, 100, 2}, {1, "b", 8, 25, 1}};
   QuantSettings q;
-  q.point_bits = {4, 5};   // a projected to k = 4 at 4-bit coefficients; b kept at 8 channels, 5 bits
+  q.point_bits = {4, 5};  // a projected to k = 4 at 4-bit coefficients; b kept at 8 channels, 5 bits
   EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 8), 3 * 100 * 4 * 4 + 2 * 25 * 8 * 5);
   EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 16), 3 * 100 * 4 * 4 + 2 * 25 * 8 * 5);
-  q.point_bits = {4, 8};   // b at the baseline width counts the reference width
+  q.point_bits = {4, 8};  // b at the baseline width counts the reference width
   EXPECT_DOUBLE_EQ(access_bits(points, {4, 8}, q, 16), 3 * 100 * 4 * 4 + 2 * 25 * 8 * 16);
 }
 
@@ -780,7 +795,7 @@ TEST(Plans, MixedPlansRoundTripKAndBits) {
   const Calibration cal = calibrate(net, torch::randn({8, 4, 5, 5}), 8);
   const KeptDims k{3, cal.points[1].channels, cal.points[2].channels};
   QuantSettings q;
-  q.point_bits = {4, 8, 6};   // planted: 3 coefficients at 4 bits; mix at 8 (not listed); pool narrowed to 6
+  q.point_bits = {4, 8, 6};  // planted: 3 coefficients at 4 bits; mix at 8 (not listed); pool narrowed to 6
   const trace::Plan plan = to_plan(cal, k, q, "mixed", "test");
   EXPECT_EQ(plan.layers.size(), 2u);
   EXPECT_EQ(plan.layers.at(cal.points[2].name).k, cal.points[2].channels) << "narrowed, not projected";

@@ -3,9 +3,6 @@
 #include "capsim/workloads/data.hpp"
 
 #include <gtest/gtest.h>
-
-#include "input_error.hpp"
-#include "run_command.hpp"
 #include <unistd.h>
 #include <zlib.h>
 
@@ -14,6 +11,8 @@
 #include <set>
 
 #include "capsim/common/error.hpp"
+#include "input_error.hpp"
+#include "run_command.hpp"
 
 namespace capsim::workloads {
 namespace {
@@ -22,7 +21,7 @@ namespace fs = std::filesystem;
 
 using testing::error_of;
 
-using TempDir = capsim::testing::TempDir;   // a fresh directory, removed with the object
+using TempDir = capsim::testing::TempDir;  // a fresh directory, removed with the object
 
 void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);

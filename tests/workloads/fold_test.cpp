@@ -6,10 +6,11 @@
 // layer's relative error is at most ~n u = 4608 x 1.1e-16 = 5e-13 (worst case; ~sqrt(n) u typical),
 // and 15-20 such layers compound to ~1e-11. We allow 1e-9 of the logits' scale (max |logit|),
 // two-sided. (In practice the next quantizer rounds both to the same level and the logits come
-// out bit-identical; the bound is what the rounding argument guarantees.) A downstream quantizer could amplify such a difference to a whole step only when a
-// value falls within ~1e-12 (relative) of a rounding boundary: with ~1e5 quantized values per
-// image that has probability ~1e-7 per image, so it cannot happen in these tests. In float32 the
-// same argument gives single layers ~1e-5 relative (checked directly on one folded layer).
+// out bit-identical; the bound is what the rounding argument guarantees.) A downstream quantizer could
+// amplify such a difference to a whole step only when a value falls within ~1e-12 (relative) of a rounding
+// boundary: with ~1e5 quantized values per image that has probability ~1e-7 per image, so it cannot happen in
+// these tests. In float32 the same argument gives single layers ~1e-5 relative (checked directly on one
+// folded layer).
 #include "capsim/workloads/fold.hpp"
 
 #include <gtest/gtest.h>

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <sstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "capsim/trace/plan.hpp"
 #include "capsim/trace/trace.hpp"
@@ -56,9 +56,11 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
     ++plans;
   }
   EXPECT_GE(plans, 1) << "at least one method has a plan within a budget";
-  EXPECT_GE(std::count(std::istreambuf_iterator<char>(*std::make_unique<std::ifstream>(out + "/curve_learnable_greedy.csv")),
+  EXPECT_GE(std::count(std::istreambuf_iterator<char>(
+                           *std::make_unique<std::ifstream>(out + "/curve_learnable_greedy.csv")),
                        std::istreambuf_iterator<char>(), '\n'),
-            2) << "a header and at least one fine-tuned plan";
+            2)
+      << "a header and at least one fine-tuned plan";
   EXPECT_TRUE(fs::exists(out + "/study_state.json"));
 
   // The mixed greedy ran, and its trajectory lowered some point's bits.
@@ -70,7 +72,7 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   // The fall-back rule: a learnable curve holds every plan of its PCA curve, each either
   // fine-tuned and ahead of PCA on validation, or labelled '+pca' with PCA's accuracy.
   auto rows = [&](const std::string& file) {
-    std::map<std::string, double> val;   // plan label -> validation accuracy
+    std::map<std::string, double> val;  // plan label -> validation accuracy
     std::istringstream in(read_text(out + "/" + file));
     std::string line;
     std::getline(in, line);
@@ -91,8 +93,10 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
       const bool fallback = label.size() > 4 && label.substr(label.size() - 4) == "+pca";
       const std::string plan = fallback ? label.substr(0, label.size() - 4) : label;
       ASSERT_TRUE(pca.count(plan)) << kind << " " << label;
-      if (fallback) EXPECT_DOUBLE_EQ(accuracy, pca.at(plan)) << kind << " " << label;
-      else EXPECT_GT(accuracy, pca.at(plan)) << kind << " " << label << ": kept only when ahead of PCA";
+      if (fallback)
+        EXPECT_DOUBLE_EQ(accuracy, pca.at(plan)) << kind << " " << label;
+      else
+        EXPECT_GT(accuracy, pca.at(plan)) << kind << " " << label << ": kept only when ahead of PCA";
       tuned += fallback ? 0 : 1;
     }
     EXPECT_LE(tuned, 1) << "learnable.plans: 1";
@@ -125,13 +129,19 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   const std::string imagenet = out + "/traces/resnet18_imagenet_3x224x224_none.trace";
   ASSERT_TRUE(fs::exists(imagenet));
   r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim simulate --quiet --arch " + CAPSIM_SOURCE_DIR +
-                  "/configs/arch/edge.yaml --trace " + imagenet + " --plan uniform:0.5 --out " + (dir / "sim"));
+                  "/configs/arch/edge.yaml --trace " + imagenet + " --plan uniform:0.5 --out " +
+                  (dir / "sim"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
   // A rerun resumes: every stage is found and nothing is recomputed.
-  const std::vector<std::string> stages = {"train/model.pt", "calibration.pt", "references.json",
-                                           "curve_pca_uniform.csv", "curve_pca_variance.csv", "curve_pca_ceiling.csv",
-                                           "curve_pca_greedy.csv", "curve_learnable_uniform.csv",
+  const std::vector<std::string> stages = {"train/model.pt",
+                                           "calibration.pt",
+                                           "references.json",
+                                           "curve_pca_uniform.csv",
+                                           "curve_pca_variance.csv",
+                                           "curve_pca_ceiling.csv",
+                                           "curve_pca_greedy.csv",
+                                           "curve_learnable_uniform.csv",
                                            "curve_learnable_greedy.csv"};
   std::vector<fs::file_time_type> before;
   for (const auto& f : stages) before.push_back(fs::last_write_time(out + "/" + f));
@@ -161,8 +171,8 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
 TEST(StudySmoke, BadStudyConfigIsReported) {
   testing::TempDir dir("capsim_study_bad");
   testing::write_text(dir / "bad.yaml", "train: ../nowhere.yaml\ngredy: {}\n");
-  auto r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim study --config " + (dir / "bad.yaml") + " --out " +
-                       (dir / "out"));
+  auto r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim study --config " + (dir / "bad.yaml") +
+                       " --out " + (dir / "out"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("did you mean 'greedy'?"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "out"));

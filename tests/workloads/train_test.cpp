@@ -2,9 +2,6 @@
 #include "capsim/workloads/train.hpp"
 
 #include <gtest/gtest.h>
-
-#include "input_error.hpp"
-#include "run_command.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +9,8 @@
 
 #include "capsim/common/error.hpp"
 #include "checkpoint.hpp"  // white-box: craft mismatched model files
+#include "input_error.hpp"
+#include "run_command.hpp"
 
 namespace capsim::workloads {
 namespace {
@@ -20,7 +19,7 @@ namespace fs = std::filesystem;
 
 using testing::error_of;
 
-using TempDir = capsim::testing::TempDir;   // a fresh directory, removed with the object
+using TempDir = capsim::testing::TempDir;  // a fresh directory, removed with the object
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,7 +85,7 @@ TEST(TrainConfig, ShippedConfigsAreValid) {
 TEST(TrainConfig, UnknownKeyNamesFileLineAndKey) {
   const std::string text = std::string(kTinyConfig) + "train2:\n  epochs: 3\n";
   std::string msg = error_of([&] { parse_train_config(YamlDocument::parse(text, "t.yaml")); });
-  EXPECT_EQ(msg.rfind("t.yaml:19: key 'train2': ", 0), 0u) << msg;   // the line of the key itself
+  EXPECT_EQ(msg.rfind("t.yaml:19: key 'train2': ", 0), 0u) << msg;  // the line of the key itself
   std::string nested = kTinyConfig;
   nested.insert(nested.find("  batch_size"), "  epoch: 3\n");
   msg = error_of([&] { parse_train_config(YamlDocument::parse(nested, "t.yaml")); });

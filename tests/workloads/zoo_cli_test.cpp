@@ -58,13 +58,15 @@ class ZooCli : public ::testing::Test {
 TEST_F(ZooCli, FoldCheckBadInputsNameTheFileOrOption) {
   const std::string plan = (dir_ / "plan.yaml").string(), cal = (dir_ / "calibration.pt").string();
   {
-    std::ofstream(plan) << "format: capsim-plan\nversion: 1\nname: p\nbits: 8\nlayers:\n  conv1: {channels: 32, k: 0}\n";
+    std::ofstream(plan)
+        << "format: capsim-plan\nversion: 1\nname: p\nbits: 8\nlayers:\n  conv1: {channels: 32, k: 0}\n";
     std::ofstream(cal) << "not a calibration";
   }
   CliRun r = run("fold-check --model /nonexistent/model.pt --calibration " + cal + " --plan " + plan);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("plan.yaml"), std::string::npos) << r.err;
-  std::ofstream(plan, std::ios::trunc) << "format: capsim-plan\nversion: 1\nname: p\nbits: 8\nlayers:\n  conv1: {channels: 32, k: 8}\n";
+  std::ofstream(plan, std::ios::trunc)
+      << "format: capsim-plan\nversion: 1\nname: p\nbits: 8\nlayers:\n  conv1: {channels: 32, k: 8}\n";
   r = run("fold-check --model /nonexistent/model.pt --calibration " + cal + " --plan " + plan);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("calibration.pt"), std::string::npos) << r.err;
@@ -166,7 +168,6 @@ TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
   EXPECT_NE(r.err.find("objective"), std::string::npos) << r.err;
 }
 
-
 // A damaged calibration (bytes overwritten inside a tensor, as a bad disk or a copy cut short
 // leaves it) or a truncated one given to `capsim plan`: one error line naming the file, exit 2,
 // no plan written. Before: the damaged file loaded (LibTorch's zip reader checks no CRC), and
@@ -176,7 +177,8 @@ TEST_F(ZooCli, PlanWithAHardwareObjectiveChecksItsArgumentsFirst) {
 TEST_F(ZooCli, DamagedOrTruncatedCalibrationIsOneClearErrorAndNoPlan) {
   const std::string model = std::string(CAPSIM_SOURCE_DIR) + "/results/study/resnet18/train/model.pt";
   if (!fs::exists(model)) GTEST_SKIP() << model << " is not committed in this checkout";
-  CliRun r = run("calibrate --model " + model + " --out " + (dir_ / "cal").string() + " --images-per-class 2");
+  CliRun r =
+      run("calibrate --model " + model + " --out " + (dir_ / "cal").string() + " --images-per-class 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string bytes = slurp(dir_ / "cal/calibration.pt");
   ASSERT_GT(bytes.size(), 1000000u);
@@ -200,7 +202,6 @@ TEST_F(ZooCli, DamagedOrTruncatedCalibrationIsOneClearErrorAndNoPlan) {
   }
 }
 
-
 // An output path naming a FIFO or a device: write_file_atomic's rename used to replace it with a
 // regular file (exit 0), which for root turns /dev/null or /dev/full into a plain file. Now: one
 // error line, exit 2, the special file untouched.
@@ -213,7 +214,8 @@ TEST_F(ZooCli, OutputPathThatIsAFifoOrADeviceIsRefusedAndLeftAlone) {
                        ": exists and is not a regular file (a FIFO): expected a path for a new or existing "
                        "regular file\n");
   EXPECT_TRUE(fs::is_fifo(fifo));
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 3) << "fifo, stdout, stderr";
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 3)
+      << "fifo, stdout, stderr";
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ struct CalibrateArgs {
 
 void run_calibrate(const CalibrateArgs& a) {
   Context c = load_context(a.model);
-  const LabeledTensors images = normalized(split_validation(c.data, a.per_class, 0, 0, 1).calibration, c.data.norm);
+  const LabeledTensors images =
+      normalized(split_validation(c.data, a.per_class, 0, 0, 1).calibration, c.data.norm);
   const Calibration cal = calibrate(c.model.net, images.inputs);
   fs::create_directories(a.out);
   save_calibration(cal, a.out + "/calibration.pt");
@@ -70,16 +71,20 @@ void run_calibrate(const CalibrateArgs& a) {
               cal.points.size(), static_cast<long long>(cal.images), a.out.c_str());
   for (std::size_t p = 0; p < cal.points.size(); ++p)
     std::printf("  %-28s C=%-5lld k(99%%)=%-5lld k(99.9%%)=%lld\n", cal.points[p].name.c_str(),
-                static_cast<long long>(cal.points[p].channels), static_cast<long long>(cal.k_for_variance(p, 0.99)),
+                static_cast<long long>(cal.points[p].channels),
+                static_cast<long long>(cal.k_for_variance(p, 0.99)),
                 static_cast<long long>(cal.k_for_variance(p, 0.999)));
 }
 
 void add_calibrate(CLI::App& app) {
   auto a = std::make_shared<CalibrateArgs>();
-  auto* cmd = app.add_subcommand("calibrate", "PCA calibration of every compression point of a trained model");
-  cmd->add_option("--model", a->model, "trained model: a training directory, model.pt or checkpoint.pt")->required();
+  auto* cmd =
+      app.add_subcommand("calibrate", "PCA calibration of every compression point of a trained model");
+  cmd->add_option("--model", a->model, "trained model: a training directory, model.pt or checkpoint.pt")
+      ->required();
   cmd->add_option("--out", a->out, "directory for calibration.pt and explained_variance.csv")->required();
-  cmd->add_option("--images-per-class", a->per_class, "class-balanced calibration images from the validation set")
+  cmd->add_option("--images-per-class", a->per_class,
+                  "class-balanced calibration images from the validation set")
       ->check(CLI::PositiveNumber);
   cmd->callback([a] { run_calibrate(*a); });
 }
@@ -91,19 +96,20 @@ struct PlanArgs {
   double value = 0;
   int bits = 8;
   std::int64_t per_class = 100;
-  std::string objective = "bits";       // greedy's denominator: bits, dram_bytes or energy
-  std::string arch;                     // hardware objectives: the architecture...
-  std::vector<std::string> overrides;   // ...its --set overrides...
-  std::string input = "3x224x224";      // ...and the deployment input (imagenet variant)
-  std::vector<int> mixed_bits;          // greedy: mixed precision bit widths (empty: k only)
-  double max_drop = 1.0;                // greedy: stop beyond this validation accuracy drop
+  std::string objective = "bits";      // greedy's denominator: bits, dram_bytes or energy
+  std::string arch;                    // hardware objectives: the architecture...
+  std::vector<std::string> overrides;  // ...its --set overrides...
+  std::string input = "3x224x224";     // ...and the deployment input (imagenet variant)
+  std::vector<int> mixed_bits;         // greedy: mixed precision bit widths (empty: k only)
+  double max_drop = 1.0;               // greedy: stop beyond this validation accuracy drop
 };
 
 trace::Shape parse_input_shape(const std::string& text) {
   trace::Shape s;
   char x1 = 0, x2 = 0;
   std::istringstream in(text);
-  if (!(in >> s.c >> x1 >> s.h >> x2 >> s.w) || x1 != 'x' || x2 != 'x' || !in.eof() || s.c < 1 || s.h < 1 || s.w < 1)
+  if (!(in >> s.c >> x1 >> s.h >> x2 >> s.w) || x1 != 'x' || x2 != 'x' || !in.eof() || s.c < 1 || s.h < 1 ||
+      s.w < 1)
     throw InputError({"command line", 0}, "--input", "CxHxW with positive sizes, e.g. 3x224x224", text);
   return s;
 }
@@ -114,7 +120,8 @@ std::optional<HardwarePlanCost> hardware_cost_for(const PlanArgs& a, const Conte
   const sim::CostObjective objective = sim::parse_cost_objective(a.objective);
   if (objective == sim::CostObjective::Bits) return std::nullopt;
   if (a.arch.empty())
-    throw InputError({"command line", 0}, "--arch", "an architecture file for --objective " + a.objective, "nothing");
+    throw InputError({"command line", 0}, "--arch", "an architecture file for --objective " + a.objective,
+                     "nothing");
   const trace::Shape input = parse_input_shape(a.input);
   const ModelOptions imagenet{"imagenet", input.c, 1000, 1.0};
   std::vector<std::string> names;
@@ -129,12 +136,14 @@ std::optional<HardwarePlanCost> hardware_cost_for(const PlanArgs& a, const Conte
 }
 
 // k per point and, for a mixed greedy (--mixed-bits), bits per point.
-KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const QuantSettings& q, PointBits& bits) {
+KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const QuantSettings& q,
+                  PointBits& bits) {
   if (a.method == "uniform") return uniform_dims(cal, a.value);
   if (a.method == "variance") return variance_dims(cal, a.value);
-  if (a.method == "ceiling") return ceiling_dims(cal, q, a.value * 8);   // --value in bytes per image
+  if (a.method == "ceiling") return ceiling_dims(cal, q, a.value * 8);  // --value in bytes per image
   // Decide on images the calibration (default 100 per class, seed 1) did not use.
-  const LabeledTensors images = normalized(split_validation(c.data, 100, a.per_class, 0, 1).greedy, c.data.norm);
+  const LabeledTensors images =
+      normalized(split_validation(c.data, 100, a.per_class, 0, 1).greedy, c.data.norm);
   CachedEvaluator evaluator(c.model.net, cal, images.inputs, images.labels, q);
   GreedyOptions options;
   options.max_reduction = a.value;
@@ -155,26 +164,31 @@ KeptDims dims_for(const PlanArgs& a, Context& c, const Calibration& cal, const Q
 
 void run_plan(const PlanArgs& a) {
   if ((a.method == "uniform" || a.method == "variance") && !(a.value > 0 && a.value <= 1))
-    throw InputError({"--value", 0}, "value", "a fraction in (0, 1] for --method " + a.method, std::to_string(a.value));
+    throw InputError({"--value", 0}, "value", "a fraction in (0, 1] for --method " + a.method,
+                     std::to_string(a.value));
   if ((a.method == "greedy" && a.value < 1) || (a.method == "ceiling" && a.value <= 0))
     throw InputError({"--value", 0}, "value",
-                     a.method == "greedy" ? "a target reduction >= 1 against 8-bit activations" : "a positive size in bytes",
+                     a.method == "greedy" ? "a target reduction >= 1 against 8-bit activations"
+                                          : "a positive size in bytes",
                      std::to_string(a.value));
   // A hardware objective's inputs are checked before the model loads.
   if (sim::parse_cost_objective(a.objective) != sim::CostObjective::Bits) {
     if (a.method != "greedy")
       throw InputError({"command line", 0}, "--objective", "bits unless --method greedy", a.objective);
     if (a.arch.empty())
-      throw InputError({"command line", 0}, "--arch", "an architecture file for --objective " + a.objective, "nothing");
+      throw InputError({"command line", 0}, "--arch", "an architecture file for --objective " + a.objective,
+                       "nothing");
     sim::load_arch_spec(a.arch, a.overrides);
     parse_input_shape(a.input);
   }
   Context c = load_context(a.model);
   const Calibration cal = load_calibration(a.calibration);
   check_calibration_matches(cal, c.model.net, a.calibration);
-  if (!a.mixed_bits.empty() && (a.mixed_bits.front() != 8 || !std::is_sorted(a.mixed_bits.rbegin(), a.mixed_bits.rend()) ||
-                                 std::adjacent_find(a.mixed_bits.begin(), a.mixed_bits.end()) != a.mixed_bits.end()))
-    throw InputError({"command line", 0}, "--mixed-bits", "strictly decreasing bit widths starting at 8, e.g. 8,6,5,4,3,2",
+  if (!a.mixed_bits.empty() &&
+      (a.mixed_bits.front() != 8 || !std::is_sorted(a.mixed_bits.rbegin(), a.mixed_bits.rend()) ||
+       std::adjacent_find(a.mixed_bits.begin(), a.mixed_bits.end()) != a.mixed_bits.end()))
+    throw InputError({"command line", 0}, "--mixed-bits",
+                     "strictly decreasing bit widths starting at 8, e.g. 8,6,5,4,3,2",
                      fmt::format("{}", fmt::join(a.mixed_bits, ",")));
   PointBits bits;
   const KeptDims k = dims_for(a, c, cal, quant_from(a.bits, 8), bits);
@@ -187,42 +201,49 @@ void run_plan(const PlanArgs& a) {
   if (const auto cost = hardware_cost_for(a, c, cal, q)) {
     const sim::CostEstimate none = cost->estimate(full_dims(cal)), e = cost->estimate(k, bits);
     std::printf("%s at %s on %s: DRAM bytes %.3fx, energy %.3fx of the uncompressed network\n", a.out.c_str(),
-                a.input.c_str(), a.arch.c_str(), static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes),
+                a.input.c_str(), a.arch.c_str(),
+                static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes),
                 e.energy_pj / none.energy_pj);
   }
   const Reduction r = reduction_of(cal.points, k, q);
-  std::printf("%s: %.2fx less activation memory access than 8-bit (%.2fx than 16-bit; %.2fx / %.2fx with "
-              "matrices), validation accuracy %.2f%%\n",
-              a.out.c_str(), r.vs_b8, r.vs_b16, r.vs_b8_with_overhead, r.vs_b16_with_overhead, 100 * val.accuracy);
+  std::printf(
+      "%s: %.2fx less activation memory access than 8-bit (%.2fx than 16-bit; %.2fx / %.2fx with "
+      "matrices), validation accuracy %.2f%%\n",
+      a.out.c_str(), r.vs_b8, r.vs_b16, r.vs_b8_with_overhead, r.vs_b16_with_overhead, 100 * val.accuracy);
 }
 
 void add_plan(CLI::App& app) {
   auto a = std::make_shared<PlanArgs>();
-  auto* cmd = app.add_subcommand("plan", "Make a compression plan (layer -> k) for a trained, calibrated model");
+  auto* cmd =
+      app.add_subcommand("plan", "Make a compression plan (layer -> k) for a trained, calibrated model");
   cmd->add_option("--model", a->model, "trained model (directory, model.pt or checkpoint.pt)")->required();
   cmd->add_option("--calibration", a->calibration, "calibration.pt from `capsim calibrate`")->required();
   cmd->add_option("--method", a->method, "uniform | variance | ceiling | greedy")
       ->required()
       ->check(CLI::IsMember({"uniform", "variance", "ceiling", "greedy"}));
-  cmd->add_option("--value", a->value,
-                  "uniform: kept fraction R; variance: explained-variance threshold; ceiling: bytes per tensor; "
-                  "greedy: target reduction against 8-bit activations")
+  cmd->add_option(
+         "--value", a->value,
+         "uniform: kept fraction R; variance: explained-variance threshold; ceiling: bytes per tensor; "
+         "greedy: target reduction against 8-bit activations")
       ->required();
   cmd->add_option("--bits", a->bits, "bits per projected coefficient")->check(CLI::Range(2, 16));
-  cmd->add_option("--mixed-bits", a->mixed_bits,
-                  "greedy: also lower bits per point through these widths (mixed precision), e.g. 8,6,5,4,3,2")
+  cmd->add_option(
+         "--mixed-bits", a->mixed_bits,
+         "greedy: also lower bits per point through these widths (mixed precision), e.g. 8,6,5,4,3,2")
       ->delimiter(',')
       ->check(CLI::Range(2, 16));
   cmd->add_option("--images-per-class", a->per_class, "greedy: validation images per class it decides on")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--objective", a->objective,
-                  "greedy: what a step saves, per unit of validation loss: bits (activation bits, the paper's), "
-                  "dram_bytes or energy (of the whole network on --arch at --input)")
+  cmd->add_option(
+         "--objective", a->objective,
+         "greedy: what a step saves, per unit of validation loss: bits (activation bits, the paper's), "
+         "dram_bytes or energy (of the whole network on --arch at --input)")
       ->check(CLI::IsMember({"bits", "dram_bytes", "energy"}));
   cmd->add_option("--arch", a->arch, "architecture file for a hardware objective (configs/arch/*.yaml)");
   cmd->add_option("--set", a->overrides, "override an architecture key, e.g. --set workload.batch=8")
       ->allow_extra_args(false);
-  cmd->add_option("--input", a->input, "deployment input CxHxW of the imagenet variant (hardware objectives)");
+  cmd->add_option("--input", a->input,
+                  "deployment input CxHxW of the imagenet variant (hardware objectives)");
   cmd->add_option("--max-drop", a->max_drop, "greedy: validation accuracy drop (fraction) the plan may lose")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--out", a->out, "plan file to write (.yaml)")->required();
@@ -244,7 +265,7 @@ void run_finetune(const FinetuneArgs& a) {
   const trace::Plan plan = trace::read_plan(a.plan);
   PointBits bits;
   const KeptDims k = dims_from_plan(cal, plan, &bits);
-  const QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);   // the plan's widths
+  const QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);  // the plan's widths
   const Compressor pca(cal, k, q);
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
   auto projections = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels, a.options);
@@ -259,13 +280,14 @@ void run_finetune(const FinetuneArgs& a) {
   fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
   archive.save_to(a.out + ".tmp");
   fs::rename(a.out + ".tmp", a.out);
-  std::printf("validation accuracy: PCA %.2f%% -> learnable %.2f%%; projections in %s\n", 100 * before.accuracy,
-              100 * after.accuracy, a.out.c_str());
+  std::printf("validation accuracy: PCA %.2f%% -> learnable %.2f%%; projections in %s\n",
+              100 * before.accuracy, 100 * after.accuracy, a.out.c_str());
 }
 
 void add_finetune(CLI::App& app) {
   auto a = std::make_shared<FinetuneArgs>();
-  auto* cmd = app.add_subcommand("finetune", "Learn the projections of a plan (backbone frozen), starting from PCA");
+  auto* cmd =
+      app.add_subcommand("finetune", "Learn the projections of a plan (backbone frozen), starting from PCA");
   cmd->add_option("--model", a->model, "trained model")->required();
   cmd->add_option("--calibration", a->calibration, "calibration.pt")->required();
   cmd->add_option("--plan", a->plan, "plan file (.yaml)")->required();
@@ -273,10 +295,12 @@ void add_finetune(CLI::App& app) {
   cmd->add_option("--steps", a->options.steps, "optimizer steps")->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", a->options.batch_size, "images per step")->check(CLI::PositiveNumber);
   cmd->add_option("--lr", a->options.lr, "Adam learning rate (cosine-decayed)")->check(CLI::PositiveNumber);
-  cmd->add_option("--reconstruction-weight", a->options.reconstruction_weight, "weight of the reconstruction term")
+  cmd->add_option("--reconstruction-weight", a->options.reconstruction_weight,
+                  "weight of the reconstruction term")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--distillation-weight", a->options.distillation_weight,
-                  "> 0: distil from the uncompressed network")->check(CLI::NonNegativeNumber);
+                  "> 0: distil from the uncompressed network")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([a] { run_finetune(*a); });
 }
 
@@ -298,7 +322,7 @@ void run_fold_check(const FoldCheckArgs& a) {
   PointBits bits;
   const KeptDims k = dims_from_plan(cal, plan, &bits);
   QuantSettings q = quant_from(a.bits > 0 ? a.bits : plan.bits, 8);
-  if (a.bits == 0) q.point_bits = bits;   // a mixed plan's own widths unless --bits overrides them
+  if (a.bits == 0) q.point_bits = bits;  // a mixed plan's own widths unless --bits overrides them
   q.matrix_bits = a.matrix_bits;
   const Compressor compressor(cal, k, q);
   const torch::Dtype dtype = a.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
@@ -306,20 +330,23 @@ void run_fold_check(const FoldCheckArgs& a) {
   std::int64_t folded = 0, projected = 0;
   for (const auto& e : network.edges()) folded += e.folded ? 1 : 0;
   for (std::size_t p = 0; p < k.size(); ++p) projected += k[p] < cal.points[p].channels ? 1 : 0;
-  std::printf("%s, plan %s: %lld of %zu points projected; %zu consumer edges, %lld folded, %lld keep the decoder\n",
-              cal.model.c_str(), a.plan.c_str(), static_cast<long long>(projected), cal.points.size(),
-              network.edges().size(), static_cast<long long>(folded),
-              static_cast<long long>(network.edges().size()) - static_cast<long long>(folded));
+  std::printf(
+      "%s, plan %s: %lld of %zu points projected; %zu consumer edges, %lld folded, %lld keep the decoder\n",
+      cal.model.c_str(), a.plan.c_str(), static_cast<long long>(projected), cal.points.size(),
+      network.edges().size(), static_cast<long long>(folded),
+      static_cast<long long>(network.edges().size()) - static_cast<long long>(folded));
   if (a.list_edges)
     for (const auto& e : network.edges())
-      std::printf("  %-28s -> %-28s %s\n", e.point.c_str(), e.consumer.c_str(), e.folded ? "folded" : "decoder");
+      std::printf("  %-28s -> %-28s %s\n", e.point.c_str(), e.consumer.c_str(),
+                  e.folded ? "folded" : "decoder");
   const FoldCheck r = check_folding(network, c.test.inputs, c.test.labels, a.batch);
-  std::printf("%s, %d-bit coefficients, %d-bit matrices, %lld test images\n", a.precision.c_str(), q.coefficient_bits,
-              q.matrix_bits, static_cast<long long>(r.images));
-  std::printf("max |logit diff| %.3g (max |logit| %.3g, relative %.3g)\n", r.max_abs_logit_diff, r.max_abs_logit,
-              r.max_abs_logit > 0 ? r.max_abs_logit_diff / r.max_abs_logit : 0.0);
+  std::printf("%s, %d-bit coefficients, %d-bit matrices, %lld test images\n", a.precision.c_str(),
+              q.coefficient_bits, q.matrix_bits, static_cast<long long>(r.images));
+  std::printf("max |logit diff| %.3g (max |logit| %.3g, relative %.3g)\n", r.max_abs_logit_diff,
+              r.max_abs_logit, r.max_abs_logit > 0 ? r.max_abs_logit_diff / r.max_abs_logit : 0.0);
   std::printf("accuracy: decode-then-convolve %.2f%%, folded %.2f%% (%lld predictions differ)\n",
-              100 * r.accuracy_unfolded, 100 * r.accuracy_folded, static_cast<long long>(r.differing_predictions));
+              100 * r.accuracy_unfolded, 100 * r.accuracy_folded,
+              static_cast<long long>(r.differing_predictions));
 }
 
 void add_fold_check(CLI::App& app) {
@@ -332,7 +359,8 @@ void add_fold_check(CLI::App& app) {
   cmd->add_option("--plan", a->plan, "plan file (.yaml); PCA projections at its k")->required();
   cmd->add_option("--images", a->images, "first N test images (default: all)")->check(CLI::PositiveNumber);
   cmd->add_option("--bits", a->bits, "bits per coefficient (default: the plan's)")->check(CLI::Range(2, 16));
-  cmd->add_option("--matrix-bits", a->matrix_bits, "bits of E, D and the means (32: float)")->check(CLI::Range(2, 32));
+  cmd->add_option("--matrix-bits", a->matrix_bits, "bits of E, D and the means (32: float)")
+      ->check(CLI::Range(2, 32));
   cmd->add_option("--precision", a->precision, "float32 (as deployed) or float64 (exactness)")
       ->check(CLI::IsMember({"float32", "float64"}));
   cmd->add_option("--batch-size", a->batch, "images per batch")->check(CLI::PositiveNumber);
@@ -354,11 +382,13 @@ void add_study(CLI::App& app) {
   auto* cmd = app.add_subcommand("study", "The whole pipeline for one network, resumable stage by stage");
   cmd->add_option("--config", a->config, "study config (configs/study/<model>.yaml)")->required();
   cmd->add_option("--out", a->out, "study directory (rerun the same command to resume)")->required();
-  cmd->add_option("--set", a->overrides, "override a study config key: KEY.PATH=VALUE")->allow_extra_args(false);
+  cmd->add_option("--set", a->overrides, "override a study config key: KEY.PATH=VALUE")
+      ->allow_extra_args(false);
   cmd->add_option("--epochs", a->options.epochs, "override the training epochs")->check(CLI::PositiveNumber);
   cmd->add_option("--limit-train", a->options.limit_train, "smoke runs: first N training images")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--limit-test", a->options.limit_test, "smoke runs: first N test images")->check(CLI::PositiveNumber);
+  cmd->add_option("--limit-test", a->options.limit_test, "smoke runs: first N test images")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--limit-val", a->options.limit_val, "smoke runs: first N validation images")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");

@@ -2,12 +2,11 @@
 // and the compression pipeline). Users normally run it through `capsim <command>`.
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
-#include <unistd.h>
 
 #include "capsim/common/cli_registry.hpp"
 #include "capsim/common/error.hpp"
@@ -23,9 +22,10 @@ namespace {
 // training images/s) and keeps a shared machine usable. Both are read when the libraries load.
 void reexec_with_runtime_settings(char** argv) {
   if (std::getenv("GLIBC_TUNABLES") != nullptr || std::getenv("CAPSIM_NO_REEXEC") != nullptr) return;
-  ::setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296", 1);
+  ::setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296",
+           1);
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
-  ::execv("/proc/self/exe", argv);   // returns only on failure: then run as we are
+  ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
 }
 
 }  // namespace

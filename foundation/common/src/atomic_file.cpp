@@ -24,7 +24,7 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
   const auto status = fs::status(target, ec);
   if (fs::exists(status) && !fs::is_regular_file(status))
     throw InputError({path, 0}, std::string("exists and is not a regular file (") +
-                                    (fs::is_directory(status)           ? "a directory"
+                                    (fs::is_directory(status)        ? "a directory"
                                      : fs::is_character_file(status) ? "a character device"
                                      : fs::is_block_file(status)     ? "a block device"
                                      : fs::is_fifo(status)           ? "a FIFO"

@@ -3,8 +3,8 @@
 namespace capsim {
 namespace {
 
-std::string format_key_error(const SourceLocation& where, const std::string& key,
-                             const std::string& expected, const std::string& got) {
+std::string format_key_error(const SourceLocation& where, const std::string& key, const std::string& expected,
+                             const std::string& got) {
   std::string msg = where.str() + ": key '" + key + "': expected " + expected;
   if (!got.empty()) msg += ", got '" + got + "'";
   return msg;

@@ -126,8 +126,7 @@ void YamlDocument::apply_override(const std::string& assignment) {
       current[parts[i]] = YAML::Node(YAML::NodeType::Map);
       next = current[parts[i]];
     } else if (!next.IsMap()) {
-      throw InputError({origin, 0}, walked, "a section (mapping) on the way to '" + path + "'",
-                       render(next));
+      throw InputError({origin, 0}, walked, "a section (mapping) on the way to '" + path + "'", render(next));
     }
     current.reset(next);
   }
@@ -266,9 +265,7 @@ YAML::Node YamlView::scalar(std::string_view key, const std::string& expected) c
   return found->node;
 }
 
-std::string YamlView::string(std::string_view key) const {
-  return scalar(key, "a string").Scalar();
-}
+std::string YamlView::string(std::string_view key) const { return scalar(key, "a string").Scalar(); }
 
 std::string YamlView::string_or(std::string_view key, const std::string& fallback) const {
   return has(key) ? string(key) : fallback;
@@ -288,8 +285,10 @@ std::string YamlView::choice_or(std::string_view key, const std::vector<std::str
 
 std::int64_t YamlView::integer(std::string_view key, std::int64_t min, std::int64_t max) const {
   std::string expected = "an integer";
-  if (min == 1 && max == std::numeric_limits<std::int64_t>::max()) expected = "a positive integer";
-  else if (min == 0 && max == std::numeric_limits<std::int64_t>::max()) expected = "a non-negative integer";
+  if (min == 1 && max == std::numeric_limits<std::int64_t>::max())
+    expected = "a positive integer";
+  else if (min == 0 && max == std::numeric_limits<std::int64_t>::max())
+    expected = "a non-negative integer";
   else if (min != std::numeric_limits<std::int64_t>::min() || max != std::numeric_limits<std::int64_t>::max())
     expected = "an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]";
   YAML::Node node = scalar(key, expected);
@@ -310,7 +309,8 @@ std::int64_t YamlView::integer_or(std::string_view key, std::int64_t fallback, s
 
 double YamlView::number(std::string_view key, double min, double max) const {
   std::string expected = "a number";
-  if (min == 0 && std::isinf(max)) expected = "a non-negative number";
+  if (min == 0 && std::isinf(max))
+    expected = "a non-negative number";
   else if (!std::isinf(min) || !std::isinf(max)) {
     std::ostringstream range;
     range << "a number in [" << min << ", " << max << "]";

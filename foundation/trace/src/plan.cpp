@@ -1,4 +1,3 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/trace/plan.hpp"
 
 #include <fmt/format.h>
@@ -8,6 +7,7 @@
 #include <stdexcept>
 
 #include "capsim/common/atomic_file.hpp"
+#include "capsim/common/integers.hpp"
 #include "capsim/common/yaml_view.hpp"
 
 namespace capsim::trace {
@@ -55,7 +55,7 @@ Compression compression_for(const PlanEntry& entry, std::int64_t channels) {
   c.channels = channels;
   c.k = scale_k(entry.k, entry.channels, channels);
   c.bits = entry.bits;
-  if (entry.channels == channels) {   // measured statistics only transfer to the same tensor shape
+  if (entry.channels == channels) {  // measured statistics only transfer to the same tensor shape
     c.entropy_bits_per_value = entry.entropy_bits_per_value;
     c.nrmse = entry.nrmse;
   }
@@ -77,7 +77,8 @@ Plan parse_plan(const std::string& text, const std::string& name) {
   root.allow_keys({"format", "version", "name", "model", "method", "bits", "layers"});
   if (root.string("format") != "capsim-plan") root.fail("format", "'capsim-plan'");
   if (root.integer("version") != kPlanVersion)
-    root.fail("version", fmt::format("{} (this capsim reads plan format version {})", kPlanVersion, kPlanVersion));
+    root.fail("version",
+              fmt::format("{} (this capsim reads plan format version {})", kPlanVersion, kPlanVersion));
   Plan plan;
   plan.kind = Plan::Kind::PerLayer;
   plan.source = name;
@@ -131,7 +132,7 @@ std::string format_plan(const Plan& plan) {
 
 void write_plan(const Plan& plan, const std::string& path) {
   std::string text = format_plan(plan);
-  parse_plan(text, path);   // never write what we could not read back
+  parse_plan(text, path);  // never write what we could not read back
   write_file_atomic(path, text);
 }
 
@@ -155,10 +156,12 @@ void apply_plan(Trace& trace, const Plan& plan) {
     if (index < 0) {
       std::string hint = closest_match(name, names);
       const auto line = plan.lines.find(name);
-      throw InputError({plan.source.empty() ? plan.name : plan.source, line == plan.lines.end() ? 0 : line->second},
-                       "layers." + name,
-                       hint.empty() ? "a layer of the trace's network" : "a layer of the trace's network (did you mean '" + hint + "'?)",
-                       name);
+      throw InputError(
+          {plan.source.empty() ? plan.name : plan.source, line == plan.lines.end() ? 0 : line->second},
+          "layers." + name,
+          hint.empty() ? "a layer of the trace's network"
+                       : "a layer of the trace's network (did you mean '" + hint + "'?)",
+          name);
     }
     Layer& layer = trace.layers[static_cast<std::size_t>(index)];
     layer.compression = compression_for(entry, layer.out_shape.c);

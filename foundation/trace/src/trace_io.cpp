@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
-#include "capsim/common/integers.hpp"
 #include "capsim/common/atomic_file.hpp"
+#include "capsim/common/integers.hpp"
 #include "capsim/common/yaml_view.hpp"
 #include "capsim/trace/trace.hpp"
 
@@ -38,7 +38,8 @@ constexpr std::int64_t kMaxElements = std::int64_t{1} << 36;
 Shape read_shape(const YamlView& v, std::string_view key) {
   auto dims = v.integer_list(key, 3, 1);
   const Shape shape{dims[0], dims[1], dims[2]};
-  if (dims[0] > kMaxDimension || dims[1] > kMaxDimension || dims[2] > kMaxDimension || shape.elements() > kMaxElements)
+  if (dims[0] > kMaxDimension || dims[1] > kMaxDimension || dims[2] > kMaxDimension ||
+      shape.elements() > kMaxElements)
     v.fail(key, "[C, H, W] with each dimension at most 2^20 and at most 2^36 values");
   return shape;
 }
@@ -81,7 +82,7 @@ std::optional<Compression> read_compression(const YamlView& layer_view, const La
   if (v.has("entropy_bits_per_value"))
     c.entropy_bits_per_value = v.number("entropy_bits_per_value", 0.0, static_cast<double>(c.bits));
   if (v.has("nrmse")) c.nrmse = v.number("nrmse", 0.0);
-  if (v.has("folded")) c.folded = v.string_list("folded");   // checked once the consumers are known
+  if (v.has("folded")) c.folded = v.string_list("folded");  // checked once the consumers are known
   return c;
 }
 
@@ -93,16 +94,19 @@ void check_folded_lists(const Trace& trace, const std::vector<YamlView>& layer_v
     const auto& c = trace.layers[i].compression;
     if (!c || !c->folded) continue;
     const YamlView v = *layer_views[i].find("compression");
-    if (!c->projected() && !c->folded->empty()) v.fail("folded", "[] (only a projected output has a decoder to fold)");
+    if (!c->projected() && !c->folded->empty())
+      v.fail("folded", "[] (only a projected output has a decoder to fold)");
     std::vector<std::string> seen;
     for (const auto& name : *c->folded) {
       const int consumer = trace.index_of(name);
       const bool reads = std::find(consumers[i].begin(), consumers[i].end(), consumer) != consumers[i].end();
       if (!reads || std::find(seen.begin(), seen.end(), name) != seen.end())
-        v.fail("folded", fmt::format("distinct consumers of '{}' ('{}' is not one)", trace.layers[i].name, name));
+        v.fail("folded",
+               fmt::format("distinct consumers of '{}' ('{}' is not one)", trace.layers[i].name, name));
       if (!can_fold_decoder(trace.layers[static_cast<std::size_t>(consumer)]))
-        v.fail("folded", fmt::format("consumers that can fold a decoder (a dense conv or a linear layer; '{}' is a {})",
-                                     name, to_string(trace.layers[static_cast<std::size_t>(consumer)].op)));
+        v.fail("folded",
+               fmt::format("consumers that can fold a decoder (a dense conv or a linear layer; '{}' is a {})",
+                           name, to_string(trace.layers[static_cast<std::size_t>(consumer)].op)));
       seen.push_back(name);
     }
   }
@@ -124,9 +128,11 @@ void check_conv(const YamlView& v, Layer& layer) {
 void check_pool(const YamlView& v, const Layer& layer) {
   expect_equal(v, "out_shape", layer.out_shape.c, layer.in_shape.c, "a pool keeps the channel count");
   expect_equal(v, "out_shape", layer.out_shape.h,
-               window_out(layer.in_shape.h, layer.kernel_h, layer.stride_h, layer.pad_h), "out_h must be (in_h + 2*pad - kernel) / stride + 1");
+               window_out(layer.in_shape.h, layer.kernel_h, layer.stride_h, layer.pad_h),
+               "out_h must be (in_h + 2*pad - kernel) / stride + 1");
   expect_equal(v, "out_shape", layer.out_shape.w,
-               window_out(layer.in_shape.w, layer.kernel_w, layer.stride_w, layer.pad_w), "out_w must be (in_w + 2*pad - kernel) / stride + 1");
+               window_out(layer.in_shape.w, layer.kernel_w, layer.stride_w, layer.pad_w),
+               "out_w must be (in_w + 2*pad - kernel) / stride + 1");
 }
 
 Layer read_layer(const YamlView& v, const Trace& trace,
@@ -152,20 +158,25 @@ Layer read_layer(const YamlView& v, const Trace& trace,
   layer.in_shape = read_shape(v, "in_shape");
   layer.out_shape = read_shape(v, "out_shape");
   if (layer.in_shape != input_shapes[0])
-    v.fail("in_shape", fmt::format("{} (the shape '{}' produces)", to_string(input_shapes[0]), layer.inputs[0]));
+    v.fail("in_shape",
+           fmt::format("{} (the shape '{}' produces)", to_string(input_shapes[0]), layer.inputs[0]));
   std::tie(layer.kernel_h, layer.kernel_w) = read_pair(v, "kernel", 1, 1);
   std::tie(layer.stride_h, layer.stride_w) = read_pair(v, "stride", 1, 1);
   std::tie(layer.pad_h, layer.pad_w) = read_pair(v, "padding", 0, 0);
   layer.groups = v.integer_or("groups", 1, 1);
-  layer.activation = enum_from<Activation>(kActivationNames, v.choice_or("activation", kActivationNames, "none"));
+  layer.activation =
+      enum_from<Activation>(kActivationNames, v.choice_or("activation", kActivationNames, "none"));
 
   const bool single_input = layer.op != Op::Add;
   if (single_input && layer.inputs.size() != 1) v.fail("inputs", "exactly one producer for this op");
   switch (layer.op) {
     case Op::Conv:
-    case Op::DwConv: check_conv(v, layer); break;
+    case Op::DwConv:
+      check_conv(v, layer);
+      break;
     case Op::Linear:
-      if (layer.out_shape.h != 1 || layer.out_shape.w != 1) v.fail("out_shape", "[features, 1, 1] for a linear layer");
+      if (layer.out_shape.h != 1 || layer.out_shape.w != 1)
+        v.fail("out_shape", "[features, 1, 1] for a linear layer");
       break;
     case Op::Pool:
       layer.pool = enum_from<PoolKind>(kPoolNames, v.choice("pool", kPoolNames));
@@ -175,8 +186,9 @@ Layer read_layer(const YamlView& v, const Trace& trace,
       if (layer.inputs.size() < 2) v.fail("inputs", "at least two producers for an add");
       for (std::size_t i = 0; i < input_shapes.size(); ++i)
         if (input_shapes[i] != layer.out_shape)
-          v.fail("inputs", fmt::format("producers of shape {} (the add's out_shape); '{}' gives {}",
-                                       to_string(layer.out_shape), layer.inputs[i], to_string(input_shapes[i])));
+          v.fail("inputs",
+                 fmt::format("producers of shape {} (the add's out_shape); '{}' gives {}",
+                             to_string(layer.out_shape), layer.inputs[i], to_string(input_shapes[i])));
       break;
   }
 
@@ -218,7 +230,6 @@ Network read_network(const YamlView& v) {
 
 std::string format_double(double value) { return fmt::format("{}", value); }
 
-
 }  // namespace
 
 std::string_view to_string(Op op) { return kOpNames[static_cast<int>(op)]; }
@@ -251,9 +262,10 @@ std::vector<std::string> Trace::folded_consumers(int i) const {
   if (!c || !c->projected()) return {};
   if (c->folded) return *c->folded;
   std::vector<std::string> names;
-  const auto all = consumers();   // kept alive: a range-for over a temporary's element would dangle
+  const auto all = consumers();  // kept alive: a range-for over a temporary's element would dangle
   for (int consumer : all[static_cast<std::size_t>(i)])
-    if (can_fold_decoder(layers[static_cast<std::size_t>(consumer)])) names.push_back(layers[static_cast<std::size_t>(consumer)].name);
+    if (can_fold_decoder(layers[static_cast<std::size_t>(consumer)]))
+      names.push_back(layers[static_cast<std::size_t>(consumer)].name);
   return names;
 }
 
@@ -293,8 +305,12 @@ void derive_counts(Layer& layer, const Precision& precision) {
       layer.weights = checked_product({in.elements(), out.c});
       layer.macs = layer.weights;
       break;
-    case Op::Pool: layer.ops = checked_product({out.elements(), layer.kernel_h, layer.kernel_w}); break;
-    case Op::Add: layer.ops = out.elements() * static_cast<std::int64_t>(layer.inputs.size() - 1); break;
+    case Op::Pool:
+      layer.ops = checked_product({out.elements(), layer.kernel_h, layer.kernel_w});
+      break;
+    case Op::Add:
+      layer.ops = out.elements() * static_cast<std::int64_t>(layer.inputs.size() - 1);
+      break;
   }
   if (!layer.has_weights()) layer.biases = 0;
   layer.weight_bytes = weight_bytes_for(layer.weights, layer.biases, precision);
@@ -307,7 +323,8 @@ Trace parse_trace(const std::string& text, const std::string& name) {
   root.allow_keys({"format", "version", "network", "precision", "plan", "source", "layers"});
   if (root.string("format") != "capsim-trace") root.fail("format", "'capsim-trace'");
   if (root.integer("version") != kTraceVersion)
-    root.fail("version", fmt::format("{} (this capsim reads trace format version {})", kTraceVersion, kTraceVersion));
+    root.fail("version",
+              fmt::format("{} (this capsim reads trace format version {})", kTraceVersion, kTraceVersion));
 
   Trace trace;
   trace.network = read_network(root.child("network"));
@@ -339,8 +356,9 @@ std::string format_trace(const Trace& trace) {
   out += "# capsim layer trace (format documented in docs/trace-format.md)\n";
   out += "format: capsim-trace\n";
   out += fmt::format("version: {}\n", kTraceVersion);
-  out += fmt::format("network: {{model: {}, variant: {}, input: [{}, {}, {}], classes: {}, width: {}, batch: {}}}\n",
-                     n.model, n.variant, n.input.c, n.input.h, n.input.w, n.classes, format_double(n.width), n.batch);
+  out += fmt::format(
+      "network: {{model: {}, variant: {}, input: [{}, {}, {}], classes: {}, width: {}, batch: {}}}\n",
+      n.model, n.variant, n.input.c, n.input.h, n.input.w, n.classes, format_double(n.width), n.batch);
   out += fmt::format("precision: {{weight_bits: {}, bias_bits: {}}}\n", trace.precision.weight_bits,
                      trace.precision.bias_bits);
   out += "plan: " + yaml_quote(trace.plan) + "\n";
@@ -354,8 +372,8 @@ std::string format_trace(const Trace& trace) {
     out += fmt::format("  in_shape: [{}, {}, {}]\n  out_shape: [{}, {}, {}]\n", l.in_shape.c, l.in_shape.h,
                        l.in_shape.w, l.out_shape.c, l.out_shape.h, l.out_shape.w);
     if (l.op == Op::Conv || l.op == Op::DwConv || l.op == Op::Pool) {
-      out += fmt::format("  kernel: [{}, {}]\n  stride: [{}, {}]\n  padding: [{}, {}]\n", l.kernel_h, l.kernel_w,
-                         l.stride_h, l.stride_w, l.pad_h, l.pad_w);
+      out += fmt::format("  kernel: [{}, {}]\n  stride: [{}, {}]\n  padding: [{}, {}]\n", l.kernel_h,
+                         l.kernel_w, l.stride_h, l.stride_w, l.pad_h, l.pad_w);
     }
     if (l.op == Op::Conv || l.op == Op::DwConv) out += fmt::format("  groups: {}\n", l.groups);
     if (l.op == Op::Pool) out += fmt::format("  pool: {}\n", to_string(l.pool));
@@ -369,9 +387,11 @@ std::string format_trace(const Trace& trace) {
     if (l.compression) {
       const Compression& c = *l.compression;
       std::int64_t enc_r = c.projected() ? c.k : 0, enc_c = c.projected() ? c.channels : 0;
-      out += fmt::format("  compression: {{channels: {}, k: {}, bits: {}, encoder: [{}, {}], decoder: [{}, {}]",
-                         c.channels, c.k, c.bits, enc_r, enc_c, enc_c, enc_r);
-      if (c.entropy_bits_per_value) out += ", entropy_bits_per_value: " + format_double(*c.entropy_bits_per_value);
+      out +=
+          fmt::format("  compression: {{channels: {}, k: {}, bits: {}, encoder: [{}, {}], decoder: [{}, {}]",
+                      c.channels, c.k, c.bits, enc_r, enc_c, enc_c, enc_r);
+      if (c.entropy_bits_per_value)
+        out += ", entropy_bits_per_value: " + format_double(*c.entropy_bits_per_value);
       if (c.nrmse) out += ", nrmse: " + format_double(*c.nrmse);
       if (c.projected())
         out += fmt::format(", folded: [{}]", fmt::join(trace.folded_consumers(trace.index_of(l.name)), ", "));

@@ -1,9 +1,9 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/rtl/buffer/buffer.hpp"
 
+#include "capsim/common/integers.hpp"
+
 namespace capsim::buffer {
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 BufferSpec parse_buffer_spec(const YamlView& view) {
   view.allow_keys({"capacity_kib", "capacity_bytes", "banks", "width_bits"});

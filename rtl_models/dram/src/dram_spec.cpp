@@ -1,4 +1,3 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/rtl/dram/dram_spec.hpp"
 
 #include <fmt/format.h>
@@ -7,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+
+#include "capsim/common/integers.hpp"
 
 namespace capsim::dram {
 namespace {

@@ -1,8 +1,9 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/rtl/dram/dram_timing.hpp"
 
 #include <algorithm>
 #include <limits>
+
+#include "capsim/common/integers.hpp"
 
 namespace capsim::dram {
 namespace {

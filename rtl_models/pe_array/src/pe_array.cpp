@@ -1,7 +1,8 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/rtl/pe_array/pe_array.hpp"
 
 #include <algorithm>
+
+#include "capsim/common/integers.hpp"
 
 namespace capsim::pe {
 namespace {
@@ -19,8 +20,8 @@ PeArraySpec parse_pe_array_spec(const YamlView& view) {
   PeArraySpec spec;
   spec.rows = static_cast<int>(view.integer("rows", 1, 4096));
   spec.cols = static_cast<int>(view.integer("cols", 1, 4096));
-  spec.dataflow = view.choice_or("dataflow", {"weight_stationary", "output_stationary"}, "weight_stationary") ==
-                          "weight_stationary"
+  spec.dataflow = view.choice_or("dataflow", {"weight_stationary", "output_stationary"},
+                                 "weight_stationary") == "weight_stationary"
                       ? Dataflow::WeightStationary
                       : Dataflow::OutputStationary;
   spec.vector_lanes = static_cast<int>(view.integer_or("vector_lanes", spec.cols, 1, 65536));

@@ -92,9 +92,9 @@ DirectoryLock::DirectoryLock(const std::string& dir) {
     ::close(fd_);
     std::string holder = n > 0 ? std::string(text, static_cast<std::size_t>(n)) : "";
     while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-    throw std::runtime_error("another capsim sweep or merge" + (holder.empty() ? "" : " (pid " + holder + ")") +
-                             " is writing " + dir + " (it holds " + path +
-                             "); wait for it to end, or use another --out");
+    throw std::runtime_error("another capsim sweep or merge" +
+                             (holder.empty() ? "" : " (pid " + holder + ")") + " is writing " + dir +
+                             " (it holds " + path + "); wait for it to end, or use another --out");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {

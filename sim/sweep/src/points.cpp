@@ -8,8 +8,8 @@
 #include <stdexcept>
 
 #include "capsim/common/atomic_file.hpp"
-#include "capsim/sim/arch_spec.hpp"
 #include "capsim/common/csv.hpp"
+#include "capsim/sim/arch_spec.hpp"
 #include "capsim/sweep/process.hpp"
 #include "capsim/sweep/sha256.hpp"
 #include "capsim/trace/plan.hpp"
@@ -190,7 +190,8 @@ class Preparer {
     key.update("capsim sweep point key v1\n");
     key.update("capsim_version=" CAPSIM_VERSION "\n");
     key.update("arch=" + hash_of(prepared_.spec.arch, "arch") + "\n");
-    for (const auto& assignment : canonical_overrides(point.overrides)) key.update("set=" + assignment + "\n");
+    for (const auto& assignment : canonical_overrides(point.overrides))
+      key.update("set=" + assignment + "\n");
     key.update("dram_preset=" + hash_of(arch.dram_preset, "dram_preset") + "\n");
     key.update("energy_table=" + hash_of(arch.energy_table, "energy_table") + "\n");
     key.update("trace=" + w.trace_sha256 + "\n");

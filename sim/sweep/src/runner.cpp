@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 #include <sys/wait.h>
-#include <csignal>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>

@@ -174,8 +174,10 @@ int run_locked(const PreparedSweep& sweep, const SweepOptions& options, const st
   const int cpus = available_cpus();
   run.jobs = options.jobs > 0 ? options.jobs : cpus;
   if (run.jobs > cpus) {
-    std::fprintf(stderr, "capsim sweep: --jobs %d is more than the %d CPUs this process may use: running %d at a time\n",
-                 run.jobs, cpus, cpus);
+    std::fprintf(
+        stderr,
+        "capsim sweep: --jobs %d is more than the %d CPUs this process may use: running %d at a time\n",
+        run.jobs, cpus, cpus);
     run.jobs = cpus;
   }
   run.jobs = static_cast<int>(std::clamp<std::size_t>(todo.size(), 1, static_cast<std::size_t>(run.jobs)));

@@ -1,9 +1,9 @@
-#include "capsim/common/integers.hpp"
 #include "capsim/sweep/sweep_spec.hpp"
 
 #include <filesystem>
 #include <set>
 
+#include "capsim/common/integers.hpp"
 #include "capsim/common/yaml_view.hpp"
 
 namespace capsim::sweep {

@@ -27,7 +27,8 @@ struct Accumulator {
 
 std::vector<int> node_to_point(const GraphNet& net, const std::vector<CompressionPoint>& points) {
   std::vector<int> map(static_cast<std::size_t>(net->num_nodes()), -1);
-  for (std::size_t p = 0; p < points.size(); ++p) map[static_cast<std::size_t>(points[p].node)] = static_cast<int>(p);
+  for (std::size_t p = 0; p < points.size(); ++p)
+    map[static_cast<std::size_t>(points[p].node)] = static_cast<int>(p);
   return map;
 }
 
@@ -41,7 +42,8 @@ void for_each_point_rows(GraphNet& net, const torch::Tensor& inputs, std::int64_
   for (std::int64_t start = 0; start < inputs.size(0); start += batch_size) {
     const auto batch = inputs.slice(0, start, std::min(inputs.size(0), start + batch_size));
     net->forward(batch, [&](int node, const torch::Tensor& out) {
-      if (const int p = map[static_cast<std::size_t>(node)]; p >= 0) visit(static_cast<std::size_t>(p), as_rows(out));
+      if (const int p = map[static_cast<std::size_t>(node)]; p >= 0)
+        visit(static_cast<std::size_t>(p), as_rows(out));
       return out;
     });
   }
@@ -52,8 +54,8 @@ PointStatistics finish_pca(const Accumulator& a) {
   const double n = static_cast<double>(a.rows);
   const torch::Tensor mean = a.sum / n;
   torch::Tensor cov = a.outer / n - torch::outer(mean, mean);
-  cov = (cov + cov.t()) / 2;   // exact symmetry for eigh
-  auto [values, vectors] = torch::linalg::eigh(cov, "L");   // ascending
+  cov = (cov + cov.t()) / 2;                               // exact symmetry for eigh
+  auto [values, vectors] = torch::linalg::eigh(cov, "L");  // ascending
   values = values.flip({0}).clamp_min(0.0);
   vectors = vectors.flip({1});
   PointStatistics s;
@@ -190,7 +192,8 @@ void save_calibration(const Calibration& cal, const std::string& path) {
     const auto& s = cal.stats[p];
     const std::string key = "p" + std::to_string(p) + ".";
     text(key + "name", pt.name);
-    tensor(key + "shape", torch::tensor({static_cast<std::int64_t>(pt.node), pt.channels, pt.pixels, pt.consumers}));
+    tensor(key + "shape",
+           torch::tensor({static_cast<std::int64_t>(pt.node), pt.channels, pt.pixels, pt.consumers}));
     tensor(key + "mean", s.mean);
     tensor(key + "basis", s.basis);
     tensor(key + "variances", s.variances);
@@ -212,7 +215,8 @@ Calibration load_calibration(const std::string& path) {
     ContentCrc crc;
     c10::IValue value;
     archive.read("model", value);
-    if (!value.isString()) throw InputError({path, 0}, "not a capsim calibration (entry 'model' is not text)");
+    if (!value.isString())
+      throw InputError({path, 0}, "not a capsim calibration (entry 'model' is not text)");
     cal.model = value.toStringRef();
     crc.add("model", cal.model);
     torch::Tensor t;
@@ -252,20 +256,23 @@ Calibration load_calibration(const std::string& path) {
       read(key + "min", s.channel_min);
       read(key + "max", s.channel_max);
       const auto c = pt.channels;
-      const bool vectors_fit = s.mean.numel() == c && s.variances.numel() == c && s.coefficient_clip.numel() == c &&
-                               s.channel_min.numel() == c && s.channel_max.numel() == c;
+      const bool vectors_fit = s.mean.numel() == c && s.variances.numel() == c &&
+                               s.coefficient_clip.numel() == c && s.channel_min.numel() == c &&
+                               s.channel_max.numel() == c;
       if (s.basis.dim() != 2 || s.basis.size(0) != c || s.basis.size(1) != c || !vectors_fit)
         throw InputError({path, 0}, "calibration of point '" + pt.name + "' has tensors of the wrong shape");
       cal.points.push_back(pt);
       cal.stats.push_back(s);
     }
     // Calibrations written before the checksum have none; a damaged one fails here.
-    if (archive.try_read("checksum", t) && (t.numel() != 1 || t.scalar_type() != torch::kInt64 ||
-                                            t.item<std::int64_t>() != crc.value()))
-      throw InputError({path, 0}, "checksum mismatch: the calibration is corrupt (written partially or damaged "
-                                  "since); run capsim calibrate again");
+    if (archive.try_read("checksum", t) &&
+        (t.numel() != 1 || t.scalar_type() != torch::kInt64 || t.item<std::int64_t>() != crc.value()))
+      throw InputError({path, 0},
+                       "checksum mismatch: the calibration is corrupt (written partially or damaged "
+                       "since); run capsim calibrate again");
   } catch (const c10::Error& e) {
-    throw InputError({path, 0}, std::string("not a readable capsim calibration: ") + e.what_without_backtrace());
+    throw InputError({path, 0},
+                     std::string("not a readable capsim calibration: ") + e.what_without_backtrace());
   }
   return cal;
 }
@@ -277,8 +284,9 @@ void check_calibration_matches(const Calibration& cal, const GraphNet& net, cons
     same = expected[p].name == cal.points[p].name && expected[p].channels == cal.points[p].channels &&
            expected[p].node == cal.points[p].node;
   if (!same)
-    throw InputError({file, 0}, fmt::format("a calibration of this {} network (width {}): its compression points differ",
-                                            net->info().model, net->info().options.width));
+    throw InputError({file, 0},
+                     fmt::format("a calibration of this {} network (width {}): its compression points differ",
+                                 net->info().model, net->info().options.width));
 }
 
 std::string explained_variance_csv(const Calibration& cal) {
@@ -288,7 +296,8 @@ std::string explained_variance_csv(const Calibration& cal) {
     const double total = std::max(cumulative[-1].item<double>(), 1e-30);
     const auto* c = cumulative.data_ptr<double>();
     for (std::int64_t k = 1; k <= cal.points[p].channels; ++k)
-      out += fmt::format("{},{},{},{:.6f}\n", cal.points[p].name, cal.points[p].channels, k, c[k - 1] / total);
+      out +=
+          fmt::format("{},{},{},{:.6f}\n", cal.points[p].name, cal.points[p].channels, k, c[k - 1] / total);
   }
   return out;
 }
@@ -325,18 +334,21 @@ double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims
   return bits;
 }
 
-Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q) {
+Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k,
+                       const QuantSettings& q) {
   KeptDims full;
   for (const auto& p : points) full.push_back(p.channels);
-  const QuantSettings reference = q.with_point_bits({});   // every point at the reference width
-  const double base8 = access_bits(points, full, reference, 8), base16 = access_bits(points, full, reference, 16);
+  const QuantSettings reference = q.with_point_bits({});  // every point at the reference width
+  const double base8 = access_bits(points, full, reference, 8),
+               base16 = access_bits(points, full, reference, 16);
   const double plan8 = access_bits(points, k, q, 8), plan16 = access_bits(points, k, q, 16);
   const double extra = overhead_bits(points, k, q);
   return {base8 / plan8, base16 / plan16, base8 / (plan8 + extra), base16 / (plan16 + extra)};
 }
 
-trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettings& q, const std::string& name,
-                    const std::string& method, const std::vector<PointMeasure>& measures) {
+trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettings& q,
+                    const std::string& name, const std::string& method,
+                    const std::vector<PointMeasure>& measures) {
   trace::Plan plan;
   plan.kind = trace::Plan::Kind::PerLayer;
   plan.name = name;
@@ -345,7 +357,7 @@ trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettin
   plan.bits = q.coefficient_bits;
   for (std::size_t p = 0; p < cal.points.size(); ++p) {
     const bool projected = k[p] < cal.points[p].channels;
-    if (!projected && !q.narrowed(p)) continue;   // stored at the architecture's activation width
+    if (!projected && !q.narrowed(p)) continue;  // stored at the architecture's activation width
     const int bits = q.bits_at(p, projected);
     trace::PlanEntry e{cal.points[p].channels, k[p], bits, {}, {}};
     if (p < measures.size()) {
@@ -362,7 +374,8 @@ KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan, PointBi
   PointBits widths(cal.points.size(), baseline_bits);
   bool mixed = false;
   for (const auto& [name, entry] : plan.layers) {
-    auto it = std::find_if(cal.points.begin(), cal.points.end(), [&](const auto& p) { return p.name == name; });
+    auto it =
+        std::find_if(cal.points.begin(), cal.points.end(), [&](const auto& p) { return p.name == name; });
     if (it == cal.points.end())
       throw InputError({plan.name, 0}, "layers." + name, "a compression point of " + cal.model);
     const auto p = static_cast<std::size_t>(it - cal.points.begin());
@@ -378,7 +391,8 @@ KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan, PointBi
 
 KeptDims uniform_dims(const Calibration& cal, double ratio) {
   KeptDims k;
-  for (const auto& p : cal.points) k.push_back(positive_k(ratio * static_cast<double>(p.channels), p.channels));
+  for (const auto& p : cal.points)
+    k.push_back(positive_k(ratio * static_cast<double>(p.channels), p.channels));
   return k;
 }
 

@@ -16,8 +16,7 @@ torch::Tensor per_channel(const torch::Tensor& v, const torch::Tensor& x) {
 
 // y = M (x - b) along the channel dimension, for [N, C, H, W] (a 1x1 convolution) or [N, C].
 torch::Tensor channel_matmul(const torch::Tensor& x, const torch::Tensor& matrix, const torch::Tensor& bias) {
-  if (x.dim() == 4)
-    return torch::conv2d(x, matrix.view({matrix.size(0), matrix.size(1), 1, 1}), bias);
+  if (x.dim() == 4) return torch::conv2d(x, matrix.view({matrix.size(0), matrix.size(1), 1, 1}), bias);
   return torch::addmm(bias, x, matrix.t());
 }
 
@@ -25,7 +24,8 @@ std::vector<int> map_nodes(const Calibration& cal) {
   int nodes = 0;
   for (const auto& p : cal.points) nodes = std::max(nodes, p.node + 1);
   std::vector<int> map(static_cast<std::size_t>(nodes) + 1, -1);
-  for (std::size_t p = 0; p < cal.points.size(); ++p) map[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
+  for (std::size_t p = 0; p < cal.points.size(); ++p)
+    map[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
   return map;
 }
 
@@ -42,8 +42,9 @@ double entropy_bits(const torch::Tensor& histogram) {
 }  // namespace
 
 Projection pca_projection(const PointStatistics& s, std::int64_t k) {
-  const auto directions = s.basis.slice(1, 0, k);   // [C, k]
-  return {directions.t().contiguous(), directions.contiguous(), s.mean, s.coefficient_clip.slice(0, 0, k).clone()};
+  const auto directions = s.basis.slice(1, 0, k);  // [C, k]
+  return {directions.t().contiguous(), directions.contiguous(), s.mean,
+          s.coefficient_clip.slice(0, 0, k).clone()};
 }
 
 // LibTorch's fused per-channel fake quantization: one pass over the tensor (about a third faster
@@ -53,15 +54,18 @@ torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tenso
   const auto scale = (clip.clamp_min(1e-8) / static_cast<double>(levels)).to(torch::kFloat32).contiguous();
   if (x.scalar_type() != torch::kFloat32) {
     const auto s = per_channel(scale.to(x.scalar_type()), x);
-    const auto q = torch::clamp(torch::round(x.detach() / s), -static_cast<double>(levels), static_cast<double>(levels)) * s;
-    return needs_gradient(x) ? x + (q - x.detach()) : q;   // no gradient mask: float32 trains
+    const auto q = torch::clamp(torch::round(x.detach() / s), -static_cast<double>(levels),
+                                static_cast<double>(levels)) *
+                   s;
+    return needs_gradient(x) ? x + (q - x.detach()) : q;  // no gradient mask: float32 trains
   }
   const auto zero = torch::zeros({clip.size(0)}, torch::kInt);
   return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, -levels, levels);
 }
 
 torch::Tensor fake_quantize_rows(const torch::Tensor& matrix, int bits) {
-  if (bits < 2) throw std::invalid_argument("fake_quantize_rows: " + std::to_string(bits) + " bits (at least 2)");
+  if (bits < 2)
+    throw std::invalid_argument("fake_quantize_rows: " + std::to_string(bits) + " bits (at least 2)");
   if (bits >= 32) return matrix;
   const double levels = std::ldexp(1.0, bits - 1) - 1.0;
   const auto rows = matrix.dim() == 1 ? matrix.view({1, -1}) : matrix;
@@ -85,7 +89,8 @@ torch::Tensor encode_quantized(const Projection& p, const torch::Tensor& raw, in
 }
 
 torch::Tensor decode(const Projection& p, const torch::Tensor& coefficients) {
-  return channel_matmul(coefficients, p.decoder.to(coefficients.scalar_type()), p.mean.to(coefficients.scalar_type()));
+  return channel_matmul(coefficients, p.decoder.to(coefficients.scalar_type()),
+                        p.mean.to(coefficients.scalar_type()));
 }
 
 namespace {
@@ -93,7 +98,7 @@ namespace {
 // Affine quantization parameters of [lo, hi], widened to contain 0 (as PyTorch's observers do):
 // an integer zero point must exist, and a range that excluded 0 would otherwise be cut.
 std::pair<torch::Tensor, torch::Tensor> range_parameters(const torch::Tensor& lo, const torch::Tensor& hi,
-                                                          double levels) {
+                                                         double levels) {
   const auto low = lo.clamp_max(0.0), high = hi.clamp_min(0.0);
   const auto scale = ((high - low).clamp_min(1e-8) / levels).to(torch::kFloat32).contiguous();
   const auto zero = torch::clamp(torch::round(-low / scale), 0.0, levels);
@@ -102,10 +107,11 @@ std::pair<torch::Tensor, torch::Tensor> range_parameters(const torch::Tensor& lo
 
 }  // namespace
 
-torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits) {
+torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi,
+                                  int bits) {
   const auto levels = static_cast<std::int64_t>(std::ldexp(1.0, bits)) - 1;
   const auto [scale, zero] = range_parameters(lo, hi, static_cast<double>(levels));
-  if (x.scalar_type() != torch::kFloat32) {   // float64 exactness checks: the same arithmetic composed
+  if (x.scalar_type() != torch::kFloat32) {  // float64 exactness checks: the same arithmetic composed
     const auto s = per_channel(scale.to(x.scalar_type()), x), z = per_channel(zero.to(x.scalar_type()), x);
     const auto q = (torch::clamp(torch::round(x.detach() / s) + z, 0.0, static_cast<double>(levels)) - z) * s;
     return needs_gradient(x) ? x + (q - x.detach()) : q;
@@ -116,8 +122,10 @@ torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& l
 Compressor::Compressor(const Calibration& cal, const KeptDims& k, const QuantSettings& q)
     : calibration_(&cal), node_to_point_(map_nodes(cal)), quant_(q) {
   for (std::size_t p = 0; p < cal.points.size(); ++p) {
-    if (k[p] < cal.points[p].channels) projections_.emplace_back(pca_projection(cal.stats[p], k[p]));
-    else projections_.emplace_back(std::nullopt);
+    if (k[p] < cal.points[p].channels)
+      projections_.emplace_back(pca_projection(cal.stats[p], k[p]));
+    else
+      projections_.emplace_back(std::nullopt);
   }
 }
 
@@ -129,7 +137,8 @@ double laplace_clip_sigmas(int bits) {
   // Banner et al. 2019 (ACIQ), Laplace(0, b): alpha* = 2.83b, 3.89b, 5.03b, 6.20b, 7.41b, 8.64b,
   // 9.89b for 2..8 bits; a Laplace value's standard deviation is sqrt(2) b.
   static constexpr double kAlphaInLaplaceScales[] = {2.83, 3.89, 5.03, 6.20, 7.41, 8.64, 9.89};
-  if (bits < 2) throw std::invalid_argument("laplace_clip_sigmas: " + std::to_string(bits) + " bits (at least 2)");
+  if (bits < 2)
+    throw std::invalid_argument("laplace_clip_sigmas: " + std::to_string(bits) + " bits (at least 2)");
   if (bits > 8) return std::numeric_limits<double>::infinity();
   return kAlphaInLaplaceScales[bits - 2] / std::sqrt(2.0);
 }
@@ -147,20 +156,21 @@ namespace {
 // its second moment about zero; a two-sided one is clipped to mean +- alpha(b) sigma.
 std::pair<torch::Tensor, torch::Tensor> channel_range(const PointStatistics& s, int bits) {
   if (bits >= 8) return {s.channel_min, s.channel_max};
-  const auto variance = s.basis.pow(2).mv(s.variances).clamp_min(0);   // diag(V diag(lambda) V^T)
+  const auto variance = s.basis.pow(2).mv(s.variances).clamp_min(0);  // diag(V diag(lambda) V^T)
   const auto rms = (variance + s.mean.pow(2)).sqrt();
   const auto sigma = variance.sqrt();
   const auto one_sided = s.channel_min >= 0;
   const auto hi = torch::where(one_sided, torch::minimum(s.channel_max, rms * laplace_clip_sigmas(bits + 1)),
                                torch::minimum(s.channel_max, s.mean + sigma * laplace_clip_sigmas(bits)));
-  const auto lo = torch::where(one_sided, s.channel_min, torch::maximum(s.channel_min, s.mean - sigma * laplace_clip_sigmas(bits)));
+  const auto lo = torch::where(one_sided, s.channel_min,
+                               torch::maximum(s.channel_min, s.mean - sigma * laplace_clip_sigmas(bits)));
   return {lo, hi};
 }
 
 }  // namespace
 
-torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
-                          const QuantSettings& q, int bits) {
+torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats,
+                          const torch::Tensor& raw, const QuantSettings& q, int bits) {
   if (projection == nullptr) {
     const int b = bits > 0 ? bits : q.baseline_bits;
     const auto [lo, hi] = channel_range(stats, b);
@@ -195,9 +205,10 @@ torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor
   const Projection pr = quantize_side_data(*projection, quant_.matrix_bits);
   const double levels = std::ldexp(1.0, bits - 1) - 1.0;
   const auto coefficients = channel_matmul(raw, pr.encoder, -pr.encoder.mv(pr.mean));
-  const auto clip = clip_for_bits(pr.clip, s.variances.slice(0, 0, pr.encoder.size(0)).clamp_min(0).sqrt(), bits);
+  const auto clip =
+      clip_for_bits(pr.clip, s.variances.slice(0, 0, pr.encoder.size(0)).clamp_min(0).sqrt(), bits);
   const auto scale = per_channel(clip.clamp_min(1e-8) / levels, coefficients);
-  return torch::clamp(torch::round(coefficients / scale), -levels, levels) + levels;   // shifted to >= 0
+  return torch::clamp(torch::round(coefficients / scale), -levels, levels) + levels;  // shifted to >= 0
 }
 
 OutputHook Compressor::hook() const {
@@ -207,8 +218,8 @@ OutputHook Compressor::hook() const {
   };
 }
 
-std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor, const torch::Tensor& inputs,
-                                         std::int64_t batch_size) {
+std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor,
+                                         const torch::Tensor& inputs, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
@@ -223,12 +234,16 @@ std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compre
       const auto reconstructed = compressor.apply(static_cast<std::size_t>(p), raw);
       error[p] += (reconstructed - raw).pow(2).sum().item<double>();
       energy[p] += raw.pow(2).sum().item<double>();
-      const auto codes = compressor.quantized_codes(static_cast<std::size_t>(p), raw).to(torch::kLong).flatten();
+      const auto codes =
+          compressor.quantized_codes(static_cast<std::size_t>(p), raw).to(torch::kLong).flatten();
       const auto counts = torch::bincount(codes);
       auto& h = histograms[static_cast<std::size_t>(p)];
-      if (!h.defined()) h = counts;
-      else if (h.size(0) >= counts.size(0)) h.slice(0, 0, counts.size(0)) += counts;
-      else h = counts + torch::cat({h, torch::zeros({counts.size(0) - h.size(0)}, h.options())});
+      if (!h.defined())
+        h = counts;
+      else if (h.size(0) >= counts.size(0))
+        h.slice(0, 0, counts.size(0)) += counts;
+      else
+        h = counts + torch::cat({h, torch::zeros({counts.size(0) - h.size(0)}, h.options())});
       return reconstructed;
     });
   }

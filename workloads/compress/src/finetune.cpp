@@ -11,8 +11,8 @@ namespace {
 
 struct LearnedPoint {
   std::size_t point;
-  torch::Tensor encoder, decoder;   // parameters
-  Projection fixed;                 // mean and clip from calibration
+  torch::Tensor encoder, decoder;  // parameters
+  Projection fixed;                // mean and clip from calibration
 };
 
 double cosine_lr(double base, std::int64_t step, std::int64_t steps) {
@@ -21,8 +21,9 @@ double cosine_lr(double base, std::int64_t step, std::int64_t steps) {
 
 }  // namespace
 
-std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const Calibration& cal, const KeptDims& k,
-                                                            const QuantSettings& q, const torch::Tensor& train_inputs,
+std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const Calibration& cal,
+                                                            const KeptDims& k, const QuantSettings& q,
+                                                            const torch::Tensor& train_inputs,
                                                             const torch::Tensor& train_labels,
                                                             const FinetuneOptions& options, bool progress) {
   // Backbone frozen: batch-norm statistics fixed (eval mode) and no parameter gradients; restored
@@ -51,14 +52,16 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
   for (std::size_t p = 0; p < cal.points.size(); ++p) {
     if (k[p] >= cal.points[p].channels) continue;
     Projection init = pca_projection(cal.stats[p], k[p]);
-    LearnedPoint lp{p, init.encoder.clone().requires_grad_(true), init.decoder.clone().requires_grad_(true), init};
+    LearnedPoint lp{p, init.encoder.clone().requires_grad_(true), init.decoder.clone().requires_grad_(true),
+                    init};
     learned_of_point[p] = static_cast<int>(learned.size());
     parameters.push_back(lp.encoder);
     parameters.push_back(lp.decoder);
     learned.push_back(std::move(lp));
   }
   std::vector<int> point_of_node(static_cast<std::size_t>(net->num_nodes()), -1);
-  for (std::size_t p = 0; p < cal.points.size(); ++p) point_of_node[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
+  for (std::size_t p = 0; p < cal.points.size(); ++p)
+    point_of_node[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
 
   if (!learned.empty()) {
     torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(options.lr));
@@ -90,7 +93,8 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
         const Projection current{lp.encoder, lp.decoder, lp.fixed.mean, lp.fixed.clip};
         const auto out = reconstruct(&current, cal.stats[point], raw, q, q.bits_at(point, true));
         const auto target = raw.detach();
-        reconstruction_loss = reconstruction_loss + (out - target).pow(2).mean() / target.pow(2).mean().clamp_min(1e-12);
+        reconstruction_loss =
+            reconstruction_loss + (out - target).pow(2).mean() / target.pow(2).mean().clamp_min(1e-12);
         return out;
       });
       auto loss = torch::nn::functional::cross_entropy(logits, y) +
@@ -108,7 +112,8 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
         loss = loss + options.distillation_weight * t * t * kl;
       }
       for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::AdamOptions&>(group.options()).lr(cosine_lr(options.lr, step, options.steps));
+        static_cast<torch::optim::AdamOptions&>(group.options())
+            .lr(cosine_lr(options.lr, step, options.steps));
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
@@ -121,7 +126,8 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
 
   std::vector<std::optional<Projection>> result(cal.points.size());
   for (const auto& lp : learned)
-    result[lp.point] = Projection{lp.encoder.detach().clone(), lp.decoder.detach().clone(), lp.fixed.mean, lp.fixed.clip};
+    result[lp.point] =
+        Projection{lp.encoder.detach().clone(), lp.decoder.detach().clone(), lp.fixed.mean, lp.fixed.clip};
   return result;
 }
 

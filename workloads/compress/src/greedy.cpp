@@ -20,7 +20,8 @@ double seconds_since(Clock::time_point start) {
 
 std::vector<int> map_points(const GraphNet& net, const Calibration& cal) {
   std::vector<int> map(static_cast<std::size_t>(net->num_nodes()), -1);
-  for (std::size_t p = 0; p < cal.points.size(); ++p) map[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
+  for (std::size_t p = 0; p < cal.points.size(); ++p)
+    map[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
   return map;
 }
 
@@ -43,7 +44,8 @@ int CachedEvaluator::bits_of(std::size_t point, std::int64_t k, int bits) const 
   return q_.bits_at(point, k < cal_.points[point].channels);
 }
 
-torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, int bits, const torch::Tensor& raw) const {
+torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, int bits,
+                                        const torch::Tensor& raw) const {
   if (k >= cal_.points[point].channels) return reconstruct(nullptr, cal_.stats[point], raw, q_, bits);
   const Projection projection = pca_projection(cal_.stats[point], k);
   return reconstruct(&projection, cal_.stats[point], raw, q_, bits);
@@ -52,9 +54,10 @@ torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, int b
 EvalPoint CachedEvaluator::score(const std::vector<torch::Tensor>& logits) const {
   double loss = 0, correct = 0, count = 0;
   for (std::size_t b = 0; b < logits.size(); ++b) {
-    loss += torch::nn::functional::cross_entropy(logits[b], labels_[b],
-                                                 torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                .item<double>();
+    loss +=
+        torch::nn::functional::cross_entropy(
+            logits[b], labels_[b], torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<double>();
     correct += logits[b].argmax(1).eq(labels_[b]).sum().item<double>();
     count += static_cast<double>(labels_[b].size(0));
   }
@@ -105,14 +108,17 @@ EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k, int bit
     pending_.out[b].emplace_back(first, fresh[static_cast<std::size_t>(first)]);
     for (int i = first + 1; i < nodes; ++i) {
       const auto& producers = specs[static_cast<std::size_t>(i)].inputs;
-      const bool affected = std::any_of(producers.begin(), producers.end(),
-                                        [&](int j) { return j >= 0 && fresh[static_cast<std::size_t>(j)].defined(); });
+      const bool affected = std::any_of(producers.begin(), producers.end(), [&](int j) {
+        return j >= 0 && fresh[static_cast<std::size_t>(j)].defined();
+      });
       if (!affected) continue;
       std::vector<torch::Tensor> in;
       for (int j : producers) {
-        if (j < 0) in.push_back(inputs_[b]);
-        else in.push_back(fresh[static_cast<std::size_t>(j)].defined() ? fresh[static_cast<std::size_t>(j)]
-                                                                          : out_[b][static_cast<std::size_t>(j)]);
+        if (j < 0)
+          in.push_back(inputs_[b]);
+        else
+          in.push_back(fresh[static_cast<std::size_t>(j)].defined() ? fresh[static_cast<std::size_t>(j)]
+                                                                    : out_[b][static_cast<std::size_t>(j)]);
       }
       torch::Tensor raw = net_->run_node(i, in);
       const int p = point_of_node_[static_cast<std::size_t>(i)];
@@ -125,8 +131,9 @@ EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k, int bit
       fresh[static_cast<std::size_t>(i)] = out;
       pending_.out[b].emplace_back(i, out);
     }
-    logits.push_back(fresh[static_cast<std::size_t>(nodes - 1)].defined() ? fresh[static_cast<std::size_t>(nodes - 1)]
-                                                                            : out_[b][static_cast<std::size_t>(nodes - 1)]);
+    logits.push_back(fresh[static_cast<std::size_t>(nodes - 1)].defined()
+                         ? fresh[static_cast<std::size_t>(nodes - 1)]
+                         : out_[b][static_cast<std::size_t>(nodes - 1)]);
   }
   pending_.result = score(logits);
   return pending_.result;
@@ -162,8 +169,8 @@ std::vector<std::vector<std::int64_t>> dimension_levels(const std::vector<Compre
   for (const auto& p : points) {
     std::set<std::int64_t, std::greater<>> ks{p.channels};
     for (double f : fractions)
-      ks.insert(std::clamp<std::int64_t>(static_cast<std::int64_t>(std::llround(f * static_cast<double>(p.channels))), 1,
-                                         p.channels));
+      ks.insert(std::clamp<std::int64_t>(
+          static_cast<std::int64_t>(std::llround(f * static_cast<double>(p.channels))), 1, p.channels));
     levels.emplace_back(ks.begin(), ks.end());
   }
   return levels;
@@ -178,20 +185,23 @@ struct Move {
 };
 
 struct Candidate {
-  double metric;           // loss increase per unit of cost saved (lower is better)
+  double metric;  // loss increase per unit of cost saved (lower is better)
   std::size_t point;
-  int evaluated_at_step;   // -1: never evaluated at this level
+  int evaluated_at_step;  // -1: never evaluated at this level
   Move target;
-  bool bits_move;          // lowers the bits (mixed precision) rather than k
+  bool bits_move;  // lowers the bits (mixed precision) rather than k
   bool operator>(const Candidate& o) const { return metric > o.metric; }
 };
 
 GreedyStep record(int step, const std::string& point, std::int64_t channels, std::int64_t k, int bits,
                   const KeptDims& plan, const PointBits& plan_bits, const EvalPoint& e,
-                  const std::vector<CompressionPoint>& points, const QuantSettings& q, std::int64_t evaluations,
-                  double seconds, double hardware_cost) {
-  return {step,       point,      channels,    k, bits, reduction_of(points, plan, q.with_point_bits(plan_bits)),
-          e.loss,     e.accuracy, evaluations, seconds, hardware_cost, plan, plan_bits};
+                  const std::vector<CompressionPoint>& points, const QuantSettings& q,
+                  std::int64_t evaluations, double seconds, double hardware_cost) {
+  return {step,     point,         channels,
+          k,        bits,          reduction_of(points, plan, q.with_point_bits(plan_bits)),
+          e.loss,   e.accuracy,    evaluations,
+          seconds,  hardware_cost, plan,
+          plan_bits};
 }
 
 }  // namespace
@@ -247,8 +257,9 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
     const EvalPoint e = evaluator.try_change(p, levels[p][target->k_level], bits_arg(*target));
     evaluation_seconds += seconds_since(t);
     ++evaluations;
-    return Candidate{(e.loss - evaluator.current().loss) / std::max(saving(p, *target), hardware ? 1e-12 : 1.0), p,
-                     step, *target, bits_move};
+    return Candidate{
+        (e.loss - evaluator.current().loss) / std::max(saving(p, *target), hardware ? 1e-12 : 1.0), p, step,
+        *target, bits_move};
   };
 
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> queue;
@@ -256,8 +267,10 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
   // each step, since the rest of the plan (a consumer that folds, a neighbour's tiling) can change that.
   std::vector<std::pair<std::size_t, bool>> parked;
   auto push = [&](std::size_t p, bool bits_move, int step) {
-    if (auto c = evaluate(p, bits_move, step)) queue.push(*c);
-    else if (hardware && has_more(p, bits_move)) parked.emplace_back(p, bits_move);
+    if (auto c = evaluate(p, bits_move, step))
+      queue.push(*c);
+    else if (hardware && has_more(p, bits_move))
+      parked.emplace_back(p, bits_move);
   };
   for (std::size_t p = 0; p < points.size(); ++p)
     for (bool bits_move : {false, true})
@@ -285,14 +298,15 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
   while (!queue.empty()) {
     Candidate top = queue.top();
     queue.pop();
-    if (top.evaluated_at_step != step) {   // stale: refresh and let it compete again
+    if (top.evaluated_at_step != step) {  // stale: refresh and let it compete again
       push(top.point, top.bits_move, step);
       continue;
     }
     const std::size_t p = top.point;
     if (!(evaluator.plan()[p] == levels[p][level[p]])) throw std::logic_error("greedy bookkeeping");
     const std::int64_t k = levels[p][top.target.k_level];
-    if (!evaluator.has_pending(p, k, bits_arg(top.target))) {   // another candidate was refreshed after this one
+    if (!evaluator.has_pending(p, k,
+                               bits_arg(top.target))) {  // another candidate was refreshed after this one
       const auto t = Clock::now();
       evaluator.try_change(p, k, bits_arg(top.target));
       evaluation_seconds += seconds_since(t);
@@ -307,17 +321,18 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
     if (hardware) current_cost = options.hardware_cost(plan, plan_bits);
     const EvalPoint now = evaluator.current();
     const int bits = q.with_point_bits(plan_bits).bits_at(p, plan[p] < points[p].channels);
-    result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], bits, plan, plan_bits, now,
-                                  points, q, evaluations, seconds_since(started), current_cost));
+    result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], bits, plan, plan_bits,
+                                  now, points, q, evaluations, seconds_since(started), current_cost));
     const auto& r = result.steps.back().reduction;
     if (progress)
       std::fprintf(stderr,
-                   "\rgreedy step %d: %s k=%lld/%lld %d-bit  reduction %.2fx (8-bit)  val acc %.4f  %lld evals  %.0f s   ",
+                   "\rgreedy step %d: %s k=%lld/%lld %d-bit  reduction %.2fx (8-bit)  val acc %.4f  %lld "
+                   "evals  %.0f s   ",
                    step, points[p].name.c_str(), static_cast<long long>(plan[p]),
                    static_cast<long long>(points[p].channels), bits, r.vs_b8, now.accuracy,
                    static_cast<long long>(evaluations), seconds_since(started));
     if (start.accuracy - now.accuracy > options.max_accuracy_drop || r.vs_b8 >= options.max_reduction) break;
-    if (has_more(p, top.bits_move))   // cost unknown until it surfaces
+    if (has_more(p, top.bits_move))  // cost unknown until it surfaces
       queue.push(Candidate{top.metric, p, -1, top.target, top.bits_move});
     std::vector<std::pair<std::size_t, bool>> retry;
     retry.swap(parked);
@@ -327,7 +342,8 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
 
   auto& timing = result.timing;
   timing.points = static_cast<std::int64_t>(points.size());
-  timing.cached_seconds_per_evaluation = evaluations > 0 ? evaluation_seconds / static_cast<double>(evaluations) : 0;
+  timing.cached_seconds_per_evaluation =
+      evaluations > 0 ? evaluation_seconds / static_cast<double>(evaluations) : 0;
   // Per step, the first round of evaluations (every candidate once) included in both figures.
   timing.evaluations_per_step = step > 0 ? static_cast<double>(evaluations) / step : 0;
   timing.seconds_per_step = step > 0 ? (seconds_since(step_clock) + first_round_seconds) / step : 0;
@@ -341,10 +357,10 @@ std::string trajectory_csv(const std::string& network, const std::vector<GreedyS
       "network,step,point,channels,k,bits,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,"
       "reduction_vs_b16_with_overhead,val_loss,val_accuracy,evaluations,seconds,hardware_cost\n";
   for (const auto& s : steps)
-    out += fmt::format("{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f},{:.6g}\n", network,
-                       s.step, s.point, s.channels, s.k, s.bits, s.reduction.vs_b8, s.reduction.vs_b16, s.reduction.vs_b8_with_overhead,
-                       s.reduction.vs_b16_with_overhead, s.val_loss, s.val_accuracy, s.evaluations, s.seconds,
-                       s.hardware_cost);
+    out += fmt::format("{},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.5f},{:.5f},{},{:.1f},{:.6g}\n",
+                       network, s.step, s.point, s.channels, s.k, s.bits, s.reduction.vs_b8,
+                       s.reduction.vs_b16, s.reduction.vs_b8_with_overhead, s.reduction.vs_b16_with_overhead,
+                       s.val_loss, s.val_accuracy, s.evaluations, s.seconds, s.hardware_cost);
   return out;
 }
 

@@ -27,8 +27,8 @@ using json = nlohmann::ordered_json;
 
 // ---- configuration --------------------------------------------------------------------------
 
-std::vector<double> numbers(const YamlView& v, std::string_view key, const std::vector<double>& fallback, double lo,
-                            double hi) {
+std::vector<double> numbers(const YamlView& v, std::string_view key, const std::vector<double>& fallback,
+                            double lo, double hi) {
   if (!v.has(key)) return fallback;
   std::vector<double> out;
   for (const auto& item : v.sequence(key)) {
@@ -59,7 +59,8 @@ std::vector<int> bit_levels(const YamlView& v, std::string_view key, int baselin
     out.push_back(bits);
   }
   if (!out.empty() && out.front() != baseline_bits)
-    v.fail(key, fmt::format("a list starting at the baseline width ({} bits, quantization.baseline_bits)", baseline_bits));
+    v.fail(key, fmt::format("a list starting at the baseline width ({} bits, quantization.baseline_bits)",
+                            baseline_bits));
   return out;
 }
 
@@ -69,10 +70,10 @@ struct CurvePoint {
   std::string method;
   std::string label;
   KeptDims k;
-  PointBits bits;   // mixed plans: bits per point (empty: the quantization settings' widths)
+  PointBits bits;  // mixed plans: bits per point (empty: the quantization settings' widths)
   Reduction reduction;
   double val_accuracy = 0, val_loss = 0;
-  DropInterval val_drop;                // against the 8-bit reference on the validation images
+  DropInterval val_drop;  // against the 8-bit reference on the validation images
   std::optional<double> test_accuracy;
   std::optional<DropInterval> test_drop;
 };
@@ -80,10 +81,13 @@ struct CurvePoint {
 // A learnable method's plan measured with PCA projections: learning did not beat PCA on it, or
 // it was not among the plans fine-tuned (the fall-back; its label carries this suffix).
 const char* const kPcaFallback = "+pca";
-bool is_fallback(const std::string& label) { return label.size() > 4 && label.compare(label.size() - 4, 4, kPcaFallback) == 0; }
+bool is_fallback(const std::string& label) {
+  return label.size() > 4 && label.compare(label.size() - 4, 4, kPcaFallback) == 0;
+}
 
 const char* const kCurveHeader =
-    "method,label,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,reduction_vs_b16_with_overhead,"
+    "method,label,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,reduction_vs_b16_with_"
+    "overhead,"
     "val_accuracy,val_loss,val_drop,val_drop_low,val_drop_high,val_drop_bound,test_accuracy,test_drop_low,"
     "test_drop_high,dims\n";
 constexpr std::size_t kCurveFields = 16;
@@ -100,15 +104,18 @@ std::string dims_field(const KeptDims& k, const PointBits& bits) {
 
 std::string curve_csv(const std::vector<CurvePoint>& points) {
   std::string out = kCurveHeader;
-  auto optional = [](const std::optional<double>& v) { return v ? fmt::format("{:.5f}", *v) : std::string(); };
+  auto optional = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:.5f}", *v) : std::string();
+  };
   for (const auto& p : points) {
     const auto& t = p.test_drop;
-    out += fmt::format("{},{},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{},{},{},{}\n",
-                       p.method, p.label, p.reduction.vs_b8, p.reduction.vs_b16, p.reduction.vs_b8_with_overhead,
-                       p.reduction.vs_b16_with_overhead, p.val_accuracy, p.val_loss, p.val_drop.drop,
-                       p.val_drop.low, p.val_drop.high, p.val_drop.bound, optional(p.test_accuracy),
-                       optional(t ? std::optional<double>(t->low) : std::nullopt),
-                       optional(t ? std::optional<double>(t->high) : std::nullopt), dims_field(p.k, p.bits));
+    out += fmt::format(
+        "{},{},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{},{},{},{}\n", p.method,
+        p.label, p.reduction.vs_b8, p.reduction.vs_b16, p.reduction.vs_b8_with_overhead,
+        p.reduction.vs_b16_with_overhead, p.val_accuracy, p.val_loss, p.val_drop.drop, p.val_drop.low,
+        p.val_drop.high, p.val_drop.bound, optional(p.test_accuracy),
+        optional(t ? std::optional<double>(t->low) : std::nullopt),
+        optional(t ? std::optional<double>(t->high) : std::nullopt), dims_field(p.k, p.bits));
   }
   return out;
 }
@@ -159,8 +166,10 @@ std::vector<CurvePoint> read_curve(const std::string& path, const std::vector<Co
     for (std::size_t i = 0; fits && i < p.k.size(); ++i) fits = p.k[i] >= 1 && p.k[i] <= points[i].channels;
     for (int b : p.bits) fits = fits && b >= 2 && b <= 16;
     if (!fits)
-      throw InputError({path, number}, fmt::format("a plan of {} dimensions within the channel counts of calibration.pt "
-                                                   "(the study directory mixes runs: use a fresh one)", points.size()));
+      throw InputError({path, number},
+                       fmt::format("a plan of {} dimensions within the channel counts of calibration.pt "
+                                   "(the study directory mixes runs: use a fresh one)",
+                                   points.size()));
     curve.push_back(p);
   }
   return curve;
@@ -170,8 +179,9 @@ std::vector<CurvePoint> read_curve(const std::string& path, const std::vector<Co
 
 std::string budget_key(double budget) { return fmt::format("{:g}", budget); }
 
-DropInterval paired_drop_interval(const std::vector<std::uint8_t>& reference, const std::vector<std::uint8_t>& plan,
-                                  double confidence, std::int64_t resamples, std::uint64_t seed) {
+DropInterval paired_drop_interval(const std::vector<std::uint8_t>& reference,
+                                  const std::vector<std::uint8_t>& plan, double confidence,
+                                  std::int64_t resamples, std::uint64_t seed) {
   if (reference.empty() || reference.size() != plan.size())
     throw std::invalid_argument("paired_drop_interval: per-image results of different lengths (or none)");
   std::int64_t only_reference = 0, only_plan = 0;
@@ -188,19 +198,22 @@ DropInterval paired_drop_interval(const std::vector<std::uint8_t>& reference, co
   for (std::int64_t r = 0; r < resamples; ++r) {
     const std::int64_t a = std::binomial_distribution<std::int64_t>(n, p_ref)(rng);
     const double rest = 1.0 - p_ref;
-    const std::int64_t b = rest > 0 ? std::binomial_distribution<std::int64_t>(n - a, std::min(1.0, p_plan / rest))(rng) : 0;
+    const std::int64_t b =
+        rest > 0 ? std::binomial_distribution<std::int64_t>(n - a, std::min(1.0, p_plan / rest))(rng) : 0;
     drops.push_back(static_cast<double>(a - b) / static_cast<double>(n));
   }
   std::sort(drops.begin(), drops.end());
   auto quantile = [&](double q) {
-    const auto i = static_cast<std::size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(drops.size() - 1) + 0.5);
+    const auto i =
+        static_cast<std::size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(drops.size() - 1) + 0.5);
     return drops[i];
   };
   return {p_ref - p_plan, quantile(0.025), quantile(0.975), quantile(confidence)};
 }
 
 ValidationSplit split_validation(const Dataset& data, std::int64_t calibration_per_class,
-                                 std::int64_t greedy_per_class, std::int64_t val_per_class, std::uint64_t seed) {
+                                 std::int64_t greedy_per_class, std::int64_t val_per_class,
+                                 std::uint64_t seed) {
   const std::int64_t needed = calibration_per_class + greedy_per_class + val_per_class;
   std::vector<std::vector<std::int64_t>> slices(3);
   const auto labels = data.val.labels.contiguous();
@@ -208,16 +221,18 @@ ValidationSplit split_validation(const Dataset& data, std::int64_t calibration_p
   for (std::int64_t c = 0; c < data.classes; ++c) {
     const auto members = (labels == c).nonzero().flatten().contiguous();
     if (members.size(0) < needed)
-      throw InputError({"study config", 0}, "calibration/greedy/validation images_per_class",
-                       fmt::format("at most {} images per class in total (the validation set has {} of class {})",
-                                   members.size(0), members.size(0), c),
-                       std::to_string(needed));
+      throw InputError(
+          {"study config", 0}, "calibration/greedy/validation images_per_class",
+          fmt::format("at most {} images per class in total (the validation set has {} of class {})",
+                      members.size(0), members.size(0), c),
+          std::to_string(needed));
     const auto order = permutation(members.size(0), rng);
     const auto* m = members.data_ptr<std::int64_t>();
     std::int64_t next = 0;
     for (std::size_t s = 0; s < 3; ++s) {
       const std::int64_t count = s == 0 ? calibration_per_class : s == 1 ? greedy_per_class : val_per_class;
-      for (std::int64_t i = 0; i < count; ++i) slices[s].push_back(m[order[static_cast<std::size_t>(next++)]]);
+      for (std::int64_t i = 0; i < count; ++i)
+        slices[s].push_back(m[order[static_cast<std::size_t>(next++)]]);
     }
   }
   auto subset = [&](std::vector<std::int64_t>& indices) {
@@ -233,7 +248,8 @@ namespace {
 
 class Study {
  public:
-  Study(const StudyConfig& config, const StudyOptions& options) : config_(config), options_(options), dir_(options.out_dir) {}
+  Study(const StudyConfig& config, const StudyOptions& options)
+      : config_(config), options_(options), dir_(options.out_dir) {}
 
   void run() {
     fs::create_directories(dir_);
@@ -260,7 +276,8 @@ class Study {
     }
     if (config_.hardware) {
       const std::string objective = sim::to_string(config_.hardware->objective);
-      stage("curve_pca_greedy_" + objective + ".csv", [&] { return hardware_greedy_curve("pca_greedy_" + objective, {}); });
+      stage("curve_pca_greedy_" + objective + ".csv",
+            [&] { return hardware_greedy_curve("pca_greedy_" + objective, {}); });
       stage("curve_learnable_greedy_" + objective + ".csv",
             [&] { return learnable_curve("pca_greedy_" + objective, "learnable_greedy_" + objective); });
       if (mixed && config_.hardware_mixed) {
@@ -305,13 +322,15 @@ class Study {
   // as deployed (hardware.matrix_bits, 8 by default), the others at quantization.matrix_bits.
   QuantSettings quant_for(const std::string& method) const {
     QuantSettings q = config_.quant;
-    if (config_.hardware && (method.find("_energy") != std::string::npos || method.find("_dram_bytes") != std::string::npos))
+    if (config_.hardware &&
+        (method.find("_energy") != std::string::npos || method.find("_dram_bytes") != std::string::npos))
       q.matrix_bits = config_.hardware_matrix_bits;
     return q;
   }
 
   EvalResult evaluate_with(const Compressor* compressor, const LabeledTensors& set) {
-    return evaluate(net_, set.inputs, set.labels, config_.eval_batch, compressor ? compressor->hook() : OutputHook{});
+    return evaluate(net_, set.inputs, set.labels, config_.eval_batch,
+                    compressor ? compressor->hook() : OutputHook{});
   }
 
   // Accuracy of a plan on validation (and on test when within max_tested_drop; a plan selected at
@@ -326,11 +345,11 @@ class Study {
     p.val_loss = v.loss;
     p.val_drop = paired_drop_interval(reference_val_correct_, v.correct, config_.selection_confidence);
     if (p.val_drop.drop <= config_.max_tested_drop) measure_test(p, compressor);
-    note(fmt::format("{} {}: {:.2f}x (8-bit) val {:.4f} (drop {:+.2f} [{:+.2f}, {:+.2f}]) test {}", method, label,
-                     p.reduction.vs_b8, p.val_accuracy, 100 * p.val_drop.drop, 100 * p.val_drop.low,
-                     100 * p.val_drop.high,
-                     p.test_accuracy ? fmt::format("{:.4f} (drop {:+.2f})", *p.test_accuracy, 100 * p.test_drop->drop)
-                                     : "-"));
+    note(fmt::format(
+        "{} {}: {:.2f}x (8-bit) val {:.4f} (drop {:+.2f} [{:+.2f}, {:+.2f}]) test {}", method, label,
+        p.reduction.vs_b8, p.val_accuracy, 100 * p.val_drop.drop, 100 * p.val_drop.low, 100 * p.val_drop.high,
+        p.test_accuracy ? fmt::format("{:.4f} (drop {:+.2f})", *p.test_accuracy, 100 * p.test_drop->drop)
+                        : "-"));
     return p;
   }
 
@@ -349,12 +368,9 @@ class Study {
   // -- stages --
   // A study directory belongs to one configuration: resuming with another would mix results.
   void check_or_record_state() {
-    const json state{{"study_config", config_.text},
-                     {"train_config_hash", config_hash(train_config_)},
-                     {"limit_train", options_.limit_train},
-                     {"limit_val", options_.limit_val},
-                     {"limit_test", options_.limit_test},
-                     {"epochs", options_.epochs}};
+    const json state{{"study_config", config_.text},        {"train_config_hash", config_hash(train_config_)},
+                     {"limit_train", options_.limit_train}, {"limit_val", options_.limit_val},
+                     {"limit_test", options_.limit_test},   {"epochs", options_.epochs}};
     const std::string file = path("study_state.json");
     if (!fs::exists(file)) {
       write_file_atomic(file, state.dump(2) + "\n");
@@ -368,10 +384,11 @@ class Study {
     }
     for (const auto& [key, value] : state.items())
       if (!recorded.contains(key) || recorded[key] != value)
-        throw InputError({file, 0}, key,
-                         "the configuration this study directory was started with (resume only with the same study "
-                         "config, training config and limits; use a fresh --out directory for another)",
-                         recorded.contains(key) ? recorded[key].dump() : "nothing");
+        throw InputError(
+            {file, 0}, key,
+            "the configuration this study directory was started with (resume only with the same study "
+            "config, training config and limits; use a fresh --out directory for another)",
+            recorded.contains(key) ? recorded[key].dump() : "nothing");
   }
 
   void train_network() {
@@ -388,8 +405,8 @@ class Study {
     net_ = loaded.net;
     meta_ = loaded.meta;
     Dataset data = load_model_dataset(meta_);
-    const ValidationSplit split = split_validation(data, config_.calibration_per_class, config_.greedy_per_class,
-                                                   config_.val_per_class, config_.seed);
+    const ValidationSplit split = split_validation(
+        data, config_.calibration_per_class, config_.greedy_per_class, config_.val_per_class, config_.seed);
     calibration_images_ = normalized(split.calibration, data.norm);
     greedy_images_ = normalized(split.greedy, data.norm);
     val_ = normalized(split.val, data.norm, options_.limit_val);
@@ -404,8 +421,10 @@ class Study {
       note("reusing calibration.pt");
       return;
     }
-    note(fmt::format("calibrating {} points on {} images", compression_points(net_, {val_.inputs.size(1),
-                     val_.inputs.size(2), val_.inputs.size(3)}).size(), calibration_images_.size()));
+    note(fmt::format(
+        "calibrating {} points on {} images",
+        compression_points(net_, {val_.inputs.size(1), val_.inputs.size(2), val_.inputs.size(3)}).size(),
+        calibration_images_.size()));
     calibration_ = calibrate(net_, calibration_images_.inputs, config_.eval_batch);
     write_file_atomic(path("explained_variance.csv"), explained_variance_csv(calibration_));
     save_calibration(calibration_, path("calibration.pt"));
@@ -418,7 +437,9 @@ class Study {
       note("evaluating the references (float, 8-bit and 16-bit activations)");
       auto both = [&](const Compressor* c) {
         const EvalResult v = evaluate_with(c, val_), t = evaluate_with(c, test_);
-        return json{{"val_accuracy", v.accuracy}, {"val_loss", v.loss}, {"test_accuracy", t.accuracy},
+        return json{{"val_accuracy", v.accuracy},
+                    {"val_loss", v.loss},
+                    {"test_accuracy", t.accuracy},
                     {"test_images", t.images}};
       };
       QuantSettings q8 = config_.quant, q16 = config_.quant;
@@ -451,7 +472,8 @@ class Study {
       for (const auto& p : calibration_.points)
         largest = std::max(largest, static_cast<double>(p.channels * p.pixels) * config_.quant.baseline_bits);
       for (double f : config_.ceiling_fractions)
-        curve.push_back(measure_pca(method, fmt::format("ceiling={}", f), ceiling_dims(calibration_, config_.quant, f * largest)));
+        curve.push_back(measure_pca(method, fmt::format("ceiling={}", f),
+                                    ceiling_dims(calibration_, config_.quant, f * largest)));
     }
     return curve;
   }
@@ -467,12 +489,14 @@ class Study {
     options.bit_levels = bit_levels;
     options.measure_uncached = options.measure_uncached && !mixed;
     if (mixed) options.max_accuracy_drop = config_.mixed_max_accuracy_drop;
-    const GreedyResult result = greedy_search(evaluator, calibration_.points, config_.quant, options, options_.progress);
+    const GreedyResult result =
+        greedy_search(evaluator, calibration_.points, config_.quant, options, options_.progress);
     fs::create_directories(path("greedy"));
     write_file_atomic(path(mixed ? "greedy/trajectory_mixed.csv" : "greedy/trajectory.csv"),
                       trajectory_csv(net_->info().model, result.steps));
     if (mixed) {
-      note(fmt::format("{}: {} steps in {:.0f} s", method, result.steps.size() - 1, result.timing.total_seconds));
+      note(fmt::format("{}: {} steps in {:.0f} s", method, result.steps.size() - 1,
+                       result.timing.total_seconds));
       return curve_at_checkpoints(method, result.steps);
     }
     const auto& t = result.timing;
@@ -493,13 +517,15 @@ class Study {
   }
 
   // The curve of a greedy trajectory: the first step reaching each checkpoint reduction.
-  std::vector<CurvePoint> curve_at_checkpoints(const std::string& method, const std::vector<GreedyStep>& steps) {
+  std::vector<CurvePoint> curve_at_checkpoints(const std::string& method,
+                                               const std::vector<GreedyStep>& steps) {
     std::vector<CurvePoint> curve;
     std::size_t next = 0;
     for (const auto& step : steps) {
       if (next >= config_.greedy_checkpoints.size()) break;
       if (step.reduction.vs_b8 + 1e-9 < config_.greedy_checkpoints[next]) continue;
-      while (next < config_.greedy_checkpoints.size() && step.reduction.vs_b8 + 1e-9 >= config_.greedy_checkpoints[next])
+      while (next < config_.greedy_checkpoints.size() &&
+             step.reduction.vs_b8 + 1e-9 >= config_.greedy_checkpoints[next])
         ++next;
       curve.push_back(measure_pca(method, fmt::format("step={}", step.step), step.plan, step.plan_bits));
     }
@@ -516,28 +542,33 @@ class Study {
       names.push_back(p.name);
       channels.push_back(p.channels);
     }
-    return HardwarePlanCost(*config_.hardware, to_trace(model_spec(info.model, imagenet), config_.imagenet_input), names,
+    return HardwarePlanCost(*config_.hardware,
+                            to_trace(model_spec(info.model, imagenet), config_.imagenet_input), names,
                             channels, config_.quant.coefficient_bits, config_.quant.baseline_bits);
   }
 
   // The greedy with the hardware cost of the whole plan as the metric's denominator; curve points
   // where the cost first falls below each checkpoint fraction of the uncompressed plan's.
-  std::vector<CurvePoint> hardware_greedy_curve(const std::string& method, const std::vector<int>& bit_levels) {
+  std::vector<CurvePoint> hardware_greedy_curve(const std::string& method,
+                                                const std::vector<int>& bit_levels) {
     const HardwarePlanCost cost = hardware_cost();
     const std::string objective = sim::to_string(cost.objective());
-    note(fmt::format("{}: hardware-aware greedy ({} on {}) over {} points", method, objective, config_.hardware->arch,
-                     calibration_.points.size()));
+    note(fmt::format("{}: hardware-aware greedy ({} on {}) over {} points", method, objective,
+                     config_.hardware->arch, calibration_.points.size()));
     const QuantSettings q = quant_for(method);
-    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, q, config_.eval_batch);
+    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, q,
+                              config_.eval_batch);
     GreedyOptions options = config_.greedy;
     options.measure_uncached = false;
     options.bit_levels = bit_levels;
     options.hardware_cost = [&cost](const KeptDims& k, const PointBits& bits) { return cost(k, bits); };
     const GreedyResult result = greedy_search(evaluator, calibration_.points, q, options, options_.progress);
     fs::create_directories(path("greedy"));
-    write_file_atomic(path("greedy/trajectory_" + std::string(bit_levels.empty() ? "" : "mixed_") + objective + ".csv"),
-                      trajectory_csv(net_->info().model, result.steps));
-    note(fmt::format("{}: {} steps in {:.0f} s", method, result.steps.size() - 1, result.timing.total_seconds));
+    write_file_atomic(
+        path("greedy/trajectory_" + std::string(bit_levels.empty() ? "" : "mixed_") + objective + ".csv"),
+        trajectory_csv(net_->info().model, result.steps));
+    note(fmt::format("{}: {} steps in {:.0f} s", method, result.steps.size() - 1,
+                     result.timing.total_seconds));
     std::vector<CurvePoint> curve;
     const double start = result.steps.front().hardware_cost;
     std::size_t next = 0;
@@ -545,7 +576,9 @@ class Study {
       const double ratio = step.hardware_cost / start;
       if (next >= config_.hardware_checkpoints.size()) break;
       if (ratio > config_.hardware_checkpoints[next] + 1e-12) continue;
-      while (next < config_.hardware_checkpoints.size() && ratio <= config_.hardware_checkpoints[next] + 1e-12) ++next;
+      while (next < config_.hardware_checkpoints.size() &&
+             ratio <= config_.hardware_checkpoints[next] + 1e-12)
+        ++next;
       curve.push_back(measure_pca(method, fmt::format("step={}", step.step), step.plan, step.plan_bits));
     }
     return curve;
@@ -575,7 +608,8 @@ class Study {
         curve.push_back(*learned);
         continue;
       }
-      if (learned) note(fmt::format("{} {}: learning did not beat PCA on validation; PCA kept", method, pca.label));
+      if (learned)
+        note(fmt::format("{} {}: learning did not beat PCA on validation; PCA kept", method, pca.label));
       CurvePoint fallback = pca;
       fallback.method = method;
       fallback.label = pca.label + kPcaFallback;
@@ -588,12 +622,13 @@ class Study {
     const QuantSettings q = quant_for(method).with_point_bits(c.bits);
     const std::string file = path("learnable/" + method + "_" + c.label + ".pt");
     std::vector<std::optional<Projection>> projections;
-    if (fs::exists(file)) {   // fine-tuned before an interruption
+    if (fs::exists(file)) {  // fine-tuned before an interruption
       projections = load_projections(c.k, file);
     } else {
-      note(fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c.label, c.reduction.vs_b8));
-      projections = finetune_projections(net_, calibration_, c.k, q, train_.inputs, train_.labels, config_.finetune,
-                                         options_.progress);
+      note(
+          fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c.label, c.reduction.vs_b8));
+      projections = finetune_projections(net_, calibration_, c.k, q, train_.inputs, train_.labels,
+                                         config_.finetune, options_.progress);
       save_projections(projections, file);
     }
     const Compressor compressor(calibration_, projections, q);
@@ -601,7 +636,8 @@ class Study {
   }
 
   // Learned encoders and decoders with the calibration statistics they were trained against.
-  static void save_projections(const std::vector<std::optional<Projection>>& projections, const std::string& file) {
+  static void save_projections(const std::vector<std::optional<Projection>>& projections,
+                               const std::string& file) {
     torch::serialize::OutputArchive archive;
     for (std::size_t p = 0; p < projections.size(); ++p) {
       if (!projections[p]) continue;
@@ -627,14 +663,16 @@ class Study {
         archive.read(fmt::format("{}.decoder", p), pr.decoder);
         archive.read(fmt::format("{}.mean", p), pr.mean);
         archive.read(fmt::format("{}.clip", p), pr.clip);
-        if (!pr.encoder.sizes().equals(init.encoder.sizes()) || !pr.decoder.sizes().equals(init.decoder.sizes()) ||
-            !torch::equal(pr.mean, init.mean) || !torch::equal(pr.clip, init.clip))
+        if (!pr.encoder.sizes().equals(init.encoder.sizes()) ||
+            !pr.decoder.sizes().equals(init.decoder.sizes()) || !torch::equal(pr.mean, init.mean) ||
+            !torch::equal(pr.clip, init.clip))
           throw InputError({file, 0}, "learned projections of point '" + calibration_.points[p].name +
                                           "' do not match calibration.pt (the study directory mixes runs)");
         projections[p] = pr;
       }
     } catch (const c10::Error& e) {
-      throw InputError({file, 0}, std::string("unreadable learned projections: ") + e.what_without_backtrace());
+      throw InputError({file, 0},
+                       std::string("unreadable learned projections: ") + e.what_without_backtrace());
     }
     return projections;
   }
@@ -645,8 +683,8 @@ class Study {
         "reduction_vs_b16_with_overhead,val_accuracy,test_accuracy\n";
     for (const auto& [file, curve] : curves_)
       for (const auto& p : curve)
-        out += fmt::format("{},{},{},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{}\n", net_->info().model, p.method, p.label,
-                           p.reduction.vs_b8, p.reduction.vs_b16, p.reduction.vs_b8_with_overhead,
+        out += fmt::format("{},{},{},{:.5f},{:.5f},{:.5f},{:.5f},{:.5f},{}\n", net_->info().model, p.method,
+                           p.label, p.reduction.vs_b8, p.reduction.vs_b16, p.reduction.vs_b8_with_overhead,
                            p.reduction.vs_b16_with_overhead, p.val_accuracy,
                            p.test_accuracy ? fmt::format("{:.5f}", *p.test_accuracy) : "");
     write_file_atomic(path("curves.csv"), out);
@@ -655,12 +693,12 @@ class Study {
   // The plan of a method with the largest reduction (one measure) whose *validation* accuracy drop
   // against the reference is within the budget: plans are selected on validation images and the
   // test set only reports the selected plan's accuracy (no model selection on the test set).
-  const CurvePoint* best_under(const std::vector<CurvePoint>& curve, double budget, const std::string& reference,
-                               double Reduction::*measure) const {
+  const CurvePoint* best_under(const std::vector<CurvePoint>& curve, double budget,
+                               const std::string& reference, double Reduction::*measure) const {
     // Drops against the 16-bit reference: the bootstrap bound against 8-bit, shifted by the
     // references' difference (the two differ by a few images).
-    const double shift =
-        references_[reference]["val_accuracy"].get<double>() - references_["b8"]["val_accuracy"].get<double>();
+    const double shift = references_[reference]["val_accuracy"].get<double>() -
+                         references_["b8"]["val_accuracy"].get<double>();
     const CurvePoint* best = nullptr;
     for (const auto& p : curve)
       if (p.val_drop.bound + shift <= budget + 1e-12 &&
@@ -672,11 +710,14 @@ class Study {
   // When no plan qualifies: the 8-bit network itself (reduction 1 against 8 bits, 2 against 16
   // if its own validation drop against the 16-bit reference is within the budget, else 1).
   json uncompressed_entry(const std::string& reference, double budget) const {
-    const double drop = references_[reference]["val_accuracy"].get<double>() - references_["b8"]["val_accuracy"].get<double>();
+    const double drop = references_[reference]["val_accuracy"].get<double>() -
+                        references_["b8"]["val_accuracy"].get<double>();
     const double reduction = reference == "b16" && drop <= budget + 1e-12 ? 2.0 : 1.0;
     const std::string accuracy_of = reduction == 1.0 && reference == "b16" ? "b16" : "b8";
-    return json{{"reduction", reduction}, {"val_accuracy", references_[accuracy_of]["val_accuracy"]},
-                {"test_accuracy", references_[accuracy_of]["test_accuracy"]}, {"plan", "uncompressed"}};
+    return json{{"reduction", reduction},
+                {"val_accuracy", references_[accuracy_of]["val_accuracy"]},
+                {"test_accuracy", references_[accuracy_of]["test_accuracy"]},
+                {"plan", "uncompressed"}};
   }
 
   void select_and_export() {
@@ -692,7 +733,7 @@ class Study {
         {"vs_b8_with_overhead", &Reduction::vs_b8_with_overhead},
         {"vs_b16_with_overhead", &Reduction::vs_b16_with_overhead}};
     for (auto& [file, curve] : curves_) {
-      const std::string method = file.substr(6, file.size() - 10);   // curve_<method>.csv
+      const std::string method = file.substr(6, file.size() - 10);  // curve_<method>.csv
       bool tested = false;
       json per_budget = json::object();
       for (double budget : config_.budgets) {
@@ -700,38 +741,43 @@ class Study {
         for (const auto& [name, measure] : measures) {
           const std::string reference = name.find("b16") != std::string::npos ? "b16" : "b8";
           CurvePoint* best = const_cast<CurvePoint*>(best_under(curve, budget, reference, measure));
-          if (best && !best->test_accuracy) {   // selected on validation: now, and only now, on test
+          if (best && !best->test_accuracy) {  // selected on validation: now, and only now, on test
             measure_test(*best, *compressor_for(method, *best));
             tested = true;
           }
-          entry[name] = best ? json{{"reduction", best->reduction.*measure},
-                                    {"val_accuracy", best->val_accuracy},
-                                    {"test_accuracy", *best->test_accuracy},
-                                    {"plan", best->label},
-                                    {"val_drop", {best->val_drop.drop, best->val_drop.low, best->val_drop.high}},
-                                    {"test_drop", {best->test_drop->drop, best->test_drop->low, best->test_drop->high}},
-                                    {"pca_fallback", is_fallback(best->label)}}
-                             : uncompressed_entry(reference, budget);
+          entry[name] =
+              best ? json{{"reduction", best->reduction.*measure},
+                          {"val_accuracy", best->val_accuracy},
+                          {"test_accuracy", *best->test_accuracy},
+                          {"plan", best->label},
+                          {"val_drop", {best->val_drop.drop, best->val_drop.low, best->val_drop.high}},
+                          {"test_drop", {best->test_drop->drop, best->test_drop->low, best->test_drop->high}},
+                          {"pca_fallback", is_fallback(best->label)}}
+                   : uncompressed_entry(reference, budget);
           if (name == "vs_b8" && best) entry[name]["entropy_reduction"] = export_plan(method, budget, *best);
         }
         per_budget[budget_key(budget)] = entry;
       }
       methods[method] = per_budget;
-      if (tested) write_file_atomic(path(file), curve_csv(curve));   // a resumed study keeps the test results
+      if (tested) write_file_atomic(path(file), curve_csv(curve));  // a resumed study keeps the test results
     }
     export_plain_traces();
-    json summary{{"network", net_->info().model},
-                 {"variant", net_->info().options.variant},
-                 {"width", net_->info().options.width},
-                 {"input", trace::to_string(calibration_.input)},
-                 {"points", calibration_.points.size()},
-                 {"train_config", train_config_.file},
-                 {"references", references_},
-                 {"budgets", config_.budgets},
-                 {"methods", methods}};
+    json summary{
+        {"network", net_->info().model},
+        {"variant", net_->info().options.variant},
+        {"width", net_->info().options.width},
+        {"input", trace::to_string(calibration_.input)},
+        {"points", calibration_.points.size()},
+        {"train_config", train_config_.file},
+        {"references", references_},
+        {"budgets", config_.budgets},
+        {"validation", {{"images", val_.size()}, {"selection_confidence", config_.selection_confidence}}},
+        {"methods", methods}};
     if (config_.hardware) summary["hardware"] = hardware_;
-    if (fs::exists(path("greedy/timing.json"))) summary["greedy_timing"] = json::parse(read_file(path("greedy/timing.json")));
-    if (fs::exists(path("train/summary.json"))) summary["training"] = json::parse(read_file(path("train/summary.json")));
+    if (fs::exists(path("greedy/timing.json")))
+      summary["greedy_timing"] = json::parse(read_file(path("greedy/timing.json")));
+    if (fs::exists(path("train/summary.json")))
+      summary["training"] = json::parse(read_file(path("train/summary.json")));
     write_file_atomic(path("summary.json"), summary.dump(2) + "\n");
   }
 
@@ -742,8 +788,8 @@ class Study {
     const std::string name = fmt::format("{}_{}_drop{:g}", net_->info().model, method, budget * 100);
     const std::unique_ptr<Compressor> compressor = compressor_for(method, point);
     const auto measures = measure_points(net_, *compressor, greedy_images_.inputs, config_.eval_batch);
-    const trace::Plan plan = to_plan(calibration_, point.k, config_.quant.with_point_bits(point.bits), name, method,
-                                     measures);
+    const trace::Plan plan =
+        to_plan(calibration_, point.k, config_.quant.with_point_bits(point.bits), name, method, measures);
     trace::write_plan(plan, path("plans/" + name + ".yaml"));
     if (config_.hardware) record_hardware(name, point.k, point.bits);
     write_traces(plan, method + fmt::format("_drop{:g}", budget * 100));
@@ -773,10 +819,11 @@ class Study {
     double coded = 0;
     for (std::size_t p = 0; p < k.size(); ++p) {
       const auto& pt = calibration_.points[p];
-      coded += static_cast<double>(1 + pt.consumers) * static_cast<double>(pt.pixels) * static_cast<double>(k[p]) *
-               measures[p].entropy_bits_per_value;
+      coded += static_cast<double>(1 + pt.consumers) * static_cast<double>(pt.pixels) *
+               static_cast<double>(k[p]) * measures[p].entropy_bits_per_value;
     }
-    return coded > 0 ? access_bits(calibration_.points, full_dims(calibration_), config_.quant, 8) / coded : 0.0;
+    return coded > 0 ? access_bits(calibration_.points, full_dims(calibration_), config_.quant, 8) / coded
+                     : 0.0;
   }
 
   // DRAM bytes and energy of an exported plan at the deployment shape, against the uncompressed
@@ -785,15 +832,16 @@ class Study {
     const HardwarePlanCost cost = hardware_cost();
     const sim::CostEstimate none = cost.estimate(full_dims(calibration_));
     const sim::CostEstimate e = cost.estimate(k, bits);
-    hardware_[plan_name] = json{{"arch", config_.hardware->arch},
-                                {"overrides", config_.hardware->overrides},
-                                {"input", trace::to_string(config_.imagenet_input)},
-                                {"dram_bytes", e.dram_bytes},
-                                {"dram_bytes_none", none.dram_bytes},
-                                {"dram_bytes_ratio", static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes)},
-                                {"energy_pj", e.energy_pj},
-                                {"energy_pj_none", none.energy_pj},
-                                {"energy_ratio", e.energy_pj / none.energy_pj}};
+    hardware_[plan_name] =
+        json{{"arch", config_.hardware->arch},
+             {"overrides", config_.hardware->overrides},
+             {"input", trace::to_string(config_.imagenet_input)},
+             {"dram_bytes", e.dram_bytes},
+             {"dram_bytes_none", none.dram_bytes},
+             {"dram_bytes_ratio", static_cast<double>(e.dram_bytes) / static_cast<double>(none.dram_bytes)},
+             {"energy_pj", e.energy_pj},
+             {"energy_pj_none", none.energy_pj},
+             {"energy_ratio", e.energy_pj / none.energy_pj}};
   }
 
   void write_traces(const trace::Plan& plan, const std::string& suffix) {
@@ -825,9 +873,10 @@ class Study {
   Calibration calibration_;
   json references_;
   double reference_val8_ = 0;
-  std::vector<std::uint8_t> reference_val_correct_, reference_test_correct_;   // the 8-bit reference, per image
+  std::vector<std::uint8_t> reference_val_correct_,
+      reference_test_correct_;  // the 8-bit reference, per image
   std::map<std::string, std::vector<CurvePoint>> curves_;
-  json hardware_ = json::object();   // exported plan -> its hardware cost at the deployment shape
+  json hardware_ = json::object();  // exported plan -> its hardware cost at the deployment shape
 };
 
 }  // namespace
@@ -840,14 +889,16 @@ void check_against_training(const YamlView& root, const StudyConfig& c) {
   const TrainConfig train = load_train_config(c.train_config);
   const std::int64_t needed = c.calibration_per_class + c.greedy_per_class + c.val_per_class;
   if (needed > train.data.val_per_class)
-    root.fail("calibration", fmt::format("calibration, greedy and validation images_per_class summing to at most {} "
-                                         "(the validation images per class of {}); they sum to {}",
-                                         train.data.val_per_class, c.train_config, needed));
+    root.fail("calibration",
+              fmt::format("calibration, greedy and validation images_per_class summing to at most {} "
+                          "(the validation images per class of {}); they sum to {}",
+                          train.data.val_per_class, c.train_config, needed));
   try {
     output_shapes(model_spec(train.model, ModelOptions{"imagenet", c.imagenet_input.c, 1000, 1.0}).nodes,
                   c.imagenet_input);
   } catch (const InputError& e) {
-    root.fail("imagenet_input", std::string("an input the imagenet ") + train.model + " accepts (" + e.what() + ")");
+    root.fail("imagenet_input",
+              std::string("an input the imagenet ") + train.model + " accepts (" + e.what() + ")");
   }
 }
 
@@ -880,8 +931,8 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     v->allow_keys({"coefficient_bits", "baseline_bits", "matrix_bits"});
     c.quant.baseline_bits = static_cast<int>(v->integer_or("baseline_bits", c.quant.baseline_bits, 2, 16));
     // A projected point must store fewer bits than a full one, or a greedy step could save nothing.
-    c.quant.coefficient_bits =
-        static_cast<int>(v->integer_or("coefficient_bits", c.quant.coefficient_bits, 2, c.quant.baseline_bits));
+    c.quant.coefficient_bits = static_cast<int>(
+        v->integer_or("coefficient_bits", c.quant.coefficient_bits, 2, c.quant.baseline_bits));
     c.quant.matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.quant.matrix_bits, 2, 32));
   }
   if (auto v = root.find("baselines")) {
@@ -904,15 +955,17 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.mixed_max_accuracy_drop = v->number_or("mixed_max_accuracy_drop", c.mixed_max_accuracy_drop, 0.0, 1.0);
   }
   if (auto v = root.find("learnable")) {
-    v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight", "distillation_weight",
-                   "temperature"});
+    v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight",
+                   "distillation_weight", "temperature"});
     c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
     c.learnable_min_drop = v->number_or("min_drop", c.learnable_min_drop, -1.0, 1.0);
     c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
     c.finetune.batch_size = v->integer_or("batch_size", c.finetune.batch_size, 1, 4096);
     c.finetune.lr = v->number_or("lr", c.finetune.lr, 1e-8, 10.0);
-    c.finetune.reconstruction_weight = v->number_or("reconstruction_weight", c.finetune.reconstruction_weight, 0.0, 1e6);
-    c.finetune.distillation_weight = v->number_or("distillation_weight", c.finetune.distillation_weight, 0.0, 1e6);
+    c.finetune.reconstruction_weight =
+        v->number_or("reconstruction_weight", c.finetune.reconstruction_weight, 0.0, 1e6);
+    c.finetune.distillation_weight =
+        v->number_or("distillation_weight", c.finetune.distillation_weight, 0.0, 1e6);
     c.finetune.temperature = v->number_or("temperature", c.finetune.temperature, 0.1, 100.0);
   }
   c.budgets = numbers(root, "budgets", c.budgets, 0.0, 1.0);
@@ -929,7 +982,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     if (v->has("set")) h.overrides = v->string_list("set");
     const std::string objective = v->choice_or("objective", {"energy", "dram_bytes"}, "energy");
     h.objective = sim::parse_cost_objective(objective);
-    sim::load_arch_spec(h.arch, h.overrides);   // validated now, not after hours of training
+    sim::load_arch_spec(h.arch, h.overrides);  // validated now, not after hours of training
     c.hardware = h;
     c.hardware_checkpoints = numbers(*v, "checkpoints", c.hardware_checkpoints, 1e-6, 1.0);
     c.hardware_matrix_bits = static_cast<int>(v->integer_or("matrix_bits", c.hardware_matrix_bits, 2, 32));

@@ -358,7 +358,8 @@ EvalResult evaluate(GraphNet& model, const torch::Tensor& inputs, const torch::T
     loss_sum += torch::nn::functional::cross_entropy(logits, y, sum).item<double>();
     const auto right = logits.argmax(1).eq(y).to(torch::kUInt8).contiguous();
     correct += right.sum().item<double>();
-    result.correct.insert(result.correct.end(), right.data_ptr<std::uint8_t>(), right.data_ptr<std::uint8_t>() + count);
+    result.correct.insert(result.correct.end(), right.data_ptr<std::uint8_t>(),
+                          right.data_ptr<std::uint8_t>() + count);
   }
   model->train(was_training);
   result.images = n;

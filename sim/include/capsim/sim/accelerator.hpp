@@ -4,9 +4,8 @@
 // buffering) and replays a trace layer by layer. Modules are elaborated once per process; run()
 // may be called repeatedly (each run spawns its processes and ends when they return).
 #define SC_INCLUDE_DYNAMIC_PROCESSES
-#include <systemc>
-
 #include <memory>
+#include <systemc>
 
 #include "capsim/sim/arch_spec.hpp"
 #include "capsim/sim/run_result.hpp"

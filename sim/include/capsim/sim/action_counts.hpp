@@ -13,7 +13,7 @@ inline constexpr const char* kComponents[] = {"dram", "sram", "pe", "projection"
 
 class ActionCounts {
  public:
-  using Table = std::map<std::string, std::map<std::string, double>>;   // component -> action -> count
+  using Table = std::map<std::string, std::map<std::string, double>>;  // component -> action -> count
 
   void add(const std::string& component, const std::string& action, double count);
   double get(const std::string& component, const std::string& action) const;

@@ -16,8 +16,8 @@
 namespace capsim::sim {
 
 enum class SpillPolicy {
-  AlwaysSpill,       // every activation goes to DRAM between layers (the paper's assumption)
-  SpillWhenNeeded,   // an activation stays on chip when it fits beside the working set
+  AlwaysSpill,      // every activation goes to DRAM between layers (the paper's assumption)
+  SpillWhenNeeded,  // an activation stays on chip when it fits beside the working set
 };
 std::string to_string(SpillPolicy policy);
 
@@ -28,22 +28,23 @@ struct Datatypes {
 };
 
 enum class CompressionPolicy {
-  AsPlanned,        // every compression record of the trace is applied (the paper's setting)
-  WhenProfitable,   // a tensor is compressed only if that saves more DRAM bytes than its matrices cost
+  AsPlanned,       // every compression record of the trace is applied (the paper's setting)
+  WhenProfitable,  // a tensor is compressed only if that saves more DRAM bytes than its matrices cost
 };
 std::string to_string(CompressionPolicy policy);
 
 struct ControllerSpec {
   SpillPolicy spill_policy = SpillPolicy::AlwaysSpill;
   CompressionPolicy compression_policy = CompressionPolicy::AsPlanned;
-  bool double_buffering = true;     // overlap the next tile's loads and the last tile's stores with compute
-  double resident_fraction = 0.5;   // spill_when_needed: share of the buffer that may hold resident activations
+  bool double_buffering = true;  // overlap the next tile's loads and the last tile's stores with compute
+  double resident_fraction =
+      0.5;  // spill_when_needed: share of the buffer that may hold resident activations
 };
 
 struct ArchSpec {
   std::string name;
-  std::string file;                 // the YAML it came from
-  std::vector<std::string> overrides;   // --set assignments applied
+  std::string file;                    // the YAML it came from
+  std::vector<std::string> overrides;  // --set assignments applied
   double clock_mhz = 800.0;
   Datatypes datatypes;
   pe::PeArraySpec pe_array;
@@ -56,10 +57,9 @@ struct ArchSpec {
   // A deployment parameter that sweeps vary like any hardware key: activations scale with it,
   // weights and matrices that stay on chip are read once per batch.
   std::int64_t batch = 0;
-  std::string dram_preset;          // preset name or file
+  std::string dram_preset;  // preset name or file
   dram::DramSpec dram;
-  std::string energy_table;         // resolved path of the energy table YAML
-
+  std::string energy_table;  // resolved path of the energy table YAML
 };
 
 // Loads `path`, applies `overrides` ("key.path=value"), resolves the DRAM preset and energy table

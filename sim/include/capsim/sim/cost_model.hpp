@@ -24,8 +24,8 @@ namespace capsim::sim {
 
 struct LayerCost {
   std::int64_t dram_bytes = 0;
-  std::int64_t activation_bytes = 0;   // DRAM bytes of the activation traffic class
-  std::int64_t matrix_bytes = 0;       // DRAM bytes of projection matrices
+  std::int64_t activation_bytes = 0;  // DRAM bytes of the activation traffic class
+  std::int64_t matrix_bytes = 0;      // DRAM bytes of projection matrices
   std::uint64_t elapsed_ps = 0;
   double energy_pj = 0.0;
   ActionCounts actions;
@@ -43,7 +43,7 @@ struct CostEstimate {
 
 // Objectives a plan search can minimise.
 enum class CostObjective { Bits, DramBytes, Energy };
-CostObjective parse_cost_objective(const std::string& name);   // InputError naming --objective
+CostObjective parse_cost_objective(const std::string& name);  // InputError naming --objective
 std::string to_string(CostObjective objective);
 double objective_value(const CostEstimate& estimate, CostObjective objective);
 

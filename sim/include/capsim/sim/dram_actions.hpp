@@ -17,6 +17,7 @@ namespace capsim::sim {
 std::map<std::string, double> dram_energy_per_action(const dram::DramSpec& spec);
 // Adds the DRAM actions between two count snapshots.
 void add_dram_actions(const dram::DramCounts& now, const dram::DramCounts& before, ActionCounts& actions);
-StatList dram_stats_between(const dram::DramTiming& dram, const dram::DramCounts& before, std::uint64_t elapsed_ps);
+StatList dram_stats_between(const dram::DramTiming& dram, const dram::DramCounts& before,
+                            std::uint64_t elapsed_ps);
 
 }  // namespace capsim::sim

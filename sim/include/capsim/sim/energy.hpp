@@ -13,12 +13,12 @@ namespace capsim::sim {
 
 struct EnergyTable {
   std::string name;
-  std::string source;   // the YAML it came from
-  std::map<std::string, std::map<std::string, double>> pj_per_action;   // component -> action -> pJ
+  std::string source;                                                  // the YAML it came from
+  std::map<std::string, std::map<std::string, double>> pj_per_action;  // component -> action -> pJ
 };
 
 struct EnergyBreakdown {
-  std::map<std::string, double> pj_by_component;   // every component of kComponents, zero included
+  std::map<std::string, double> pj_by_component;  // every component of kComponents, zero included
   double total_pj = 0.0;
 };
 

@@ -14,10 +14,11 @@
 
 namespace capsim::sim {
 
-void summarize_tiles(const std::vector<protocol::TileJob>& jobs, const buffer::BufferModel& buffer, LayerResult& r);
+void summarize_tiles(const std::vector<protocol::TileJob>& jobs, const buffer::BufferModel& buffer,
+                     LayerResult& r);
 void describe_layer(const trace::Layer& layer, const TensorPlacement& output, const LayerWork& work,
                     const ArchSpec& arch, LayerResult& r);
-void finish_layer(const dram::DramTiming& dram, const dram::DramCounts& at_start, const protocol::Clock& clock,
-                  const pe::PeArraySpec& pe, LayerResult& r);
+void finish_layer(const dram::DramTiming& dram, const dram::DramCounts& at_start,
+                  const protocol::Clock& clock, const pe::PeArraySpec& pe, LayerResult& r);
 
 }  // namespace capsim::sim

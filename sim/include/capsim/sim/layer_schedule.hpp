@@ -22,19 +22,19 @@ using protocol::TrafficClass;
 using protocol::Transfer;
 
 enum class LoopOrder {
-  ChannelsOuter,   // output-channel tiles outside: each weight tile is loaded once
-  RowsOuter,       // row tiles outside: each input row tile is loaded once
+  ChannelsOuter,  // output-channel tiles outside: each weight tile is loaded once
+  RowsOuter,      // row tiles outside: each input row tile is loaded once
 };
 std::string to_string(LoopOrder order);
 
 struct Tiling {
   LoopOrder order = LoopOrder::ChannelsOuter;
-  std::int64_t rows = 1;            // output rows per tile
-  std::int64_t channels = 1;        // output channels per tile
-  std::int64_t row_tiles = 1;       // per image
+  std::int64_t rows = 1;       // output rows per tile
+  std::int64_t channels = 1;   // output channels per tile
+  std::int64_t row_tiles = 1;  // per image
   std::int64_t channel_tiles = 1;
-  std::int64_t buffer_bytes = 0;    // on-chip bytes the tiles need (double-buffered where enabled)
-  std::int64_t dram_bytes = 0;      // predicted DRAM traffic of the layer (closed form)
+  std::int64_t buffer_bytes = 0;  // on-chip bytes the tiles need (double-buffered where enabled)
+  std::int64_t dram_bytes = 0;    // predicted DRAM traffic of the layer (closed form)
 };
 
 class LayerScheduler {
@@ -51,22 +51,24 @@ class LayerScheduler {
                             LoopOrder order = LoopOrder::RowsOuter) const;
   // The on-chip bytes of the layer's smallest tile (one row, one channel, the cheaper loop order).
   std::int64_t smallest_buffer_bytes(int layer) const;
-  std::int64_t predicted_dram_bytes(int layer, std::int64_t rows, std::int64_t channels, LoopOrder order) const;
+  std::int64_t predicted_dram_bytes(int layer, std::int64_t rows, std::int64_t channels,
+                                    LoopOrder order) const;
   std::int64_t available_bytes(int layer) const;
 
  private:
   struct Geometry;
   Geometry geometry(int layer) const;
-  std::int64_t buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels, LoopOrder order) const;
+  std::int64_t buffer_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels,
+                            LoopOrder order) const;
   // rows_loaded[j]: input rows of input j loaded over all row tiles (all images) at this tile height.
-  std::int64_t predicted_dram_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels, LoopOrder order,
-                                    const std::vector<std::int64_t>& rows_loaded) const;
+  std::int64_t predicted_dram_bytes(const Geometry& g, std::int64_t rows, std::int64_t channels,
+                                    LoopOrder order, const std::vector<std::int64_t>& rows_loaded) const;
   std::vector<std::int64_t> rows_loaded(const Geometry& g, std::int64_t rows) const;
   // PE cycles of all the layer's tiles at this tile size (closed form of the PE model).
   std::int64_t predicted_compute_cycles(const Geometry& g, std::int64_t rows, std::int64_t channels,
                                         const pe::OperandBits& bits) const;
-  pe::PeWork compute_tile(const Geometry& g, std::int64_t r0, std::int64_t r1, std::int64_t m0, std::int64_t m1,
-                          const pe::OperandBits& bits) const;
+  pe::PeWork compute_tile(const Geometry& g, std::int64_t r0, std::int64_t r1, std::int64_t m0,
+                          std::int64_t m1, const pe::OperandBits& bits) const;
 
   const trace::Trace& trace_;
   const Placement& placement_;

@@ -17,16 +17,16 @@ namespace capsim::sim {
 inline int tensor_of_layer(int layer) { return layer + 1; }
 
 struct TensorPlacement {
-  int producer = -1;                  // layer index; -1 for the network input
-  trace::Shape shape;                 // per image
-  std::vector<int> consumers;         // layer indices
-  bool in_dram = true;                // false: kept on chip until its last consumer
-  std::optional<trace::Compression> compression;   // how it is stored in DRAM (spilled only)
-  std::int64_t dram_row_bytes = 0;    // one spatial row of one image, all channels or coefficients
-  std::int64_t dram_image_bytes = 0;  // one image
-  std::int64_t onchip_image_bytes = 0;   // one image at the activation precision
+  int producer = -1;                              // layer index; -1 for the network input
+  trace::Shape shape;                             // per image
+  std::vector<int> consumers;                     // layer indices
+  bool in_dram = true;                            // false: kept on chip until its last consumer
+  std::optional<trace::Compression> compression;  // how it is stored in DRAM (spilled only)
+  std::int64_t dram_row_bytes = 0;      // one spatial row of one image, all channels or coefficients
+  std::int64_t dram_image_bytes = 0;    // one image
+  std::int64_t onchip_image_bytes = 0;  // one image at the activation precision
   std::uint64_t address = 0;
-  std::int64_t side_bytes = 0;        // encoder (or decoder) matrix, means and quantization parameters
+  std::int64_t side_bytes = 0;  // encoder (or decoder) matrix, means and quantization parameters
   std::uint64_t encoder_address = 0;
   std::uint64_t decoder_address = 0;
   // Per consumer (same order as `consumers`): it reads the coefficients with the decoder folded
@@ -52,17 +52,17 @@ struct TensorPlacement {
 // mean seen through zero padding is a position-dependent bias).
 struct LayerWork {
   bool folded_input = false;
-  std::int64_t input_channels = 0;   // channels the reduction runs over (C, or k when folded)
+  std::int64_t input_channels = 0;  // channels the reduction runs over (C, or k when folded)
   std::int64_t weights = 0;
   std::int64_t biases = 0;
   std::int64_t weight_bytes = 0;
 };
 
 struct Placement {
-  std::vector<TensorPlacement> tensors;          // by tensor id
-  std::vector<LayerWork> layers;                 // by layer
-  std::vector<std::uint64_t> weight_addresses;   // by layer
-  std::vector<std::int64_t> resident_bytes;      // by layer: on-chip bytes held by resident activations
+  std::vector<TensorPlacement> tensors;         // by tensor id
+  std::vector<LayerWork> layers;                // by layer
+  std::vector<std::uint64_t> weight_addresses;  // by layer
+  std::vector<std::int64_t> resident_bytes;     // by layer: on-chip bytes held by resident activations
   std::int64_t batch = 1;
 };
 

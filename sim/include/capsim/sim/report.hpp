@@ -5,10 +5,9 @@
 //   counts.json        every count of the run (no energy): `capsim recost` re-prices it
 //   energy_table.yaml  the resolved energy table used
 // Every file is rendered in memory first and written atomically.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "capsim/sim/arch_spec.hpp"
 #include "capsim/sim/energy.hpp"
@@ -24,10 +23,10 @@ struct RunMetadata {
   std::string trace_file;
   std::string model;
   std::string variant;
-  std::string input;         // "3x224x224"
+  std::string input;  // "3x224x224"
   std::string plan;
-  nlohmann::ordered_json arch;   // resolved architecture parameters
-  nlohmann::ordered_json estimate;   // the fast cost model's prediction of this run (null: none)
+  nlohmann::ordered_json arch;      // resolved architecture parameters
+  nlohmann::ordered_json estimate;  // the fast cost model's prediction of this run (null: none)
 };
 
 RunMetadata make_run_metadata(const ArchSpec& arch, const std::string& trace_file, const trace::Trace& trace);

@@ -4,7 +4,6 @@
 // from static initialisers, so command files must be compiled into the executable itself, not
 // into a static library.)
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>
@@ -12,8 +11,8 @@
 namespace capsim::cli {
 
 struct CommandEntry {
-  std::string name;                          // for ordering in --help
-  std::function<void(CLI::App& app)> add;    // adds the subcommand(s) and their callbacks
+  std::string name;                        // for ordering in --help
+  std::function<void(CLI::App& app)> add;  // adds the subcommand(s) and their callbacks
 };
 
 std::vector<CommandEntry>& command_registry();
@@ -38,4 +37,4 @@ int run_cli(CLI::App& app, int argc, char** argv);
 }  // namespace capsim::cli
 
 #define CAPSIM_REGISTER_COMMAND(name, function) \
-  static const ::capsim::cli::CommandRegistration capsim_command_##function{name, function}
+  static const ::capsim::cli::CommandRegistration capsim_command_##function { name, function }

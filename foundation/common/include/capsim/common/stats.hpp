@@ -8,9 +8,9 @@
 namespace capsim {
 
 struct Stat {
-  std::string name;          // snake_case, unit suffix: "row_hits", "read_bytes", "busy_cycles"
-  std::string unit;          // "bytes", "cycles", "pJ", "count", "ps", "ratio"
-  std::string description;   // one line, for humans
+  std::string name;         // snake_case, unit suffix: "row_hits", "read_bytes", "busy_cycles"
+  std::string unit;         // "bytes", "cycles", "pJ", "count", "ps", "ratio"
+  std::string description;  // one line, for humans
   double value = 0.0;
 };
 

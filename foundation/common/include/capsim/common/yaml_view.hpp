@@ -3,6 +3,8 @@
 // value and what was expected; unknown keys are rejected with a "did you mean" hint. Overrides
 // given on the command line (--set a.b=v) are applied to the tree before validation and errors
 // on them point at the --set argument instead of a file line.
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -13,8 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "capsim/common/error.hpp"
 
 namespace capsim {
@@ -23,8 +23,8 @@ class YamlView;
 
 // Per-document facts shared by all views into it.
 struct YamlSource {
-  std::string file;                                 // as the user wrote it
-  std::map<std::string, std::string> overrides;     // dotted key path -> "--set path=value"
+  std::string file;                              // as the user wrote it
+  std::map<std::string, std::string> overrides;  // dotted key path -> "--set path=value"
 };
 
 class YamlDocument {
@@ -54,7 +54,7 @@ class YamlView {
   YamlView with_base(const YamlView& base) const;
 
   const std::string& path() const { return layers_.front().path; }
-  std::string key_path(std::string_view key) const;   // "buffer.capacity_kib"
+  std::string key_path(std::string_view key) const;  // "buffer.capacity_kib"
   SourceLocation location() const;
   SourceLocation location_of(std::string_view key) const;
   const std::string& file() const { return layers_.front().source->file; }
@@ -62,8 +62,8 @@ class YamlView {
   bool is_map() const;
   bool has(std::string_view key) const;
   std::optional<YamlView> find(std::string_view key) const;
-  YamlView child(std::string_view key) const;          // required
-  std::vector<std::string> keys() const;               // union over layers, first layer first
+  YamlView child(std::string_view key) const;  // required
+  std::vector<std::string> keys() const;       // union over layers, first layer first
 
   // Rejects every key not in `allowed`, naming the closest allowed one.
   void allow_keys(std::initializer_list<std::string_view> allowed) const;
@@ -91,7 +91,7 @@ class YamlView {
   std::vector<std::int64_t> integer_list(std::string_view key, std::size_t length = 0,
                                          std::int64_t min = std::numeric_limits<std::int64_t>::min()) const;
   std::vector<std::string> string_list(std::string_view key) const;
-  std::vector<YamlView> sequence(std::string_view key) const;   // items of a required list
+  std::vector<YamlView> sequence(std::string_view key) const;  // items of a required list
 
   // The value at `key` rendered as text (for error messages).
   std::string text_of(std::string_view key) const;

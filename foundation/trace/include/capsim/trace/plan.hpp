@@ -30,13 +30,13 @@ struct Plan {
   enum class Kind { None, Uniform, PerLayer };
   Kind kind = Kind::None;
   std::string name = "none";
-  std::string model;           // informational, per-layer plans
-  std::string method;          // informational: greedy, uniform, variance, ceiling...
-  double ratio = 1.0;          // uniform: kept fraction R = k / C
+  std::string model;   // informational, per-layer plans
+  std::string method;  // informational: greedy, uniform, variance, ceiling...
+  double ratio = 1.0;  // uniform: kept fraction R = k / C
   int bits = kDefaultCoefficientBits;
-  std::map<std::string, PlanEntry> layers;   // per-layer plans
-  std::string source;                        // the file it was read from (error messages)
-  std::map<std::string, int> lines;          // layer name -> line in that file
+  std::map<std::string, PlanEntry> layers;  // per-layer plans
+  std::string source;                       // the file it was read from (error messages)
+  std::map<std::string, int> lines;         // layer name -> line in that file
 };
 
 // Parses "none", "uniform:R[:B]" or loads a plan file. InputError on bad specs (origin names it).

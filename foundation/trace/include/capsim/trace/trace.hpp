@@ -12,7 +12,7 @@
 namespace capsim::trace {
 
 inline constexpr int kTraceVersion = 1;
-inline constexpr std::string_view kNetworkInput = "input";   // name of the network's input tensor
+inline constexpr std::string_view kNetworkInput = "input";  // name of the network's input tensor
 
 enum class Op { Conv, DwConv, Linear, Pool, Add };
 enum class PoolKind { Max, Avg };
@@ -30,40 +30,40 @@ struct Shape {
   bool operator==(const Shape& o) const { return c == o.c && h == o.h && w == o.w; }
   bool operator!=(const Shape& o) const { return !(*this == o); }
 };
-std::string to_string(const Shape& s);   // "64x56x56"
+std::string to_string(const Shape& s);  // "64x56x56"
 
 // How a layer's output is stored in DRAM. k == channels means quantization only (no projection).
 struct Compression {
-  std::int64_t channels = 0;   // C
-  std::int64_t k = 0;          // kept dimension, 1..C
-  int bits = 8;                // bits per stored coefficient
-  std::optional<double> entropy_bits_per_value;   // measured by the pipeline, optional
-  std::optional<double> nrmse;                    // reconstruction error, optional
+  std::int64_t channels = 0;                     // C
+  std::int64_t k = 0;                            // kept dimension, 1..C
+  int bits = 8;                                  // bits per stored coefficient
+  std::optional<double> entropy_bits_per_value;  // measured by the pipeline, optional
+  std::optional<double> nrmse;                   // reconstruction error, optional
   // Consumers that read the k coefficients directly, the decoder folded into their weights
   // (W' = W D; docs/trace-format.md). Unset: every consumer `can_fold_decoder` allows.
   std::optional<std::vector<std::string>> folded;
 
   bool projected() const { return k < channels; }
-  std::int64_t encoder_elements() const { return projected() ? k * channels : 0; }   // k x C
-  std::int64_t decoder_elements() const { return projected() ? channels * k : 0; }   // C x k
+  std::int64_t encoder_elements() const { return projected() ? k * channels : 0; }  // k x C
+  std::int64_t decoder_elements() const { return projected() ? channels * k : 0; }  // C x k
 };
 
 struct Layer {
   std::string name;
   Op op = Op::Conv;
-  std::vector<std::string> inputs;   // producer layer names, or "input"
-  Shape in_shape;                    // shape of inputs[0]
+  std::vector<std::string> inputs;  // producer layer names, or "input"
+  Shape in_shape;                   // shape of inputs[0]
   Shape out_shape;
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   std::int64_t groups = 1;
-  PoolKind pool = PoolKind::Max;     // op == Pool only
+  PoolKind pool = PoolKind::Max;  // op == Pool only
   Activation activation = Activation::None;
-  std::int64_t macs = 0;             // multiply-accumulates (conv, dwconv, linear)
-  std::int64_t ops = 0;              // element operations (pool: window ops, add: additions)
-  std::int64_t weights = 0;          // weight values (conv, dwconv, linear)
-  std::int64_t biases = 0;           // bias values, batch-norm folded in
-  std::int64_t weight_bytes = 0;     // weights and biases at the trace's precision
-  std::optional<Compression> compression;   // of the output; absent = stored uncompressed
+  std::int64_t macs = 0;                   // multiply-accumulates (conv, dwconv, linear)
+  std::int64_t ops = 0;                    // element operations (pool: window ops, add: additions)
+  std::int64_t weights = 0;                // weight values (conv, dwconv, linear)
+  std::int64_t biases = 0;                 // bias values, batch-norm folded in
+  std::int64_t weight_bytes = 0;           // weights and biases at the trace's precision
+  std::optional<Compression> compression;  // of the output; absent = stored uncompressed
 
   bool has_weights() const { return op == Op::Conv || op == Op::DwConv || op == Op::Linear; }
 };
@@ -74,8 +74,8 @@ struct Layer {
 bool can_fold_decoder(const Layer& consumer);
 
 struct Network {
-  std::string model;       // resnet18, mobilenetv2, vgg16
-  std::string variant;     // imagenet, cifar
+  std::string model;    // resnet18, mobilenetv2, vgg16
+  std::string variant;  // imagenet, cifar
   Shape input;
   std::int64_t classes = 0;
   double width = 1.0;      // width multiplier
@@ -90,9 +90,9 @@ struct Precision {
 struct Trace {
   Network network;
   Precision precision;
-  std::string plan = "none";   // name of the compression plan applied
-  std::string source;          // provenance (free text)
-  std::vector<Layer> layers;   // in execution (topological) order
+  std::string plan = "none";  // name of the compression plan applied
+  std::string source;         // provenance (free text)
+  std::vector<Layer> layers;  // in execution (topological) order
 
   // Index of the layer called `name`, or -1 (also for the network input).
   int index_of(std::string_view name) const;

@@ -19,11 +19,11 @@
 namespace capsim::workloads {
 
 struct CompressionPoint {
-  int node = -1;                 // GraphNet node index
-  std::string name;              // the node's (layer's) name
-  std::int64_t channels = 0;     // C
-  std::int64_t pixels = 0;       // H * W per image
-  std::int64_t consumers = 0;    // layers that read it: it is written once and read this many times
+  int node = -1;               // GraphNet node index
+  std::string name;            // the node's (layer's) name
+  std::int64_t channels = 0;   // C
+  std::int64_t pixels = 0;     // H * W per image
+  std::int64_t consumers = 0;  // layers that read it: it is written once and read this many times
 };
 
 // Every node output read by another node, in node order.
@@ -56,10 +56,10 @@ struct Calibration {
 // an eigendecomposition per point, then a second pass for the coefficient ranges.
 Calibration calibrate(GraphNet& net, const torch::Tensor& inputs, std::int64_t batch_size = 250);
 void save_calibration(const Calibration& calibration, const std::string& path);
-Calibration load_calibration(const std::string& path);   // InputError naming the file on bad content
+Calibration load_calibration(const std::string& path);  // InputError naming the file on bad content
 // InputError unless the calibration's points are exactly the network's (another model, width...).
 void check_calibration_matches(const Calibration& calibration, const GraphNet& net, const std::string& file);
-std::string explained_variance_csv(const Calibration& calibration);   // point,channels,k,explained
+std::string explained_variance_csv(const Calibration& calibration);  // point,channels,k,explained
 
 // ---- plans and their cost -----------------------------------------------------------------------
 
@@ -68,8 +68,8 @@ std::string explained_variance_csv(const Calibration& calibration);   // point,c
 using PointBits = std::vector<int>;
 
 struct QuantSettings {
-  int coefficient_bits = 8;   // b: projected coefficients
-  int baseline_bits = 8;      // b0 of points kept uncompressed in the accuracy model
+  int coefficient_bits = 8;  // b: projected coefficients
+  int baseline_bits = 8;     // b0 of points kept uncompressed in the accuracy model
   // Projection matrices, means and quantization parameters in DRAM: E, D and the means are
   // quantized to it in every evaluation (quantize_side_data); >= 32 keeps them in float32.
   int matrix_bits = 16;
@@ -101,7 +101,7 @@ torch::Tensor clip_for_bits(const torch::Tensor& largest, const torch::Tensor& s
 // The Laplace MSE-optimal clip in standard deviations at `bits` (2..8); +inf above 8.
 double laplace_clip_sigmas(int bits);
 
-using KeptDims = std::vector<std::int64_t>;   // k per point; k == C: uncompressed
+using KeptDims = std::vector<std::int64_t>;  // k per point; k == C: uncompressed
 
 KeptDims full_dims(const Calibration& calibration);
 
@@ -116,15 +116,17 @@ double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims
 struct Reduction {
   double vs_b8 = 1, vs_b16 = 1, vs_b8_with_overhead = 1, vs_b16_with_overhead = 1;
 };
-Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q);
+Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDims& k,
+                       const QuantSettings& q);
 
 // Plan files (capsim-plan v1) with optional measured statistics per point.
 struct PointMeasure {
   double entropy_bits_per_value = 0;
   double nrmse = 0;
 };
-trace::Plan to_plan(const Calibration& calibration, const KeptDims& k, const QuantSettings& q, const std::string& name,
-                    const std::string& method, const std::vector<PointMeasure>& measures = {});
+trace::Plan to_plan(const Calibration& calibration, const KeptDims& k, const QuantSettings& q,
+                    const std::string& name, const std::string& method,
+                    const std::vector<PointMeasure>& measures = {});
 // k per point of a plan file; with `bits`, also the bits of every point when the plan stores any
 // point at other than `baseline_bits` (a mixed plan; else `bits` is left empty).
 KeptDims dims_from_plan(const Calibration& calibration, const trace::Plan& plan, PointBits* bits = nullptr,
@@ -134,10 +136,10 @@ KeptDims dims_from_plan(const Calibration& calibration, const trace::Plan& plan,
 
 // One point's projection: x^ = decoder Q(encoder (x - mean)) + mean, coefficients clipped at `clip`.
 struct Projection {
-  torch::Tensor encoder;   // [k, C]
-  torch::Tensor decoder;   // [C, k]
-  torch::Tensor mean;      // [C]
-  torch::Tensor clip;      // [k]
+  torch::Tensor encoder;  // [k, C]
+  torch::Tensor decoder;  // [C, k]
+  torch::Tensor mean;     // [C]
+  torch::Tensor clip;     // [k]
 };
 
 Projection pca_projection(const PointStatistics& stats, std::int64_t k);
@@ -163,7 +165,8 @@ torch::Tensor decode(const Projection& projection, const torch::Tensor& coeffici
 // exactness checks) the same arithmetic composed.
 torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip, int bits);
 // Asymmetric per-channel fake quantization to `bits` over [lo, hi].
-torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi, int bits);
+torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi,
+                                  int bits);
 
 // The tensor consumers read at point p, given its node's raw output: the projection (nullptr:
 // uncompressed, per-channel quantization to the baseline bits) applied to `raw`, its side data
@@ -172,8 +175,8 @@ torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& l
 // (coefficient_bits or baseline_bits). Below 8 bits the quantizer's range is clip_for_bits of the
 // calibrated range: per coefficient from the PCA variances, per channel from the channel's
 // second moment about zero (post-ReLU activations are one-sided).
-torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats, const torch::Tensor& raw,
-                          const QuantSettings& q, int bits = -1);
+torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats,
+                          const torch::Tensor& raw, const QuantSettings& q, int bits = -1);
 
 class Compressor {
  public:
@@ -193,8 +196,9 @@ class Compressor {
   const std::vector<std::optional<Projection>>& projections() const { return projections_; }
   // The point a node's output is (-1: none).
   int point_of_node(int node) const {
-    return node >= 0 && static_cast<std::size_t>(node) < node_to_point_.size() ? node_to_point_[static_cast<std::size_t>(node)]
-                                                                              : -1;
+    return node >= 0 && static_cast<std::size_t>(node) < node_to_point_.size()
+               ? node_to_point_[static_cast<std::size_t>(node)]
+               : -1;
   }
   const QuantSettings& quant() const { return quant_; }
   const Calibration& calibration() const { return *calibration_; }
@@ -207,8 +211,8 @@ class Compressor {
 };
 
 // Entropy of the quantized values and reconstruction NRMSE of every point under `compressor`.
-std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor, const torch::Tensor& inputs,
-                                         std::int64_t batch_size = 250);
+std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor,
+                                         const torch::Tensor& inputs, std::int64_t batch_size = 250);
 
 // ---- baselines --------------------------------------------------------------------------------
 

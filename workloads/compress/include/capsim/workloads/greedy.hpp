@@ -20,8 +20,8 @@
 namespace capsim::workloads {
 
 struct EvalPoint {
-  double loss = 0;       // mean cross-entropy
-  double accuracy = 0;   // fraction
+  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;  // fraction
 };
 
 // What the greedy search needs from an evaluation: the loss of the current plan and of the
@@ -56,7 +56,8 @@ class CachedEvaluator : public GreedyObjective {
   // Adopts the last try_change.
   void commit() override;
   bool has_pending(std::size_t point, std::int64_t k, int bits = -1) const override {
-    return pending_.valid && pending_.point == point && pending_.k == k && pending_.bits == bits_of(point, k, bits);
+    return pending_.valid && pending_.point == point && pending_.k == k &&
+           pending_.bits == bits_of(point, k, bits);
   }
   // The same evaluation with a full forward pass and no cache (to measure the cache's worth).
   EvalPoint evaluate_uncached(const KeptDims& k, const PointBits& bits = {}) override;
@@ -73,7 +74,7 @@ class CachedEvaluator : public GreedyObjective {
   GraphNet net_;
   const Calibration& cal_;
   QuantSettings q_;
-  std::vector<torch::Tensor> inputs_, labels_;       // per batch
+  std::vector<torch::Tensor> inputs_, labels_;  // per batch
   std::vector<int> point_of_node_;
   KeptDims k_;
   EvalPoint current_;
@@ -85,17 +86,18 @@ class CachedEvaluator : public GreedyObjective {
     std::int64_t k = 0;
     int bits = 0;
     EvalPoint result;
-    std::vector<std::vector<std::pair<int, torch::Tensor>>> out, raw;   // per batch: (node, tensor)
+    std::vector<std::vector<std::pair<int, torch::Tensor>>> out, raw;  // per batch: (node, tensor)
     bool valid = false;
   } pending_;
 };
 
 struct GreedyOptions {
   // Candidate dimensions of a point: round(f * C) for these fractions (at least 1, distinct).
-  std::vector<double> fractions = {1.0, 0.75, 0.5, 0.375, 0.25, 0.1875, 0.125, 0.09375, 0.0625, 0.046875, 0.03125};
-  double max_accuracy_drop = 0.03;   // stop when validation accuracy fell this much below the start
-  double max_reduction = 24.0;       // stop at this reduction against 8-bit activations
-  bool measure_uncached = true;      // time one naive step (every candidate, full forward passes)
+  std::vector<double> fractions = {1.0,   0.75,    0.5,    0.375,    0.25,   0.1875,
+                                   0.125, 0.09375, 0.0625, 0.046875, 0.03125};
+  double max_accuracy_drop = 0.03;  // stop when validation accuracy fell this much below the start
+  double max_reduction = 24.0;      // stop at this reduction against 8-bit activations
+  bool measure_uncached = true;     // time one naive step (every candidate, full forward passes)
   // Mixed precision: the bit widths a point steps down through, widest first (e.g. 8 6 5 4 3 2).
   // Each step then chooses, over all points, the best of "next lower k" and "next lower bits"
   // by the same metric. Empty: only k moves, every point at the quantization settings' widths.
@@ -109,28 +111,28 @@ struct GreedyOptions {
 
 struct GreedyStep {
   int step = 0;
-  std::string point;         // layer whose k changed ("" for the starting plan)
+  std::string point;  // layer whose k changed ("" for the starting plan)
   std::int64_t channels = 0;
   std::int64_t k = 0;
-  int bits = 0;              // the changed point's bits after the step (0 for the starting plan)
+  int bits = 0;  // the changed point's bits after the step (0 for the starting plan)
   Reduction reduction;
   double val_loss = 0;
   double val_accuracy = 0;
-  std::int64_t evaluations = 0;   // candidate evaluations so far
-  double seconds = 0;             // since the search started
-  double hardware_cost = 0;       // the plan's hardware cost (0 without a hardware objective)
+  std::int64_t evaluations = 0;  // candidate evaluations so far
+  double seconds = 0;            // since the search started
+  double hardware_cost = 0;      // the plan's hardware cost (0 without a hardware objective)
   KeptDims plan;
-  PointBits plan_bits;       // empty unless the search is mixed
+  PointBits plan_bits;  // empty unless the search is mixed
 };
 
 struct GreedyTiming {
   std::int64_t points = 0;
   double cached_seconds_per_evaluation = 0;
-  double uncached_seconds_per_evaluation = 0;   // measured on the first step's candidates
-  double evaluations_per_step = 0;              // lazy greedy
+  double uncached_seconds_per_evaluation = 0;  // measured on the first step's candidates
+  double evaluations_per_step = 0;             // lazy greedy
   double seconds_per_step = 0;
-  double naive_seconds_per_step = 0;            // every candidate, full forward passes
-  double speedup = 0;                           // naive over ours, per step
+  double naive_seconds_per_step = 0;  // every candidate, full forward passes
+  double speedup = 0;                 // naive over ours, per step
   double total_seconds = 0;
 };
 
@@ -153,9 +155,9 @@ std::string trajectory_csv(const std::string& network, const std::vector<GreedyS
 struct FinetuneOptions {
   std::int64_t steps = 300;
   std::int64_t batch_size = 64;
-  double lr = 1e-3;                  // Adam, cosine-decayed to zero
-  double reconstruction_weight = 1.0;   // weight of sum over points of ||x^ - x||^2 / ||x||^2
-  double distillation_weight = 0.0;  // > 0: KL divergence to the uncompressed network's outputs
+  double lr = 1e-3;                    // Adam, cosine-decayed to zero
+  double reconstruction_weight = 1.0;  // weight of sum over points of ||x^ - x||^2 / ||x||^2
+  double distillation_weight = 0.0;    // > 0: KL divergence to the uncompressed network's outputs
   double temperature = 4.0;
   std::uint64_t seed = 1;
 };
@@ -167,6 +169,7 @@ std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const
                                                             const KeptDims& k, const QuantSettings& q,
                                                             const torch::Tensor& train_inputs,
                                                             const torch::Tensor& train_labels,
-                                                            const FinetuneOptions& options, bool progress = true);
+                                                            const FinetuneOptions& options,
+                                                            bool progress = true);
 
 }  // namespace capsim::workloads

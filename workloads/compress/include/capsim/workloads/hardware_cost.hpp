@@ -16,16 +16,17 @@
 namespace capsim::workloads {
 
 struct HardwareTarget {
-  std::string arch;                          // architecture file
-  std::vector<std::string> overrides;        // --set key=value
+  std::string arch;                    // architecture file
+  std::vector<std::string> overrides;  // --set key=value
   sim::CostObjective objective = sim::CostObjective::Energy;
 };
 
 class HardwarePlanCost {
  public:
   // `points`: names and channel counts of the compression points, in KeptDims order.
-  HardwarePlanCost(const HardwareTarget& target, trace::Trace deployment, std::vector<std::string> point_names,
-                   std::vector<std::int64_t> point_channels, int coefficient_bits, int baseline_bits = 8);
+  HardwarePlanCost(const HardwareTarget& target, trace::Trace deployment,
+                   std::vector<std::string> point_names, std::vector<std::int64_t> point_channels,
+                   int coefficient_bits, int baseline_bits = 8);
   // The plan as a per-layer capsim plan. `bits`: per point (mixed precision; empty: projected
   // points at coefficient_bits). A point at full dimension is left out (stored at the
   // architecture's activation width) unless `bits` narrows it below `baseline_bits`.

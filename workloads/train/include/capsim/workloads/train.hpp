@@ -32,7 +32,7 @@ struct EvalResult {
   double accuracy = 0;  // fraction in [0, 1]
   double loss = 0;      // mean cross-entropy (no label smoothing)
   std::int64_t images = 0;
-  std::vector<std::uint8_t> correct;   // per image, in input order: 1 if classified right (paired statistics)
+  std::vector<std::uint8_t> correct;  // per image, in input order: 1 if classified right (paired statistics)
 };
 
 // Accuracy and mean loss of `model` on normalised `inputs` [N, C, H, W] with int64 `labels`, in

@@ -12,7 +12,7 @@ namespace capsim::buffer {
 struct BufferSpec {
   std::int64_t capacity_bytes = 256 * 1024;
   int banks = 16;
-  int width_bits = 128;   // bits per bank access
+  int width_bits = 128;  // bits per bank access
   // Where the capacity was set (file and line, or --set), for "buffer too small" errors.
   SourceLocation capacity_origin;
   std::string capacity_key = "buffer.capacity_kib";
@@ -30,7 +30,7 @@ inline constexpr std::int64_t kUnlimitedBytes = std::int64_t{1} << 50;
 struct BufferCounts {
   std::int64_t read_bytes = 0;
   std::int64_t write_bytes = 0;
-  std::int64_t read_accesses = 0;    // width-sized bank accesses
+  std::int64_t read_accesses = 0;  // width-sized bank accesses
   std::int64_t write_accesses = 0;
 
   StatList stats() const;

@@ -12,7 +12,7 @@
 namespace capsim::dma {
 
 struct DmaSpec {
-  std::int64_t setup_cycles = 16;        // descriptor fetch and address generation per transfer
+  std::int64_t setup_cycles = 16;         // descriptor fetch and address generation per transfer
   std::int64_t bus_bytes_per_cycle = 32;  // on-chip interconnect between DMA and buffer
 };
 DmaSpec parse_dma_spec(const YamlView& view);

@@ -6,8 +6,8 @@
 #include <systemc>
 
 #include "capsim/rtl/dram/dram_spec.hpp"
-#include "capsim/rtl/protocol/sim_time.hpp"
 #include "capsim/rtl/dram/dram_timing.hpp"
+#include "capsim/rtl/protocol/sim_time.hpp"
 
 namespace capsim::dram {
 
@@ -25,6 +25,6 @@ SC_MODULE(DramModule) {
   DramTiming timing_;
 };
 
-using protocol::now_ps;   // simulation time in picoseconds
+using protocol::now_ps;  // simulation time in picoseconds
 
 }  // namespace capsim::dram

@@ -17,7 +17,7 @@ struct PeArraySpec {
   int rows = 16;
   int cols = 16;
   Dataflow dataflow = Dataflow::WeightStationary;
-  int vector_lanes = 16;    // element operations per cycle for pool and add layers
+  int vector_lanes = 16;  // element operations per cycle for pool and add layers
 };
 PeArraySpec parse_pe_array_spec(const YamlView& view);
 std::string to_string(Dataflow dataflow);

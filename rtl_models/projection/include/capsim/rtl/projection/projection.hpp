@@ -1,9 +1,9 @@
 #pragma once
 // Projection unit (spec and side-data size; timing in projection_unit.hpp): the encoder multiplies
 // each pixel's C channel values by the k x C basis before a write to DRAM; the decoder multiplies
-// the k stored coefficients by the C x k basis after a read. It sits in the DMA path and streams at `macs_per_cycle`. Its matrices (and the channel
-// means) live in DRAM and are fetched into a local matrix buffer per layer; a matrix larger than
-// that buffer is fetched again for every tile that needs it.
+// the k stored coefficients by the C x k basis after a read. It sits in the DMA path and streams at
+// `macs_per_cycle`. Its matrices (and the channel means) live in DRAM and are fetched into a local matrix
+// buffer per layer; a matrix larger than that buffer is fetched again for every tile that needs it.
 #include <cstdint>
 
 #include "capsim/common/yaml_view.hpp"

@@ -9,8 +9,8 @@ struct PeWork {
   std::int64_t cycles = 0;
   std::int64_t macs = 0;
   std::int64_t vector_ops = 0;
-  std::int64_t sram_read_bytes = 0;    // operands the array reads from the buffer
-  std::int64_t sram_write_bytes = 0;   // outputs (and spilled partial sums) it writes back
+  std::int64_t sram_read_bytes = 0;   // operands the array reads from the buffer
+  std::int64_t sram_write_bytes = 0;  // outputs (and spilled partial sums) it writes back
 };
 
 }  // namespace capsim::protocol

@@ -1,8 +1,7 @@
 #pragma once
 // Simulation time in picoseconds, whatever the kernel's time resolution.
-#include <systemc>
-
 #include <cstdint>
+#include <systemc>
 
 namespace capsim::protocol {
 

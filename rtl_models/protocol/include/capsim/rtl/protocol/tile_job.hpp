@@ -18,10 +18,10 @@ std::string to_string(TrafficClass traffic);
 struct Transfer {
   TrafficClass traffic = TrafficClass::Activation;
   std::uint64_t address = 0;
-  std::int64_t bytes = 0;             // payload over the DRAM interface
-  std::int64_t onchip_bytes = 0;      // bytes written to (loads) or read from (stores) the buffer
-  std::int64_t quant_values = 0;      // values (de)quantized and (un)packed on the way
-  std::int64_t projection_macs = 0;   // encoder or decoder work on the way
+  std::int64_t bytes = 0;            // payload over the DRAM interface
+  std::int64_t onchip_bytes = 0;     // bytes written to (loads) or read from (stores) the buffer
+  std::int64_t quant_values = 0;     // values (de)quantized and (un)packed on the way
+  std::int64_t projection_macs = 0;  // encoder or decoder work on the way
 };
 
 struct TileJob {

@@ -42,7 +42,8 @@ class Timeline {
 // A unit processing `work_per_cycle` items (MACs, values) per cycle, in arrival order.
 class StreamingTimeline {
  public:
-  StreamingTimeline(std::int64_t work_per_cycle, Clock clock) : work_per_cycle_(work_per_cycle), clock_(clock) {}
+  StreamingTimeline(std::int64_t work_per_cycle, Clock clock)
+      : work_per_cycle_(work_per_cycle), clock_(clock) {}
   std::int64_t cycles_for(std::int64_t work) const { return (work + work_per_cycle_ - 1) / work_per_cycle_; }
   std::uint64_t reserve(std::uint64_t start_ps, std::int64_t work) {
     return timeline_.reserve(start_ps, clock_.ps(cycles_for(work)));
