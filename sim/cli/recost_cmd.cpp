@@ -6,6 +6,7 @@
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/cli_registry.hpp"
 #include "capsim/common/error.hpp"
+#include "capsim/common/yaml_view.hpp"
 #include "capsim/sim/arch_spec.hpp"
 #include "capsim/sim/energy.hpp"
 #include "capsim/sim/report.hpp"

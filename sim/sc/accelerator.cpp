@@ -98,9 +98,7 @@ RunResult Accelerator::run(const trace::Trace& trace) {
   };
 
   // Every run starts from a fresh DRAM (closed rows, refresh phase 0) whose clock starts now.
-  m.dram.timing() = dram::DramTiming(arch_.dram);
-  m.load.begin_run(run_start);
-  m.store.begin_run(run_start);
+  m.dram.begin_run(run_start);
   const dram::DramCounts run_start_counts = m.dram.timing().counts();
   const int layer_count = static_cast<int>(trace.layers.size());
   // Process names must be unique in the kernel: number them by run.

@@ -70,31 +70,6 @@ std::string resolve_reference(const YamlView& view, std::string_view key, const 
   view.fail(key, expected);
 }
 
-ControllerSpec parse_controller(const YamlView& view) {
-  view.allow_keys({"spill_policy", "compression_policy", "double_buffering", "resident_fraction"});
-  ControllerSpec spec;
-  spec.spill_policy =
-      view.choice_or("spill_policy", {"always_spill", "spill_when_needed"}, "always_spill") == "always_spill"
-          ? SpillPolicy::AlwaysSpill
-          : SpillPolicy::SpillWhenNeeded;
-  spec.compression_policy =
-      view.choice_or("compression_policy", {"as_planned", "when_profitable"}, "as_planned") == "as_planned"
-          ? CompressionPolicy::AsPlanned
-          : CompressionPolicy::WhenProfitable;
-  spec.double_buffering = view.boolean_or("double_buffering", spec.double_buffering);
-  spec.resident_fraction = view.number_or("resident_fraction", spec.resident_fraction, 0.0, 1.0);
-  return spec;
-}
-
-Datatypes parse_datatypes(const YamlView& view) {
-  view.allow_keys({"activation_bits", "accumulator_bits", "matrix_bits"});
-  Datatypes d;
-  d.activation_bits = static_cast<int>(view.integer_or("activation_bits", d.activation_bits, 1, 32));
-  d.accumulator_bits = static_cast<int>(view.integer_or("accumulator_bits", d.accumulator_bits, 8, 64));
-  d.matrix_bits = static_cast<int>(view.integer_or("matrix_bits", d.matrix_bits, 1, 32));
-  return d;
-}
-
 dram::DramSpec parse_dram(const YamlView& arch_dram, std::string& preset_out) {
   arch_dram.require_map("a DRAM section: {preset: NAME, ...overrides}");
   preset_out = resolve_reference(arch_dram, "preset", "dram");
@@ -109,29 +84,143 @@ dram::DramSpec parse_dram(const YamlView& arch_dram, std::string& preset_out) {
   return spec;
 }
 
-ArchSpec parse_root(const YamlView& root) {
-  root.require_map("an architecture spec (a mapping of sections)");
-  root.allow_keys({"name", "clock_mhz", "datatypes", "pe_array", "buffer", "dma", "projection",
-                   "quantization", "controller", "dram", "energy", "workload"});
-  ArchSpec spec;
-  spec.file = root.file();
-  spec.name = root.string("name");
-  spec.clock_mhz = root.number("clock_mhz", 1.0, 100000.0);
-  if (auto v = root.find("datatypes")) spec.datatypes = parse_datatypes(*v);
-  spec.pe_array = pe::parse_pe_array_spec(root.child("pe_array"));
-  spec.buffer = buffer::parse_buffer_spec(root.child("buffer"));
-  if (auto v = root.find("dma")) spec.dma = dma::parse_dma_spec(*v);
-  if (auto v = root.find("projection")) spec.projection = projection::parse_projection_spec(*v);
-  if (auto v = root.find("quantization")) spec.quant = quant::parse_quant_spec(*v);
-  if (auto v = root.find("controller")) spec.controller = parse_controller(*v);
+const ParamSet<ControllerSpec>& controller_params() {
+  static const ParamSet<ControllerSpec> params =
+      ParamSet<ControllerSpec>()
+          .choice(
+              "spill_policy", &ControllerSpec::spill_policy,
+              {{"always_spill", SpillPolicy::AlwaysSpill},
+               {"spill_when_needed", SpillPolicy::SpillWhenNeeded}},
+              {"",
+               "`always_spill`: every activation goes to DRAM; `spill_when_needed`: an activation stays on "
+               "chip when it fits",
+               "the paper's assumption: every activation is written to DRAM and read back"})
+          .choice(
+              "compression_policy", &ControllerSpec::compression_policy,
+              {{"as_planned", CompressionPolicy::AsPlanned},
+               {"when_profitable", CompressionPolicy::WhenProfitable}},
+              {"",
+               "`as_planned`: every compression record of the trace is applied; `when_profitable`: a tensor "
+               "is stored compressed only if that saves more DRAM bytes (write plus reads) than its side "
+               "data "
+               "costs (encoder plus a decoder per consumer that does not fold it) and the side data fits "
+               "`projection.matrix_buffer_kib`; otherwise it is stored uncompressed (which only raises "
+               "accuracy)",
+               "the paper's setting: the plan decides"})
+          .boolean("double_buffering", &ControllerSpec::double_buffering,
+                   {"", "two buffer slots (overlap) or one (serial load, compute, store)",
+                    "common practice in accelerators with a DMA (loads overlap compute)"})
+          .number("resident_fraction", &ControllerSpec::resident_fraction, 0.0, 1.0,
+                  {"", "`spill_when_needed`: share of the buffer activations kept on chip may use",
+                   "modelling choice: half for residents, half for tiles"});
+  return params;
+}
+
+const ParamSet<Datatypes>& datatype_params() {
+  static const ParamSet<Datatypes> params =
+      ParamSet<Datatypes>()
+          .integer("activation_bits", &Datatypes::activation_bits, 1, 32,
+                   {"bits", "b0: uncompressed activations, on chip and in DRAM",
+                    "the paper's 8-bit activation baseline (Tai et al., arXiv 2110.08828)"})
+          .integer("accumulator_bits", &Datatypes::accumulator_bits, 8, 64,
+                   {"bits", "partial sums (PE row folds, encoder partial coefficients)",
+                    "32-bit accumulators of 8-bit MAC arrays (TPU v1, Jouppi et al., ISCA 2017)"})
+          .integer(
+              "matrix_bits", &Datatypes::matrix_bits, 1, 32,
+              {"bits", "projection matrices, channel means, quantization parameters in DRAM (edge preset: 8)",
+               "modelling choice: 16-bit fixed point, the conservative side of the study"});
+  return params;
+}
+
+// workload.batch lives on the spec itself (sweeps vary it like a hardware key).
+ParamRow batch_row() {
+  return {"workload.batch",
+          ParamKind::Integer,
+          "",
+          "0..4096",
+          {"images",
+           "images per inference, overriding the trace's `network.batch` (0: the trace's); activations scale "
+           "with it, weights and matrices that stay on chip are read once per batch",
+           "0: the trace decides (traces are written at batch 1)"}};
+}
+
+void read_workload(const YamlView& root, ArchSpec& spec) {
   if (auto v = root.find("workload")) {
     v->allow_keys({"batch"});
     spec.batch = v->integer_or("batch", 0, 0, 1 << 12);
   }
-  spec.dram = parse_dram(root.child("dram"), spec.dram_preset);
+}
+
+ParamRow dram_row() {
+  return {"dram.preset",
+          ParamKind::Text,
+          "required",
+          "",
+          {"",
+           "a preset name, found as `dram/<name>.yaml` (below), or a path ending in `.yaml`, relative to the "
+           "arch file; other keys in `dram:` override the preset's (docs/dram.md)",
+           ""}};
+}
+
+std::vector<ParamValue> show_dram(const ArchSpec& spec) {
+  return {{"dram.preset", ParamKind::Text, spec.dram_preset},
+          {"dram.name", ParamKind::Text, spec.dram.name},
+          {"dram.standard", ParamKind::Text, spec.dram.standard}};
+}
+
+ParamRow energy_row() {
+  return {"energy.table",
+          ParamKind::Text,
+          "required",
+          "",
+          {"",
+           "a table name (`45nm`, `16nm`, `7nm`), found as `energy/<name>.yaml` (below), or a path ending in "
+           "`.yaml` (docs/energy.md)",
+           ""}};
+}
+
+void read_energy(const YamlView& root, ArchSpec& spec) {
   YamlView energy = root.child("energy");
   energy.allow_keys({"table"});
   spec.energy_table = resolve_reference(energy, "table", "energy");
+}
+
+ParamSet<ArchSpec> make_arch_params() {
+  ParamSet<ArchSpec> params;
+  params.text("name", &ArchSpec::name, {"", "name shown in outputs", ""}, true)
+      .number("clock_mhz", &ArchSpec::clock_mhz, 1.0, 100000.0,
+              {"MHz", "accelerator clock; cycles in outputs count this clock", ""}, true)
+      .section("datatypes", &ArchSpec::datatypes, datatype_params())
+      .section("pe_array", &ArchSpec::pe_array, pe::pe_array_params(), true)
+      .section("buffer", &ArchSpec::buffer, buffer::buffer_params(), true)
+      .section("dma", &ArchSpec::dma, dma::dma_params())
+      .section("projection", &ArchSpec::projection, projection::projection_params())
+      .section("quantization", &ArchSpec::quant, quant::quant_params())
+      .section("controller", &ArchSpec::controller, controller_params())
+      .custom("workload", {batch_row()}, read_workload,
+              [](const ArchSpec& spec) {
+                return std::vector<ParamValue>{
+                    {"workload.batch", ParamKind::Integer, std::to_string(spec.batch)}};
+              })
+      .custom(
+          "dram", {dram_row()},
+          [](const YamlView& root, ArchSpec& spec) {
+            spec.dram = parse_dram(root.child("dram"), spec.dram_preset);
+          },
+          show_dram, true)
+      .custom(
+          "energy", {energy_row()}, read_energy,
+          [](const ArchSpec& spec) {
+            return std::vector<ParamValue>{{"energy.table", ParamKind::Text, spec.energy_table}};
+          },
+          true);
+  return params;
+}
+
+ArchSpec parse_root(const YamlView& root) {
+  root.require_map("an architecture spec (a mapping of sections)");
+  ArchSpec spec = arch_params().parse(root);
+  spec.file = root.file();
   return spec;
 }
 
@@ -143,6 +232,11 @@ ArchSpec parse_document(YamlDocument& doc, const std::vector<std::string>& overr
 }
 
 }  // namespace
+
+const ParamSet<ArchSpec>& arch_params() {
+  static const ParamSet<ArchSpec> params = make_arch_params();
+  return params;
+}
 
 std::string to_string(CompressionPolicy policy) {
   return policy == CompressionPolicy::AsPlanned ? "as_planned" : "when_profitable";

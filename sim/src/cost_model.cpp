@@ -17,20 +17,29 @@
 namespace capsim::sim {
 namespace {
 
+// The DRAM as the DMA model books it. The cost model's run starts at time 0, so booking is the
+// plain model's transfer (DramModule::book shifts it to the run's epoch).
+struct DramPort {
+  dram::DramTiming& timing;
+  std::uint64_t book(bool is_write, std::uint64_t addr, std::uint64_t bytes, std::uint64_t start_ps) {
+    return timing.transfer(is_write, addr, bytes, start_ps);
+  }
+};
+
 // The units a transfer streams through, as the SystemC DMA engines see them (sim/sc/accelerator.cpp).
 struct Units {
   protocol::Clock clock;
   dma::DmaModel dma;
   protocol::StreamingTimeline quant;
   protocol::StreamingTimeline projection;
-  dram::DramTiming& dram;
+  DramPort dram;
 
   Units(const ArchSpec& arch, dram::DramTiming& d)
       : clock(arch.clock_mhz),
         dma(arch.dma, clock),
         quant(arch.quant.values_per_cycle, clock),
         projection(arch.projection.macs_per_cycle, clock),
-        dram(d) {}
+        dram{d} {}
 
   // The DMA model's finish time, as DmaEngine::stream books it.
   std::uint64_t stream(const protocol::Transfer& x, bool write, std::uint64_t start) {

@@ -8,6 +8,7 @@
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/csv.hpp"
 #include "capsim/common/error.hpp"
+#include "capsim/sim/layer_columns.hpp"
 
 namespace capsim {
 
@@ -64,44 +65,34 @@ json stats_object(const StatList& stats) {
   return out;
 }
 
+// A declared value as JSON of its kind (integers stay integers, numbers numbers).
+json param_json(const ParamValue& v) {
+  switch (v.kind) {
+    case ParamKind::Integer:
+      return std::stoll(v.text);
+    case ParamKind::Number:
+      return std::stod(v.text);
+    case ParamKind::Boolean:
+      return v.text == "true";
+    default:
+      return v.text;
+  }
+}
+
 }  // namespace
 
 json arch_parameters_json(const ArchSpec& a) {
-  return json{
-      {"name", a.name},
-      {"clock_mhz", a.clock_mhz},
-      {"datatypes",
-       {{"activation_bits", a.datatypes.activation_bits},
-        {"accumulator_bits", a.datatypes.accumulator_bits},
-        {"matrix_bits", a.datatypes.matrix_bits}}},
-      {"pe_array",
-       {{"rows", a.pe_array.rows},
-        {"cols", a.pe_array.cols},
-        {"dataflow", pe::to_string(a.pe_array.dataflow)},
-        {"vector_lanes", a.pe_array.vector_lanes}}},
-      {"buffer",
-       {{"capacity_bytes", a.buffer.capacity_bytes},
-        {"banks", a.buffer.banks},
-        {"width_bits", a.buffer.width_bits}}},
-      {"dma", {{"setup_cycles", a.dma.setup_cycles}, {"bus_bytes_per_cycle", a.dma.bus_bytes_per_cycle}}},
-      {"projection",
-       {{"macs_per_cycle", a.projection.macs_per_cycle},
-        {"matrix_buffer_bytes", a.projection.matrix_buffer_bytes},
-        {"fold_decoders", a.projection.fold_decoders}}},
-      {"quantization", {{"values_per_cycle", a.quant.values_per_cycle}}},
-      {"controller",
-       {{"spill_policy", to_string(a.controller.spill_policy)},
-        {"compression_policy", to_string(a.controller.compression_policy)},
-        {"double_buffering", a.controller.double_buffering},
-        {"resident_fraction", a.controller.resident_fraction}}},
-      {"dram",
-       {{"preset", a.dram_preset},
-        {"name", a.dram.name},
-        {"standard", a.dram.standard},
-        {"peak_bandwidth_bytes_per_s", a.dram.peak_bandwidth_bytes_per_s()}}},
-      {"energy_table", a.energy_table},
-      {"workload", {{"batch", a.batch}}},
-  };
+  json out = json::object();
+  for (const auto& v : arch_params().values(a)) {
+    json* node = &out;
+    std::size_t begin = 0;
+    for (auto dot = v.key.find('.'); dot != std::string::npos; dot = v.key.find('.', begin)) {
+      node = &(*node)[v.key.substr(begin, dot - begin)];
+      begin = dot + 1;
+    }
+    (*node)[v.key.substr(begin)] = param_json(v);
+  }
+  return out;
 }
 
 RunMetadata make_run_metadata(const ArchSpec& arch, const std::string& trace_file,
@@ -212,30 +203,14 @@ json summary_json(const RunResult& run, const RunMetadata& meta, const EnergyTab
 }
 
 std::string layers_csv(const RunResult& run, const EnergyTable& table) {
-  std::string out =
-      "layer,op,cycles,dram_read_bytes,dram_write_bytes,activation_read_bytes,activation_write_bytes,"
-      "weight_read_bytes,projection_matrix_read_bytes,macs,vector_ops,pe_busy_cycles,pe_utilization,"
-      "encode_macs,decode_macs,quant_values,sram_read_bytes,sram_write_bytes,energy_pj,dram_energy_pj,"
-      "sram_energy_pj,pe_energy_pj,projection_energy_pj,quantization_energy_pj,output_in_dram,output_"
-      "channels,"
-      "stored_channels,stored_bits,tiles,loop_order,tile_rows,tile_channels\n";
+  const auto& columns = layer_columns();
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i].name;
+  out += "\n";
   for (const auto& l : run.layers) {
-    const EnergyBreakdown e = cost(l.actions, table);
-    const auto& pj = e.pj_by_component;
-    const auto act = static_cast<int>(TrafficClass::Activation);
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},{},{},{},{},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f},{:.1f}"
-        ",",
-        csv_field(l.name), csv_field(l.op), l.cycles, l.dram_read_total(), l.dram_write_total(),
-        l.dram_read_bytes[act], l.dram_write_bytes[act],
-        l.dram_read_bytes[static_cast<int>(TrafficClass::Weight)],
-        l.dram_read_bytes[static_cast<int>(TrafficClass::ProjectionMatrix)], l.macs, l.vector_ops,
-        l.pe_busy_cycles, l.pe_utilization, l.encode_macs, l.decode_macs, l.quant_values, l.sram.read_bytes,
-        l.sram.write_bytes, e.total_pj, pj.at("dram"), pj.at("sram"), pj.at("pe"), pj.at("projection"),
-        pj.at("quantization"));
-    out += fmt::format("{},{},{},{},{},{},{},{}\n", l.output_in_dram ? 1 : 0, l.output_channels,
-                       l.output_stored_channels, l.output_stored_bits, l.tiles, to_string(l.tiling.order),
-                       l.tiling.rows, l.tiling.channels);
+    const EnergyBreakdown energy = cost(l.actions, table);
+    for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i].cell(l, energy);
+    out += "\n";
   }
   return out;
 }

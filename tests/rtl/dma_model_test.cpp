@@ -26,7 +26,7 @@ struct FakeDram {
   };
   std::vector<Call> calls;
 
-  std::uint64_t transfer(bool is_write, std::uint64_t addr, std::uint64_t bytes, std::uint64_t start_ps) {
+  std::uint64_t book(bool is_write, std::uint64_t addr, std::uint64_t bytes, std::uint64_t start_ps) {
     calls.push_back({is_write, addr, bytes, start_ps});
     const std::uint64_t begin = std::max(start_ps, bus_free_ps);
     bus_free_ps = begin + bytes * ps_per_byte;
@@ -181,22 +181,6 @@ TEST(DmaModel, WaitsForASharedUnitBusyWithAnotherClient) {
   // DRAM (its bus idle since 103200) 150000 + 320 + 60000 = 210320.
   EXPECT_EQ(u.projection.reserve(0, 64'000), 1'000'000u);
   EXPECT_EQ(dma.finish_ps(transfer(320, 320), false, 150'000, u.dram, u.quant, u.projection), 210'320u);
-}
-
-TEST(DmaModel, DramTimeStartsAtTheRunsEpoch) {
-  Units u;
-  const DmaModel dma(spec(16, 32), u.clock);
-  // The DRAM's clock starts at 1000000 ps of the caller's time: a transfer at 1200000 reaches it
-  // at 200000 and its DRAM finish 200000 + 409600 + 60000 = 669600 maps back to 1669600.
-  EXPECT_EQ(dma.finish_ps(transfer(4096, 4096), false, 1'200'000, u.dram, u.quant, u.projection, 1'000'000),
-            1'669'600u);
-  ASSERT_EQ(u.dram.calls.size(), 1u);
-  EXPECT_EQ(u.dram.calls[0].start_ps, 200'000u);
-  // Bus-bound (tiny transfer): the epoch does not shift the bus: 1700000 + (16 + 1) * 1000.
-  u.dram.ps_per_byte = 0;
-  u.dram.latency_ps = 0;
-  EXPECT_EQ(dma.finish_ps(transfer(8, 8), false, 1'700'000, u.dram, u.quant, u.projection, 1'000'000),
-            1'717'000u);
 }
 
 TEST(DmaModel, PartialCyclesOfASlowClockRoundUp) {

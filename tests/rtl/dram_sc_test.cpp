@@ -1,5 +1,6 @@
 // The SystemC wrapper: two client threads (a load and a store DMA) block in DramModule::transfer
-// and wake exactly when the plain model says their last data beat completes. One TEST only: a
+// and wake exactly when the plain model says their last data beat completes; a new run's book()
+// (what the DMA calls) is the plain model shifted to the run's epoch. One TEST only: a
 // process can elaborate one design.
 #include <gtest/gtest.h>
 
@@ -49,6 +50,16 @@ TEST(DramModule, ThreadsWakeWhenThePlainModelSaysTheirDataIsDone) {
   EXPECT_EQ(client.load_done_ps, load_done);
   EXPECT_EQ(client.store_done_ps, store_done);
   EXPECT_EQ(dram.timing().counts().write_bursts, 16u * 1024 / 32);
+
+  // A new run: a fresh DRAM whose clock starts at the epoch; book() answers in simulation time
+  // exactly what the plain model answers in run time.
+  const std::uint64_t epoch = 7'000'000;
+  dram.begin_run(epoch);
+  EXPECT_EQ(dram.timing().counts().write_bursts, 0u);
+  DramTiming fresh(spec);
+  EXPECT_EQ(dram.book(false, 0, 64 * 1024, epoch), epoch + fresh.transfer(false, 0, 64 * 1024, 0));
+  EXPECT_EQ(dram.book(true, 1 << 20, 4096, epoch + kStoreStartPs),
+            epoch + fresh.transfer(true, 1 << 20, 4096, kStoreStartPs));
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -608,6 +610,32 @@ TEST(DramStats, EveryCountIsNamedWithUnitAndDescription) {
     EXPECT_FALSE(s.description.empty()) << s.name;
   }
   EXPECT_DOUBLE_EQ(stats[2].value, 64.0);  // dram_read_bursts: 4096 / 64-byte bursts
+}
+
+TEST(DramCounts, EveryFieldIsDeclaredOnceAndSubtractsOnItsOwn) {
+  // A field added to DramCounts without a row in dram_count_fields() fails here.
+  const auto& fields = dram_count_fields();
+  EXPECT_EQ(fields.size() * sizeof(std::uint64_t), sizeof(DramCounts));
+  std::set<std::string> names;
+  DramCounts now, before;
+  std::uint64_t k = 1;
+  for (const auto& f : fields) {
+    EXPECT_TRUE(names.insert(f.name).second) << f.name;
+    now.*f.member = 1000 * k;
+    before.*f.member = k;
+    ++k;
+  }
+  const DramCounts d = now - before;
+  k = 1;
+  for (const auto& f : fields) {
+    EXPECT_EQ(d.*f.member, 999 * k) << f.name;
+    ++k;
+  }
+  const StatList stats = dram_stats(d);
+  ASSERT_EQ(stats.size(), fields.size());
+  EXPECT_EQ(stats[0].name, std::string("dram_") + fields[0].name);
+  EXPECT_EQ(stats.back().unit, fields.back().unit);
+  EXPECT_THROW(dram_count_field("no_such_count"), std::logic_error);
 }
 
 }  // namespace

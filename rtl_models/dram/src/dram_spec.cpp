@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "capsim/common/integers.hpp"
+#include "capsim/common/yaml_view.hpp"
 
 namespace capsim::dram {
 namespace {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "capsim/common/integers.hpp"
 
@@ -304,32 +305,50 @@ const DramCounts& DramTiming::counts() const {
 
 StatList DramTiming::stats() const { return dram_stats(counts()); }
 
-StatList dram_stats(const DramCounts& c) {
-  const auto n = [](std::uint64_t v) { return static_cast<double>(v); };
-  return {
-      {"dram_activates", "count", "row activations (ACT)", n(c.activates)},
-      {"dram_precharges", "count", "row precharges (explicit, auto-precharge and before refresh)",
-       n(c.precharges)},
-      {"dram_read_bursts", "count", "read bursts", n(c.read_bursts)},
-      {"dram_write_bursts", "count", "write bursts", n(c.write_bursts)},
-      {"dram_read_bytes", "bytes", "payload bytes read", n(c.read_bytes)},
-      {"dram_write_bytes", "bytes", "payload bytes written", n(c.write_bytes)},
-      {"dram_read_burst_bytes", "bytes", "bytes moved by read bursts (partial bursts count whole)",
-       n(c.read_burst_bytes)},
-      {"dram_write_burst_bytes", "bytes", "bytes moved by write bursts (partial bursts count whole)",
-       n(c.write_burst_bytes)},
-      {"dram_row_hits", "count", "bursts that found their row open", n(c.row_hits)},
-      {"dram_row_misses", "count", "bursts to a closed bank (ACT only)", n(c.row_misses)},
-      {"dram_row_conflicts", "count", "bursts to a bank with another row open (PRE and ACT)",
-       n(c.row_conflicts)},
-      {"dram_refreshes", "count", "all-bank refreshes, summed over ranks", n(c.refreshes)},
-      {"dram_elapsed_ps", "ps", "time from 0 to the last data beat or the end of the run", n(c.elapsed_ps)},
-      {"dram_bus_busy_ps", "ps", "data-bus time carrying bursts, summed over channels", n(c.bus_busy_ps)},
-      {"dram_active_standby_ps", "ps", "time with a bank open or refreshing, summed over ranks",
-       n(c.active_standby_ps)},
-      {"dram_precharge_standby_ps", "ps", "time with all banks closed, summed over ranks",
-       n(c.precharge_standby_ps)},
+const std::vector<DramCountField>& dram_count_fields() {
+  using C = DramCounts;
+  static const std::vector<DramCountField> fields = {
+      {&C::activates, "activates", "count", "row activations (ACT; each is closed by one precharge)"},
+      {&C::precharges, "precharges", "count", "row precharges (explicit, auto-precharge and before refresh)"},
+      {&C::read_bursts, "read_bursts", "count", "read bursts"},
+      {&C::write_bursts, "write_bursts", "count", "write bursts"},
+      {&C::read_bytes, "read_bytes", "bytes", "payload bytes read"},
+      {&C::write_bytes, "write_bytes", "bytes", "payload bytes written"},
+      {&C::read_burst_bytes, "read_burst_bytes", "bytes",
+       "bytes moved by read bursts (partial bursts count whole)"},
+      {&C::write_burst_bytes, "write_burst_bytes", "bytes",
+       "bytes moved by write bursts (partial bursts count whole)"},
+      {&C::row_hits, "row_hits", "count", "bursts that found their row open"},
+      {&C::row_misses, "row_misses", "count", "bursts to a closed bank (ACT only)"},
+      {&C::row_conflicts, "row_conflicts", "count", "bursts to a bank with another row open (PRE and ACT)"},
+      {&C::refreshes, "refreshes", "count", "all-bank refreshes, summed over ranks"},
+      {&C::elapsed_ps, "elapsed_ps", "ps", "time from 0 to the last data beat or the end of the run"},
+      {&C::bus_busy_ps, "bus_busy_ps", "ps", "data-bus time carrying bursts, summed over channels"},
+      {&C::active_standby_ps, "active_standby_ps", "ps",
+       "time with a bank open or refreshing, summed over ranks"},
+      {&C::precharge_standby_ps, "precharge_standby_ps", "ps",
+       "time with all banks closed, summed over ranks"},
   };
+  return fields;
+}
+
+const DramCountField& dram_count_field(const std::string& name) {
+  for (const auto& f : dram_count_fields())
+    if (name == f.name) return f;
+  throw std::logic_error("undeclared DRAM count '" + name + "'");
+}
+
+DramCounts operator-(const DramCounts& now, const DramCounts& before) {
+  DramCounts d;
+  for (const auto& f : dram_count_fields()) d.*f.member = now.*f.member - before.*f.member;
+  return d;
+}
+
+StatList dram_stats(const DramCounts& c) {
+  StatList stats;
+  for (const auto& f : dram_count_fields())
+    stats.push_back({std::string("dram_") + f.name, f.unit, f.description, static_cast<double>(c.*f.member)});
+  return stats;
 }
 
 }  // namespace capsim::dram

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "capsim/common/integers.hpp"
+#include "capsim/common/yaml_view.hpp"
 
 namespace capsim::pe {
 namespace {
@@ -15,17 +16,38 @@ std::string to_string(Dataflow dataflow) {
   return dataflow == Dataflow::WeightStationary ? "weight_stationary" : "output_stationary";
 }
 
-PeArraySpec parse_pe_array_spec(const YamlView& view) {
-  view.allow_keys({"rows", "cols", "dataflow", "vector_lanes"});
-  PeArraySpec spec;
-  spec.rows = static_cast<int>(view.integer("rows", 1, 4096));
-  spec.cols = static_cast<int>(view.integer("cols", 1, 4096));
-  spec.dataflow = view.choice_or("dataflow", {"weight_stationary", "output_stationary"},
-                                 "weight_stationary") == "weight_stationary"
-                      ? Dataflow::WeightStationary
-                      : Dataflow::OutputStationary;
-  spec.vector_lanes = static_cast<int>(view.integer_or("vector_lanes", spec.cols, 1, 65536));
-  return spec;
+const ParamSet<PeArraySpec>& pe_array_params() {
+  // vector_lanes defaults to the column count, which only the file knows.
+  const auto lanes_follow_cols = [](const YamlView& view, PeArraySpec& spec) {
+    if (!view.has("vector_lanes")) spec.vector_lanes = spec.cols;
+  };
+  static const ParamSet<PeArraySpec> params =
+      ParamSet<PeArraySpec>()
+          .integer("rows", &PeArraySpec::rows, 1, 4096, {"PEs", "PE array rows", ""}, true)
+          .integer("cols", &PeArraySpec::cols, 1, 4096, {"PEs", "PE array columns", ""}, true)
+          .choice("dataflow", &PeArraySpec::dataflow,
+                  {{"weight_stationary", Dataflow::WeightStationary},
+                   {"output_stationary", Dataflow::OutputStationary}},
+                  {"", "which operand stays in the PEs (PE array timing, below)",
+                   "a TPU-style weight-stationary systolic array (Jouppi et al., ISCA 2017)"})
+          .custom(
+              "vector_lanes",
+              {{"vector_lanes",
+                ParamKind::Integer,
+                "`cols`",
+                "1..65536",
+                {"ops/cycle", "element operations per cycle for `pool` and `add` layers",
+                 "modelling choice: one lane per PE column"}}},
+              [](const YamlView& view, PeArraySpec& spec) {
+                if (view.has("vector_lanes"))
+                  spec.vector_lanes = static_cast<int>(view.integer("vector_lanes", 1, 65536));
+              },
+              [](const PeArraySpec& spec) {
+                return std::vector<ParamValue>{
+                    {"vector_lanes", ParamKind::Integer, std::to_string(spec.vector_lanes)}};
+              })
+          .check(lanes_follow_cols);
+  return params;
 }
 
 PeWork PeArrayModel::matmul(const MatmulTile& t, const OperandBits& bits) const {

@@ -2,14 +2,22 @@
 
 namespace capsim::projection {
 
-ProjectionSpec parse_projection_spec(const YamlView& view) {
-  view.allow_keys({"macs_per_cycle", "matrix_buffer_kib", "fold_decoders"});
-  ProjectionSpec spec;
-  spec.macs_per_cycle = view.integer_or("macs_per_cycle", spec.macs_per_cycle, 1, 1 << 20);
-  spec.matrix_buffer_bytes =
-      view.integer_or("matrix_buffer_kib", spec.matrix_buffer_bytes / 1024, 0, 1 << 20) * 1024;
-  spec.fold_decoders = view.boolean_or("fold_decoders", spec.fold_decoders);
-  return spec;
+const ParamSet<ProjectionSpec>& projection_params() {
+  static const ParamSet<ProjectionSpec> params =
+      ParamSet<ProjectionSpec>()
+          .integer("macs_per_cycle", &ProjectionSpec::macs_per_cycle, 1, 1 << 20,
+                   {"MACs/cycle", "encoder/decoder multipliers",
+                    "modelling choice: a quarter of a 16x16 PE array's multipliers"})
+          .integer("matrix_buffer_kib", &ProjectionSpec::matrix_buffer_bytes, 0, 1 << 20,
+                   {"KiB",
+                    "local store for a layer's matrices; when they do not fit they are fetched again with "
+                    "every tile that needs them",
+                    "modelling choice: exactly one 512x64 basis at 16 bits"},
+                   false, 1024)
+          .boolean("fold_decoders", &ProjectionSpec::fold_decoders,
+                   {"", "fold the decoder into dense conv and linear consumers (above); edge preset: true",
+                    "off: the paper decodes every projected activation before use"});
+  return params;
 }
 
 std::int64_t side_values(std::int64_t channels, std::int64_t k) { return k * channels + channels + k; }

@@ -2,11 +2,12 @@
 
 namespace capsim::quant {
 
-QuantSpec parse_quant_spec(const YamlView& view) {
-  view.allow_keys({"values_per_cycle"});
-  QuantSpec spec;
-  spec.values_per_cycle = view.integer_or("values_per_cycle", spec.values_per_cycle, 1, 1 << 20);
-  return spec;
+const ParamSet<QuantSpec>& quant_params() {
+  static const ParamSet<QuantSpec> params = ParamSet<QuantSpec>().integer(
+      "values_per_cycle", &QuantSpec::values_per_cycle, 1, 1 << 20,
+      {"values/cycle", "(de)quantization and bit (un)packing throughput",
+       "modelling choice: matches the default DMA bus (32 bytes of 8-bit values per cycle)"});
+  return params;
 }
 
 }  // namespace capsim::quant

@@ -10,6 +10,7 @@
 
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/csv.hpp"
+#include "capsim/sim/layer_columns.hpp"
 #include "capsim/sweep/point_store.hpp"
 
 namespace capsim::sweep {
@@ -22,46 +23,27 @@ struct Metric {
   std::string unit;
 };
 
-// Per-layer metrics taken from layers.csv (docs/outputs.md), with their units.
+// Per-layer metrics taken from layers.csv: its numeric columns (sim/layer_columns), with their units.
 const std::vector<Metric>& layer_metrics() {
-  static const std::vector<Metric> metrics = {
-      {"cycles", "cycles"},
-      {"dram_read_bytes", "bytes"},
-      {"dram_write_bytes", "bytes"},
-      {"activation_read_bytes", "bytes"},
-      {"activation_write_bytes", "bytes"},
-      {"weight_read_bytes", "bytes"},
-      {"projection_matrix_read_bytes", "bytes"},
-      {"macs", "count"},
-      {"vector_ops", "count"},
-      {"pe_busy_cycles", "cycles"},
-      {"pe_utilization", "ratio"},
-      {"encode_macs", "count"},
-      {"decode_macs", "count"},
-      {"quant_values", "count"},
-      {"sram_read_bytes", "bytes"},
-      {"sram_write_bytes", "bytes"},
-      {"energy_pj", "pJ"},
-      {"dram_energy_pj", "pJ"},
-      {"sram_energy_pj", "pJ"},
-      {"pe_energy_pj", "pJ"},
-      {"projection_energy_pj", "pJ"},
-      {"quantization_energy_pj", "pJ"},
-      {"output_in_dram", "flag"},
-      {"output_channels", "channels"},
-      {"stored_channels", "channels"},
-      {"stored_bits", "bits"},
-      {"tiles", "count"},
-      {"tile_rows", "rows"},
-      {"tile_channels", "channels"},
-  };
+  static const std::vector<Metric> metrics = [] {
+    std::vector<Metric> out;
+    for (const auto& c : sim::layer_columns())
+      if (c.is_number()) out.push_back({c.name, c.unit});
+    return out;
+  }();
   return metrics;
 }
 
 // Summed over layers for the `total` row (summary.json does not carry them).
-const std::vector<Metric> kLayerSums = {{"vector_ops", "count"},      {"encode_macs", "count"},
-                                        {"decode_macs", "count"},     {"quant_values", "count"},
-                                        {"sram_read_bytes", "bytes"}, {"sram_write_bytes", "bytes"}};
+const std::vector<Metric>& layer_sums() {
+  static const std::vector<Metric> sums = [] {
+    std::vector<Metric> out;
+    for (const auto& c : sim::layer_columns())
+      if (c.merge == sim::ColumnMerge::Sum) out.push_back({c.name, c.unit});
+    return out;
+  }();
+  return sums;
+}
 
 const std::vector<std::string> kEnergyComponents = {"dram", "sram", "pe", "projection", "quantization"};
 
@@ -105,7 +87,7 @@ void add_layer_totals(const CsvTable& layers, int activation_bits, const std::st
   std::map<std::string, double> sums;
   double spilled = 0, compressed_in_dram = 0;
   for (const auto& row : layers.rows) {
-    for (const auto& m : kLayerSums) sums[m.name] += cell_number(layers, row, m.name, file);
+    for (const auto& m : layer_sums()) sums[m.name] += cell_number(layers, row, m.name, file);
     const bool in_dram = cell_number(layers, row, "output_in_dram", file) != 0;
     const bool compressed = cell_number(layers, row, "stored_channels", file) !=
                                 cell_number(layers, row, "output_channels", file) ||
@@ -113,7 +95,7 @@ void add_layer_totals(const CsvTable& layers, int activation_bits, const std::st
     spilled += in_dram;
     compressed_in_dram += in_dram && compressed;
   }
-  for (const auto& m : kLayerSums) t.add(m, sums[m.name]);
+  for (const auto& m : layer_sums()) t.add(m, sums[m.name]);
   t.add({"layers", "count"}, static_cast<double>(layers.rows.size()));
   t.add({"layers_spilled", "count"}, spilled);
   t.add({"layers_compressed_in_dram", "count"}, compressed_in_dram);

@@ -62,6 +62,10 @@ struct ArchSpec {
   std::string energy_table;  // resolved path of the energy table YAML
 };
 
+// Every key of an architecture spec, declared once (docs/architecture.md's key table, parsing,
+// run records and --print-config come from it; `capsim params` prints it).
+const ParamSet<ArchSpec>& arch_params();
+
 // Loads `path`, applies `overrides` ("key.path=value"), resolves the DRAM preset and energy table
 // (a name is looked up as dram/<name>.yaml or energy/<name>.yaml in, in order: the directory above
 // the arch file's, the installed share/capsim/configs, the source tree's configs/, and the

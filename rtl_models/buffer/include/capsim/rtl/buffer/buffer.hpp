@@ -4,8 +4,9 @@
 // energy depends on the bank size and is costed from the energy table (sim/energy).
 #include <cstdint>
 
+#include "capsim/common/error.hpp"
+#include "capsim/common/params.hpp"
 #include "capsim/common/stats.hpp"
-#include "capsim/common/yaml_view.hpp"
 
 namespace capsim::buffer {
 
@@ -21,9 +22,8 @@ struct BufferSpec {
   int access_bytes() const { return width_bits / 8; }
 };
 
-// Keys: capacity_kib (or capacity_bytes), banks, width_bits. Unlimited capacity for studies of
-// the closed form: capacity_kib: unlimited.
-BufferSpec parse_buffer_spec(const YamlView& view);
+// Every key of the `buffer:` section (docs/architecture.md, generated from these).
+const ParamSet<BufferSpec>& buffer_params();
 
 inline constexpr std::int64_t kUnlimitedBytes = std::int64_t{1} << 50;
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "capsim/common/yaml_view.hpp"
+#include "capsim/common/params.hpp"
 #include "capsim/rtl/protocol/tile_job.hpp"
 #include "capsim/rtl/protocol/timeline.hpp"
 
@@ -15,7 +15,8 @@ struct DmaSpec {
   std::int64_t setup_cycles = 16;         // descriptor fetch and address generation per transfer
   std::int64_t bus_bytes_per_cycle = 32;  // on-chip interconnect between DMA and buffer
 };
-DmaSpec parse_dma_spec(const YamlView& view);
+// Every key of the `dma:` section (docs/architecture.md, generated from these).
+const ParamSet<DmaSpec>& dma_params();
 
 class DmaModel {
  public:
@@ -29,19 +30,14 @@ class DmaModel {
   // When transfer `x`, issued at `start_ps`, finishes (ps): it streams through the on-chip bus
   // (set-up plus the larger of its DRAM and buffer byte counts), the DRAM (when it has DRAM bytes),
   // the quantization and the projection unit (when it has work for them) at once and ends with the
-  // slowest of them. Books its time on the shared units. `dram` is a DramTiming or anything with
-  // its transfer(is_write, addr, bytes, start_ps); its clock starts at `dram_epoch_ps` of the
-  // caller's time.
+  // slowest of them. Books its time on the shared units. `dram` is the DRAM module (or a test's
+  // stand-in) with book(is_write, addr, bytes, start_ps) -> finish_ps, both in the caller's time.
   template <class Dram>
   std::uint64_t finish_ps(const protocol::Transfer& x, bool write, std::uint64_t start_ps, Dram& dram,
-                          protocol::StreamingTimeline& quant, protocol::StreamingTimeline& projection,
-                          std::uint64_t dram_epoch_ps = 0) const {
+                          protocol::StreamingTimeline& quant, protocol::StreamingTimeline& projection) const {
     std::uint64_t finish = start_ps + clock_.ps(bus_cycles(std::max(x.bytes, x.onchip_bytes)));
-    if (x.bytes > 0) {
-      const std::uint64_t dram_finish =
-          dram.transfer(write, x.address, static_cast<std::uint64_t>(x.bytes), start_ps - dram_epoch_ps);
-      finish = std::max(finish, dram_finish + dram_epoch_ps);
-    }
+    if (x.bytes > 0)
+      finish = std::max(finish, dram.book(write, x.address, static_cast<std::uint64_t>(x.bytes), start_ps));
     if (x.quant_values > 0) finish = std::max(finish, quant.reserve(start_ps, x.quant_values));
     if (x.projection_macs > 0) finish = std::max(finish, projection.reserve(start_ps, x.projection_macs));
     return finish;

@@ -30,9 +30,6 @@ class DmaEngine : public sc_core::sc_module {
         quant_(quant),
         projection_(projection) {}
 
-  // Starts a run at simulation time `epoch_ps`: the DRAM model's clock starts there.
-  void begin_run(std::uint64_t epoch_ps) { epoch_ps_ = epoch_ps; }
-
   // The process of one run; returns after forwarding the end token.
   void run() {
     for (;;) {
@@ -47,11 +44,11 @@ class DmaEngine : public sc_core::sc_module {
   }
 
  private:
-  // The plain model books the transfer on the DRAM and the shared units; the engine waits.
+  // The plain model books the transfer on the DRAM module and the shared units; the engine waits.
   void stream(const protocol::Transfer& x) {
     const std::uint64_t start = protocol::now_ps();
-    const std::uint64_t finish = model_.finish_ps(x, direction_ == Direction::Store, start, dram_.timing(),
-                                                  quant_.timeline(), projection_.timeline(), epoch_ps_);
+    const std::uint64_t finish = model_.finish_ps(x, direction_ == Direction::Store, start, dram_,
+                                                  quant_.timeline(), projection_.timeline());
     wait(protocol::picoseconds(finish - start));
   }
 
@@ -60,7 +57,6 @@ class DmaEngine : public sc_core::sc_module {
   dram::DramModule& dram_;
   quant::QuantUnit& quant_;
   projection::ProjectionUnit& projection_;
-  std::uint64_t epoch_ps_ = 0;
 };
 
 }  // namespace capsim::dma

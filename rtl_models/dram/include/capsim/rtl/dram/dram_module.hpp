@@ -1,7 +1,9 @@
 #pragma once
-// SystemC face of the DRAM model: a module owning a DramTiming. Client threads (load and store
-// DMA) call transfer(), which books the bursts at the current simulation time and waits until the
-// last data beat. All timing lives in DramTiming; this wrapper only converts times.
+// SystemC face of the DRAM model: a module owning a DramTiming whose clock starts at the run's
+// epoch. Clients either call transfer(), which books the bursts at the current simulation time and
+// waits until the last data beat, or book() a transfer that overlaps other work (the DMA streams
+// DRAM, bus and units at once) and wait themselves. All timing lives in DramTiming; this wrapper
+// only converts times.
 #include <cstdint>
 #include <systemc>
 
@@ -15,6 +17,13 @@ SC_MODULE(DramModule) {
  public:
   DramModule(sc_core::sc_module_name name, const DramSpec& spec);
 
+  // A fresh DRAM (closed rows, refresh phase 0) whose clock starts at simulation time `epoch_ps`.
+  void begin_run(std::uint64_t epoch_ps);
+
+  // Non-blocking: books the transfer arriving at simulation time `start_ps` (>= the epoch) and
+  // returns the simulation time of its last data beat.
+  std::uint64_t book(bool is_write, std::uint64_t addr, std::uint64_t bytes, std::uint64_t start_ps);
+
   // Blocking: call from an SC_THREAD. Returns when the transfer's last data beat has completed.
   void transfer(bool is_write, std::uint64_t addr, std::uint64_t bytes);
 
@@ -23,6 +32,7 @@ SC_MODULE(DramModule) {
 
  private:
   DramTiming timing_;
+  std::uint64_t epoch_ps_ = 0;
 };
 
 using protocol::now_ps;  // simulation time in picoseconds

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "capsim/common/yaml_view.hpp"
+namespace capsim {
+class YamlView;  // capsim/common/yaml_view.hpp: only the parsers below read YAML
+}  // namespace capsim
 
 namespace capsim::dram {
 

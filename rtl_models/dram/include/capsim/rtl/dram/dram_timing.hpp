@@ -6,6 +6,7 @@
 // banks and channels pipeline. Plain C++; the per-burst path allocates nothing.
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "capsim/common/stats.hpp"
@@ -33,7 +34,21 @@ struct DramCounts {
   std::uint64_t precharge_standby_ps = 0;  // summed over ranks: all banks closed
 };
 
-// Every count with name, unit and description (the DRAM stats list of summaries).
+// A field of DramCounts, declared once: name, unit and description. The stat lists, the difference
+// of two snapshots (a layer's counts) and their sum all come from this table, so a new count is one
+// field plus one row here.
+struct DramCountField {
+  std::uint64_t DramCounts::*member;
+  const char* name;  // stat name: "activates", "row_hits" (capsim dram prefixes "dram_")
+  const char* unit;  // "count", "bytes", "ps"
+  const char* description;
+};
+const std::vector<DramCountField>& dram_count_fields();
+const DramCountField& dram_count_field(const std::string& name);  // throws std::logic_error if undeclared
+
+DramCounts operator-(const DramCounts& now, const DramCounts& before);  // field by field
+
+// Every count with name ("dram_" + field name), unit and description (`capsim dram` summaries).
 StatList dram_stats(const DramCounts& counts);
 
 // Where a byte address lands. `column` is the first column address of its burst.

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "capsim/common/yaml_view.hpp"
+#include "capsim/common/params.hpp"
 #include "capsim/rtl/protocol/pe_work.hpp"
 
 namespace capsim::pe {
@@ -19,7 +19,8 @@ struct PeArraySpec {
   Dataflow dataflow = Dataflow::WeightStationary;
   int vector_lanes = 16;  // element operations per cycle for pool and add layers
 };
-PeArraySpec parse_pe_array_spec(const YamlView& view);
+// Every key of the `pe_array:` section (docs/architecture.md, generated from these).
+const ParamSet<PeArraySpec>& pe_array_params();
 std::string to_string(Dataflow dataflow);
 
 // One tile of a (grouped) convolution or linear layer seen as a matrix product.

@@ -6,7 +6,7 @@
 // buffer per layer; a matrix larger than that buffer is fetched again for every tile that needs it.
 #include <cstdint>
 
-#include "capsim/common/yaml_view.hpp"
+#include "capsim/common/params.hpp"
 
 namespace capsim::projection {
 
@@ -17,7 +17,8 @@ struct ProjectionSpec {
   // coefficients with weights W' = W D, and no decoder is fetched or run for them.
   bool fold_decoders = false;
 };
-ProjectionSpec parse_projection_spec(const YamlView& view);
+// Every key of the `projection:` section (docs/architecture.md, generated from these).
+const ParamSet<ProjectionSpec>& projection_params();
 
 // Values fetched from DRAM for one projected tensor on one side (encoder or decoder): the k x C
 // matrix, the C channel means, and a quantization scale per coefficient (symmetric: no zero point).
