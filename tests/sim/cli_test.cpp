@@ -176,6 +176,24 @@ TEST(SimulateCli, MissingFilesAreNamed) {
   EXPECT_NE(r.err.find("nope.yaml: cannot open file"), std::string::npos) << r.err;
   r = run_command(kCapsim + " simulate --arch " + kEdge);
   EXPECT_EQ(r.exit_code, 2) << "missing required options";
+  EXPECT_NE(r.err.find("--trace"), std::string::npos) << r.err;
+}
+
+TEST(SimulateCli, PrintConfigShowsResolvedValuesThatReadBackAndSimulateTheSame) {
+  TempDir dir("capsim_print_config");
+  auto r = run_command(kCapsim + " simulate --arch " + kEdge + " --print-config --set buffer.banks=8");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  banks: 8\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("capacity_bytes: 262144"), std::string::npos) << r.out;  // edge: 256 KiB
+  EXPECT_NE(r.out.find("# KiB"), std::string::npos) << r.out;
+  // The printed file is an architecture: simulating with it equals simulating with --set.
+  write_text(dir / "printed.yaml", r.out);
+  const std::string trace = write_network(dir);
+  ASSERT_EQ(run_command(simulate(trace, dir / "a", "--set buffer.banks=8")).exit_code, 0);
+  auto b = run_command(kCapsim + " simulate --quiet --arch " + (dir / "printed.yaml") + " --trace " + trace +
+                       " --out " + (dir / "b"));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(read_text(dir / "a/layers.csv"), read_text(dir / "b/layers.csv"));
 }
 
 TEST(RecostCli, SameTableReproducesEnergyAndAPriceChangeMovesOnlyItsComponent) {
