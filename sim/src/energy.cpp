@@ -88,6 +88,7 @@ EnergyTable resolve_energy_table(const ArchSpec& arch) {
   auto dram = dram_energy_per_action(arch.dram);
   if (auto overrides = root.find("dram")) {
     std::vector<std::string> known;
+    known.reserve(dram.size());
     for (const auto& entry : dram) known.push_back(entry.first);
     overrides->allow_keys(known);
     for (auto& [action, pj] : dram) pj = overrides->number_or(action, pj, 0.0);

@@ -72,7 +72,7 @@ std::string yaml_quote(std::string_view text) {
 // ---- YamlDocument ---------------------------------------------------------------------------
 
 YamlDocument::YamlDocument(YAML::Node root, std::shared_ptr<YamlSource> source)
-    : root_(std::move(root)), source_(std::move(source)) {}
+    : root_(root), source_(std::move(source)) {}  // YAML::Node copies are handles: no move
 
 YamlDocument YamlDocument::parse(const std::string& text, const std::string& name) {
   auto source = std::make_shared<YamlSource>();
@@ -139,7 +139,7 @@ YamlView YamlDocument::root() const { return YamlView(root_, source_, ""); }
 // ---- YamlView -------------------------------------------------------------------------------
 
 YamlView::YamlView(YAML::Node node, std::shared_ptr<const YamlSource> source, std::string path)
-    : layers_{Layer{std::move(node), std::move(source), std::move(path)}} {}
+    : layers_{Layer{node, std::move(source), std::move(path)}} {}
 
 YamlView YamlView::with_base(const YamlView& base) const {
   std::vector<Layer> layers = layers_;

@@ -27,7 +27,7 @@ Enum enum_from(const std::vector<std::string>& names, const std::string& name) {
 }
 
 std::int64_t window_out(std::int64_t in, int kernel, int stride, int pad) {
-  return (in + 2 * pad - kernel) / stride + 1;
+  return (in + 2 * std::int64_t{pad} - kernel) / stride + 1;
 }
 
 // Dimensions up to 2^20 and at most 2^36 values per tensor keep every count (MACs, bytes of a

@@ -57,7 +57,7 @@ class Preparer {
   std::string hash_of(const std::string& path, const std::string& role) {
     auto it = hashes_.find(path);
     if (it != hashes_.end()) return it->second;
-    const std::string sha = sha256_file(path);
+    std::string sha = sha256_file(path);
     hashes_[path] = sha;
     prepared_.files.push_back({role, path, sha});
     return sha;
@@ -117,7 +117,7 @@ class Preparer {
     std::string file = slug(ref.model + "_" + ref.variant + "_" + ref.input, 80);
     for (std::size_t i = 0; i + 1 < ref.trace_options.size(); i += 2)
       file += "_" + slug(ref.trace_options[i].substr(2) + ref.trace_options[i + 1], 20);
-    const std::string path = (fs::path(options_.temp_dir) / (file + ".trace")).string();
+    std::string path = (fs::path(options_.temp_dir) / (file + ".trace")).string();
     ChildSpec child;
     child.argv = {options_.capsim_exe, "trace",   "--model", ref.model, "--variant",
                   ref.variant,         "--input", ref.input, "--out",   path};
@@ -174,6 +174,7 @@ class Preparer {
   // one key path is a prefix of another (then the order of application matters and is kept).
   static std::vector<std::string> canonical_overrides(std::vector<std::string> overrides) {
     std::vector<std::string> keys;
+    keys.reserve(overrides.size());
     for (const auto& o : overrides) keys.push_back(o.substr(0, o.find('=')));
     for (const auto& a : keys)
       for (const auto& b : keys)

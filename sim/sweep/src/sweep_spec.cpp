@@ -57,7 +57,7 @@ class SpecParser {
 
   // A file named by `key`, resolved beside the sweep file; it must exist.
   std::string resolve_existing(const YamlView& view, std::string_view key, const std::string& what) const {
-    const std::string path = resolve_beside(spec_.file, view.string(key));
+    std::string path = resolve_beside(spec_.file, view.string(key));
     if (!fs::is_regular_file(path)) view.fail(key, what + "; " + path + " does not exist");
     return path;
   }

@@ -126,6 +126,7 @@ class ParamSet {
                    ParamInfo info) {
     namespace d = param_detail;
     std::vector<std::string> words;
+    words.reserve(names.size());
     for (const auto& n : names) words.push_back(n.first);
     Entry e{key, {{key, ParamKind::Choice, "", d::choice_range(words), std::move(info)}}, false, {}, {}};
     e.read = [=](const YamlView& v, Spec& s) {

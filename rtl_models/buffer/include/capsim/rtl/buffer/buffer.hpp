@@ -11,7 +11,7 @@
 namespace capsim::buffer {
 
 struct BufferSpec {
-  std::int64_t capacity_bytes = 256 * 1024;
+  std::int64_t capacity_bytes = std::int64_t{256} * 1024;
   int banks = 16;
   int width_bits = 128;  // bits per bank access
   // Where the capacity was set (file and line, or --set), for "buffer too small" errors.

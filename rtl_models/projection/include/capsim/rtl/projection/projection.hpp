@@ -12,7 +12,7 @@ namespace capsim::projection {
 
 struct ProjectionSpec {
   std::int64_t macs_per_cycle = 64;
-  std::int64_t matrix_buffer_bytes = 64 * 1024;
+  std::int64_t matrix_buffer_bytes = std::int64_t{64} * 1024;
   // Fold the decoder into consumers that allow it (dense conv, linear): they read the k
   // coefficients with weights W' = W D, and no decoder is fetched or run for them.
   bool fold_decoders = false;
