@@ -8,6 +8,7 @@
 #include "capsim/common/cli_registry.hpp"
 #include "capsim/common/error.hpp"
 #include "capsim/common/params.hpp"
+#include "capsim/rtl/dram/dram_spec.hpp"
 #include "capsim/sim/accelerator.hpp"
 #include "capsim/sim/arch_spec.hpp"
 #include "capsim/sim/cost_model.hpp"
@@ -38,7 +39,12 @@ void print_config(const ArchSpec& arch) {
   for (auto& v : values)  // files resolved beside the arch file: absolute, so the output reads back anywhere
     if (v.key == "dram.preset" || v.key == "energy.table")
       v.text = std::filesystem::absolute(v.text).string();
-  text += "\n" + params_yaml(values, arch_params().rows());
+  std::vector<ParamRow> rows = arch_params().rows();
+  for (auto row : dram::dram_params().rows()) {  // units of the DRAM keys, as comments
+    row.key = "dram." + row.key;
+    rows.push_back(std::move(row));
+  }
+  text += "\n" + params_yaml(values, rows);
   std::fputs(text.c_str(), stdout);
 }
 

@@ -162,10 +162,15 @@ ParamRow dram_row() {
            ""}};
 }
 
+// The preset and every resolved DRAM key: the printed config reads back to the same DRAM whatever
+// the architecture overrode.
 std::vector<ParamValue> show_dram(const ArchSpec& spec) {
-  return {{"dram.preset", ParamKind::Text, spec.dram_preset},
-          {"dram.name", ParamKind::Text, spec.dram.name},
-          {"dram.standard", ParamKind::Text, spec.dram.standard}};
+  std::vector<ParamValue> values{{"dram.preset", ParamKind::Text, spec.dram_preset}};
+  for (auto value : dram::dram_params().values(spec.dram)) {
+    value.key = "dram." + value.key;
+    values.push_back(std::move(value));
+  }
+  return values;
 }
 
 ParamRow energy_row() {

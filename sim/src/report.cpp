@@ -9,6 +9,7 @@
 #include "capsim/common/csv.hpp"
 #include "capsim/common/error.hpp"
 #include "capsim/sim/layer_columns.hpp"
+#include "capsim/sim/run_totals.hpp"
 
 namespace capsim {
 
@@ -41,13 +42,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 constexpr int kCountsVersion = 1;
-
-std::int64_t class_bytes(const RunResult& run, TrafficClass traffic, bool write) {
-  std::int64_t total = 0;
-  for (const auto& l : run.layers)
-    total += (write ? l.dram_write_bytes : l.dram_read_bytes)[static_cast<int>(traffic)];
-  return total;
-}
 
 json metadata_json(const RunMetadata& m) {
   return json{{"arch", {{"name", m.arch_name}, {"file", m.arch_file}, {"overrides", m.overrides}}},
@@ -151,33 +145,14 @@ RunResult counts_from_json(const std::string& text, const std::string& file, Run
 
 json summary_json(const RunResult& run, const RunMetadata& meta, const EnergyTable& table) {
   const EnergyBreakdown energy = cost(run.total_actions(), table);
-  std::int64_t reads = 0, writes = 0, macs = 0, pe_cycles = 0;
-  for (const auto& l : run.layers) {
-    reads += l.dram_read_total();
-    writes += l.dram_write_total();
-    macs += l.macs;
-    pe_cycles += l.pe_busy_cycles;
-  }
   json out;
   out["capsim_version"] = CAPSIM_VERSION;
   out.update(metadata_json(meta));
   out["arch"]["parameters"] = meta.arch;
-  out["total"] = {
-      {"cycles", run.total_cycles},
-      {"time_ns", static_cast<double>(run.total_ps) / 1000.0},
-      {"dram_read_bytes", reads},
-      {"dram_write_bytes", writes},
-      {"dram_bytes", reads + writes},
-      {"energy_pj", energy.total_pj},
-      {"macs", macs},
-      {"pe_busy_cycles", pe_cycles},
-  };
-  out["dram_bytes"] = {
-      {"activation_read_bytes", class_bytes(run, TrafficClass::Activation, false)},
-      {"activation_write_bytes", class_bytes(run, TrafficClass::Activation, true)},
-      {"weight_read_bytes", class_bytes(run, TrafficClass::Weight, false)},
-      {"projection_matrix_read_bytes", class_bytes(run, TrafficClass::ProjectionMatrix, false)},
-  };
+  for (const auto& total : run_totals()) {
+    const double value = total.value(run, energy);
+    out[total.section][total.name] = total.integer ? json(static_cast<std::int64_t>(value)) : json(value);
+  }
   out["energy_pj"] = energy.pj_by_component;
   out["energy_table"] = table.name;
   out["dram"] = stats_object(run.dram_stats);
@@ -192,8 +167,9 @@ json summary_json(const RunResult& run, const RunMetadata& meta, const EnergyTab
   out["layers_with_folded_decoder"] = folded;
   if (!meta.estimate.is_null()) {
     json e = meta.estimate;
+    const auto dram_bytes = out["total"]["dram_bytes"].get<std::int64_t>();
     e["dram_bytes_ratio_to_simulated"] =
-        e["dram_bytes"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, reads + writes));
+        e["dram_bytes"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, dram_bytes));
     e["energy_ratio_to_simulated"] = e["energy_pj"].get<double>() / std::max(1e-9, energy.total_pj);
     e["cycles_ratio_to_simulated"] =
         e["cycles"].get<double>() / static_cast<double>(std::max<std::int64_t>(1, run.total_cycles));

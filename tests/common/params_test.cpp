@@ -118,5 +118,43 @@ TEST(Params, NumbersKeepADecimalPointSoTheyStayNumbers) {
   EXPECT_EQ(param_detail::format_number(1e-20), "1e-20");
 }
 
+// A power-of-two key: the range says so, a non-power names the reason; a default given in words
+// is documented as written, and the check that fills it in runs after every key is read.
+struct Banks {
+  int banks = 8;
+  int spare = 0;  // 0: not given, the check makes it banks / 2
+};
+
+const ParamSet<Banks>& bank_params() {
+  static const ParamSet<Banks> params =
+      ParamSet<Banks>()
+          .power_of_two("banks", &Banks::banks, 2, 64, {"", "banks", "8"}, "bank bits of the address")
+          .integer("spare", &Banks::spare, 1, 64, {"", "spare banks", ""})
+          .default_text("half of `banks`")
+          .check([](const YamlView& view, Banks& b) {
+            if (!view.has("spare")) b.spare = b.banks / 2;
+          });
+  return params;
+}
+
+TEST(Params, PowerOfTwoAndDefaultsInWords) {
+  const auto read = [](const std::string& text) {
+    auto doc = YamlDocument::parse(text, "banks.yaml");
+    return bank_params().parse(doc.root());
+  };
+  EXPECT_EQ(read("banks: 16\n").spare, 8);
+  EXPECT_EQ(read("banks: 16\nspare: 3\n").spare, 3);
+  EXPECT_EQ(read("{}\n").banks, 8);
+  EXPECT_EQ(error_of([&] { read("banks: 12\n"); }),
+            "banks.yaml:1: key 'banks': expected a power of two (bank bits of the address), got '12'");
+  EXPECT_EQ(error_of([&] { read("banks: 1\n"); }),
+            "banks.yaml:1: key 'banks': expected an integer in [2, 64], got '1'");
+  const auto rows = bank_params().rows();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].range_text, "power of two, 2..64");
+  EXPECT_EQ(rows[0].default_text, "8");
+  EXPECT_EQ(rows[1].default_text, "half of `banks`");
+}
+
 }  // namespace
 }  // namespace capsim

@@ -135,7 +135,7 @@ TEST(DramSpec, ArchitectureSectionOverridesItsPreset) {
 TEST(DramSpec, OverrideErrorsPointAtTheArchitectureFile) {
   auto arch = YamlDocument::parse("dram:\n  preset: lpddr4-3200\n  timing:\n    cl: 0\n", "arch.yaml");
   EXPECT_EQ(error_of([&] { load_dram_spec(arch.root().child("dram"), kPresetDir); }),
-            "arch.yaml:4: key 'dram.timing.cl': expected a positive integer, got '0'");
+            "arch.yaml:4: key 'dram.timing.cl': expected an integer in [1, 16777216], got '0'");
 }
 
 TEST(DramSpec, UnknownPresetListsTheKnownOnes) {
@@ -150,7 +150,7 @@ TEST(DramSpec, UnknownPresetListsTheKnownOnes) {
 
 TEST(DramSpecErrors, ZeroChannels) {
   EXPECT_EQ(error_of([] { parse_text(with_line(kBaseSpec, "channels: 1", "channels: 0")); }),
-            "spec.yaml:3: key 'organization.channels': expected a positive integer, got '0'");
+            "spec.yaml:3: key 'organization.channels': expected an integer in [1, 1024], got '0'");
 }
 
 TEST(DramSpecErrors, CountThatIsNoPowerOfTwo) {
@@ -198,11 +198,11 @@ TEST(DramSpecErrors, RasLongerThanRc) {
 
 TEST(DramSpecErrors, NegativeValue) {
   EXPECT_EQ(error_of([] { parse_text(with_line(kBaseSpec, "wr: 29", "wr: -5")); }),
-            "spec.yaml:25: key 'timing.wr': expected a non-negative integer, got '-5'");
+            "spec.yaml:25: key 'timing.wr': expected an integer in [0, 16777216], got '-5'");
   EXPECT_EQ(
       error_of([] {
         parse_text(with_line(kBaseSpec, "idd3n_ma: 40", "idd3n_ma: -1"));
-      }).rfind("spec.yaml:39: key 'power.rails.vdd.idd3n_ma': expected a non-negative number, got '-1'", 0),
+      }).rfind("spec.yaml:39: key 'power.rails.vdd.idd3n_ma': expected a number in [0, 100000], got '-1'", 0),
       0u);
 }
 

@@ -51,6 +51,12 @@ std::string read_choice(const YamlView& view, const std::string& key, const std:
 
 std::string read_text(const YamlView& view, const std::string& key) { return view.string(key); }
 
+bool has(const YamlView& view, const std::string& key) { return view.has(key); }
+
+void fail(const YamlView& view, const std::string& key, const std::string& expected) {
+  view.fail(key, expected);
+}
+
 void allow_keys(const YamlView& view, const std::vector<std::string>& keys) {
   view.require_map();
   view.allow_keys(keys);

@@ -18,20 +18,7 @@ constexpr int kMaxAddressBits = 62;
 
 int log2_exact(std::uint64_t value) { return static_cast<int>(log2_ceil(value)); }
 
-// A count that becomes a bit field of the address, so it must be a power of two.
-std::uint32_t power_of_two(const YamlView& view, std::string_view key, std::int64_t max) {
-  const std::int64_t value = view.integer(key, 1);
-  if (value > max) view.fail(key, fmt::format("at most {}", max));
-  if (!is_power_of_two(value))
-    view.fail(key, "a power of two (the address mapping splits addresses into bit fields)");
-  return static_cast<std::uint32_t>(value);
-}
-
-std::uint32_t bounded(const YamlView& view, std::string_view key, std::int64_t max) {
-  const std::int64_t value = view.integer(key, 1);
-  if (value > max) view.fail(key, fmt::format("at most {}", max));
-  return static_cast<std::uint32_t>(value);
-}
+const std::string kBitField = "the address mapping splits addresses into bit fields";
 
 // ---- organization ---------------------------------------------------------------------------
 
@@ -46,36 +33,53 @@ void check_beats_per_clock(const YamlView& view, const DramOrganization& org) {
                                     beats));
 }
 
-DramOrganization parse_organization(const YamlView& view) {
-  view.allow_keys({"channels", "ranks", "bank_groups", "banks_per_group", "rows", "columns", "bus_width_bits",
-                   "burst_length", "data_rate_mtps", "tck_ps"});
-  DramOrganization org;
-  org.channels = power_of_two(view, "channels", 1024);
-  org.ranks = power_of_two(view, "ranks", 16);
-  org.bank_groups = power_of_two(view, "bank_groups", 64);
-  org.banks_per_group = power_of_two(view, "banks_per_group", 64);
-  org.rows = power_of_two(view, "rows", 1 << 24);
-  org.columns = power_of_two(view, "columns", 1 << 16);
-  org.bus_width_bits = power_of_two(view, "bus_width_bits", 1024);
-  if (org.bus_width_bits < 8) view.fail("bus_width_bits", "at least 8 (whole bytes per beat)");
-  org.burst_length = power_of_two(view, "burst_length", 64);
-  org.data_rate_mtps = bounded(view, "data_rate_mtps", 100'000);
-  org.tck_ps = bounded(view, "tck_ps", 100'000);
+void check_organization(const YamlView& view, const DramOrganization& org) {
   if (org.columns < org.burst_length)
     view.fail("columns", fmt::format("at least burst_length ({}): a burst reads burst_length columns",
                                      org.burst_length));
   check_beats_per_clock(view, org);
-  return org;
+}
+
+ParamSet<DramOrganization> make_organization_params() {
+  using O = DramOrganization;
+  constexpr bool kRequired = true;
+  ParamSet<O> params;
+  params
+      .power_of_two("channels", &O::channels, 1, 1024,
+                    {"", "independent channels (own command and data bus)", ""}, kBitField, kRequired)
+      .power_of_two("ranks", &O::ranks, 1, 16, {"", "ranks per channel, sharing the data bus", ""}, kBitField,
+                    kRequired)
+      .power_of_two("bank_groups", &O::bank_groups, 1, 64,
+                    {"", "bank groups per rank (1 when the standard has none)", ""}, kBitField, kRequired)
+      .power_of_two("banks_per_group", &O::banks_per_group, 1, 64, {"", "banks in each bank group", ""},
+                    kBitField, kRequired)
+      .power_of_two("rows", &O::rows, 1, 1 << 24, {"", "rows per bank", ""}, kBitField, kRequired)
+      .power_of_two("columns", &O::columns, 1, 1 << 16,
+                    {"",
+                     "column addresses per row, each `bus_width_bits` wide, at least `burst_length`; "
+                     "row size = `columns x bus_width_bits / 8` bytes",
+                     ""},
+                    kBitField, kRequired)
+      .power_of_two("bus_width_bits", &O::bus_width_bits, 8, 1024,
+                    {"bits", "data bus width of one channel (whole bytes per beat)", ""}, kBitField,
+                    kRequired)
+      .power_of_two(
+          "burst_length", &O::burst_length, 1, 64,
+          {"beats", "beats per column command; a burst moves `bus_width_bits / 8 x burst_length` bytes", ""},
+          kBitField, kRequired)
+      .integer("data_rate_mtps", &O::data_rate_mtps, 1, 100'000,
+               {"MT/s", "data beats per microsecond per pin", ""}, kRequired)
+      .integer("tck_ps", &O::tck_ps, 1, 100'000,
+               {"ps",
+                "command clock period; `data_rate_mtps x tck_ps / 10^6` must be a whole number of beats "
+                "per clock (within 1 %)",
+                ""},
+               kRequired)
+      .check(check_organization);
+  return params;
 }
 
 // ---- timing ---------------------------------------------------------------------------------
-
-// min is 0 or 1, so that a bad value reads "expected a positive (non-negative) integer".
-std::uint32_t cycles(const YamlView& view, std::string_view key, std::int64_t min) {
-  const std::int64_t value = view.integer(key, min);
-  if (value > kMaxCycles) view.fail(key, fmt::format("at most {} cycles", kMaxCycles));
-  return static_cast<std::uint32_t>(value);
-}
 
 void require_at_most(const YamlView& view, std::string_view key, std::uint32_t value,
                      std::string_view bound_key, std::uint32_t bound, std::string_view why) {
@@ -83,7 +87,8 @@ void require_at_most(const YamlView& view, std::string_view key, std::uint32_t v
     view.fail(key, fmt::format("at most {} ({} cycles): {}", view.key_path(bound_key), bound, why));
 }
 
-void check_timing(const YamlView& view, const DramTimingCycles& t) {
+void check_timing(const YamlView& view, DramTimingCycles& t) {
+  if (!view.has("rpab")) t.rpab = t.rp;
   require_at_most(view, "ras", t.ras, "rc", t.rc,
                   "a row must close before the bank's next ACT (tRAS <= tRC)");
   require_at_most(view, "rcd", t.rcd, "ras", t.ras, "tRCD <= tRAS");
@@ -103,32 +108,41 @@ void check_timing(const YamlView& view, const DramTimingCycles& t) {
                                  view.key_path("refi"), t.refi));
 }
 
-DramTimingCycles parse_timing(const YamlView& view) {
-  view.allow_keys({"cl",    "cwl", "rcd", "rp",    "rpab",  "ras", "rc",  "ccd_s", "ccd_l", "rrd_s",
-                   "rrd_l", "faw", "wr",  "wtr_s", "wtr_l", "rtp", "rtw", "rtrs",  "rfc",   "refi"});
-  DramTimingCycles t;
-  t.cl = cycles(view, "cl", 1);
-  t.cwl = cycles(view, "cwl", 1);
-  t.rcd = cycles(view, "rcd", 1);
-  t.rp = cycles(view, "rp", 1);
-  t.rpab = view.has("rpab") ? cycles(view, "rpab", 1) : t.rp;
-  t.ras = cycles(view, "ras", 1);
-  t.rc = cycles(view, "rc", 1);
-  t.ccd_s = cycles(view, "ccd_s", 1);
-  t.ccd_l = cycles(view, "ccd_l", 1);
-  t.rrd_s = cycles(view, "rrd_s", 0);
-  t.rrd_l = cycles(view, "rrd_l", 0);
-  t.faw = cycles(view, "faw", 0);
-  t.wr = cycles(view, "wr", 0);
-  t.wtr_s = cycles(view, "wtr_s", 0);
-  t.wtr_l = cycles(view, "wtr_l", 0);
-  t.rtp = cycles(view, "rtp", 0);
-  t.rtw = cycles(view, "rtw", 0);
-  t.rtrs = view.has("rtrs") ? cycles(view, "rtrs", 0) : 0;
-  t.rfc = cycles(view, "rfc", 1);
-  t.refi = cycles(view, "refi", 1);
-  check_timing(view, t);
-  return t;
+ParamSet<DramTimingCycles> make_timing_params() {
+  using T = DramTimingCycles;
+  // Every constraint in command-clock cycles; min 1 where a zero would let two commands share a
+  // cycle that the standard forbids, 0 where a standard may have no such constraint.
+  const auto cycles = [&](ParamSet<T>& p, const char* key, std::uint32_t T::*field, std::int64_t min,
+                          const char* meaning, bool required = true) -> ParamSet<T>& {
+    return p.integer(key, field, min, kMaxCycles, {"cycles", meaning, required ? "" : "modelling choice"},
+                     required);
+  };
+  ParamSet<T> p;
+  cycles(p, "cl", &T::cl, 1, "RD command to first read data beat (RL)");
+  cycles(p, "cwl", &T::cwl, 1, "WR command to first write data beat (WL)");
+  cycles(p, "rcd", &T::rcd, 1, "ACT to RD/WR, same bank; at most `ras`");
+  cycles(p, "rp", &T::rp, 1, "PRE to ACT, same bank (per-bank precharge)");
+  cycles(p, "rpab", &T::rpab, 1, "precharge-all to REF (LPDDR tRPab); at least `rp`", false)
+      .default_text("`rp`");
+  cycles(p, "ras", &T::ras, 1, "ACT to PRE, same bank; at most `rc`");
+  cycles(p, "rc", &T::rc, 1, "ACT to ACT, same bank");
+  cycles(p, "ccd_s", &T::ccd_s, 1, "column command to column command, other bank group");
+  cycles(p, "ccd_l", &T::ccd_l, 1, "column command to column command, same bank group; at least `ccd_s`");
+  cycles(p, "rrd_s", &T::rrd_s, 0, "ACT to ACT in a rank, other bank group");
+  cycles(p, "rrd_l", &T::rrd_l, 0, "ACT to ACT in a rank, same bank group; at least `rrd_s`");
+  cycles(p, "faw", &T::faw, 0, "at most four ACTs per rank in any `faw` window");
+  cycles(p, "wr", &T::wr, 0, "end of write data to PRE, same bank (write recovery)");
+  cycles(p, "wtr_s", &T::wtr_s, 0, "end of write data to RD in a rank, other bank group");
+  cycles(p, "wtr_l", &T::wtr_l, 0, "end of write data to RD in a rank, same bank group; at least `wtr_s`");
+  cycles(p, "rtp", &T::rtp, 0, "RD to PRE, same bank");
+  cycles(p, "rtw", &T::rtw, 0,
+         "RD command to WR command anywhere in the channel (bus turnaround; datasheet formula RL + BL/2 - WL "
+         "+ preambles)");
+  cycles(p, "rtrs", &T::rtrs, 0, "idle data-bus cycles between bursts of different ranks", false);
+  cycles(p, "rfc", &T::rfc, 1, "all-bank refresh duration; less than `refi`");
+  cycles(p, "refi", &T::refi, 1, "average interval between all-bank refreshes");
+  p.check(check_timing);
+  return p;
 }
 
 // ---- controller -----------------------------------------------------------------------------
@@ -174,107 +188,195 @@ void check_mapping(const YamlView& view, const std::vector<MapField>& fields, co
                             map_field_letters(optional), field_count(org, optional)));
 }
 
-PagePolicy parse_page_policy(const YamlView& view) {
-  const std::string policy = view.choice_or("page_policy", {"open", "closed", "adaptive"}, "open");
-  return policy == "open"     ? PagePolicy::kOpen
-         : policy == "closed" ? PagePolicy::kClosed
-                              : PagePolicy::kAdaptive;
+// The write watermarks default to fractions of the write queue, so they are filled in (and their
+// ranges checked) once the queue depth is known.
+void check_watermarks(const YamlView& view, DramController& c) {
+  const std::uint32_t depth = c.write_queue_depth;
+  if (!view.has("write_high_watermark")) c.write_high_watermark = std::max<std::uint32_t>(1, depth * 3 / 4);
+  if (c.write_high_watermark > depth)
+    view.fail("write_high_watermark",
+              fmt::format("an integer in [1, {}] (at most write_queue_depth)", depth));
+  const std::uint32_t high = c.write_high_watermark;
+  if (!view.has("write_low_watermark")) c.write_low_watermark = std::min(depth / 4, high - 1);
+  if (c.write_low_watermark >= high)
+    view.fail("write_low_watermark",
+              fmt::format("an integer in [0, {}] (below write_high_watermark)", high - 1));
 }
 
-// The frfcfs keys are validated whatever the scheduler, so a typo never hides until a switch.
-void parse_queues(const YamlView& view, DramController& c) {
-  c.read_queue_depth = static_cast<std::uint32_t>(view.integer_or("read_queue_depth", 32, 1, 1024));
-  c.write_queue_depth = static_cast<std::uint32_t>(view.integer_or("write_queue_depth", 32, 1, 1024));
-  const std::int64_t depth = c.write_queue_depth;
-  c.write_high_watermark = static_cast<std::uint32_t>(
-      view.integer_or("write_high_watermark", std::max<std::int64_t>(1, depth * 3 / 4), 1, depth));
-  const std::int64_t high = c.write_high_watermark;
-  if (view.has("write_low_watermark") || depth / 4 < high)
-    c.write_low_watermark =
-        static_cast<std::uint32_t>(view.integer_or("write_low_watermark", depth / 4, 0, high - 1));
-  else
-    c.write_low_watermark = static_cast<std::uint32_t>(high - 1);
-  c.starvation_cap = static_cast<std::uint32_t>(view.integer_or("starvation_cap", 16, 0, 1'000'000));
-  c.bank_queue_depth = static_cast<std::uint32_t>(view.integer_or("bank_queue_depth", 0, 0, 1024));
-  c.pipeline_cycles = static_cast<std::uint32_t>(view.integer_or("pipeline_cycles", 0, 0, 64));
-  c.arbitration =
-      view.choice_or("arbitration", {"oldest_first", "bank_round_robin"}, "oldest_first") == "oldest_first"
-          ? Arbitration::kOldestFirst
-          : Arbitration::kBankRoundRobin;
+void check_controller(const YamlView& view, DramController& c) {
+  c.mapping_msb_first = parse_address_mapping(c.address_mapping);
+  if (c.mapping_msb_first.empty()) view.fail("address_mapping", kMappingHelp);
+  if (c.page_policy == PagePolicy::kAdaptive && c.scheduler == Scheduler::kInOrder)
+    view.fail("page_policy",
+              "'open' or 'closed' with scheduler 'in_order' ('adaptive' needs scheduler 'frfcfs', "
+              "which sees the queued bursts it adapts to)");
+  check_watermarks(view, c);
   if (c.arbitration == Arbitration::kBankRoundRobin && c.bank_queue_depth == 0)
     view.fail("arbitration",
               "'oldest_first' while bank_queue_depth is 0 (round robin runs over the per-bank "
               "command queues)");
 }
 
-DramController parse_controller(const YamlView& view, const DramOrganization& org) {
-  view.allow_keys({"address_mapping", "page_policy", "refresh", "queue_depth", "scheduler",
-                   "read_queue_depth", "write_queue_depth", "write_high_watermark", "write_low_watermark",
-                   "starvation_cap", "bank_queue_depth", "arbitration", "pipeline_cycles"});
-  DramController controller;
-  controller.address_mapping = view.string("address_mapping");
-  controller.mapping_msb_first = parse_address_mapping(controller.address_mapping);
-  check_mapping(view, controller.mapping_msb_first, org);
-  controller.scheduler = view.choice_or("scheduler", {"in_order", "frfcfs"}, "in_order") == "in_order"
-                             ? Scheduler::kInOrder
-                             : Scheduler::kFrFcfs;
-  controller.page_policy = parse_page_policy(view);
-  if (controller.page_policy == PagePolicy::kAdaptive && controller.scheduler == Scheduler::kInOrder)
-    view.fail("page_policy",
-              "'open' or 'closed' with scheduler 'in_order' ('adaptive' needs scheduler 'frfcfs', "
-              "which sees the queued bursts it adapts to)");
-  controller.refresh = view.boolean_or("refresh", true);
-  controller.queue_depth = static_cast<std::uint32_t>(view.integer_or("queue_depth", 16, 1, 1024));
-  parse_queues(view, controller);
-  return controller;
+// The frfcfs keys are validated whatever the scheduler, so a typo never hides until a switch.
+ParamSet<DramController> make_controller_params() {
+  using C = DramController;
+  ParamSet<C> p;
+  p.text(
+       "address_mapping", &C::address_mapping,
+       {"",
+        "Ramulator-style string of two-letter fields, most significant first: `Ch` channel, `Ra` rank, `Bg` "
+        "bank group, `Ba` bank, `Ro` row, `Co` column. Each field at most once; `Ro`, `Ba`, `Co` required; "
+        "`Ch`/`Ra` may be left out only when there is one channel/rank. Without `Bg`, `Ba` covers bank group "
+        "and bank (bank group in its upper bits). Below all fields sit the `log2(bytes per burst)` offset "
+        "bits; `Co` has `log2(columns / burst_length)` bits (as in DRAMsim3). Examples: `RoBaRaCoCh`, "
+        "`RoCoBaRaCh`, `ChRaBaRoCo`, `RoBaRaCoBgCh`",
+        ""},
+       true)
+      .choice(
+          "page_policy", &C::page_policy,
+          {{"open", PagePolicy::kOpen}, {"closed", PagePolicy::kClosed}, {"adaptive", PagePolicy::kAdaptive}},
+          {"", "when a row closes (`adaptive`: `frfcfs` only), see Page policies above",
+           "open page: the common default of DRAMsim3 and Ramulator"})
+      .boolean("refresh", &C::refresh, {"", "all-bank refresh on/off", "on: a real device refreshes"})
+      .integer(
+          "queue_depth", &C::queue_depth, 1, 1024,
+          {"bursts",
+           "`in_order` only: bursts of look-ahead for PRE/ACT (and the request queue of `capsim dram` in "
+           "order)",
+           "modelling choice: a small controller's command look-ahead"})
+      .choice("scheduler", &C::scheduler, {{"in_order", Scheduler::kInOrder}, {"frfcfs", Scheduler::kFrFcfs}},
+              {"",
+               "`in_order` (`DramTiming`) or `frfcfs` (`FrFcfsController`); an architecture accepts only "
+               "`in_order`",
+               "the fast model the accelerator uses"})
+      .integer("read_queue_depth", &C::read_queue_depth, 1, 1024,
+               {"bursts", "`frfcfs` read queue per channel", "DRAMsim3's default trans_queue_size is 32"})
+      .integer("write_queue_depth", &C::write_queue_depth, 1, 1024,
+               {"bursts", "`frfcfs` write queue per channel", "as read_queue_depth"})
+      .integer("write_high_watermark", &C::write_high_watermark, 1, 1024,
+               {"bursts", "queued writes that start a write drain; at most `write_queue_depth`",
+                "modelling choice, as Ramulator's write-mode watermarks"})
+      .default_text("3/4 of `write_queue_depth`")
+      .integer("write_low_watermark", &C::write_low_watermark, 0, 1023,
+               {"bursts", "queued writes at which the drain stops; below `write_high_watermark`",
+                "modelling choice, as Ramulator's write-mode watermarks"})
+      .default_text("1/4 of `write_queue_depth`")
+      .integer("starvation_cap", &C::starvation_cap, 0, 1'000'000,
+               {"bursts",
+                "younger row hits that may pass the oldest queued burst before only the oldest is served (0: "
+                "first come, first served)",
+                "modelling choice (FR-FCFS with a cap, Mutlu and Moscibroda's fairness argument)"})
+      .integer(
+          "bank_queue_depth", &C::bank_queue_depth, 0, 1024,
+          {"bursts",
+           "0 = every queued burst is schedulable; N > 0 = bursts move (oldest first, one per cycle) from "
+           "the read/write queues into per-bank command queues of N bursts (reads and writes share them), "
+           "and only those are scheduled (DRAMsim3's structure); the read/write queue depths then count "
+           "the bursts still waiting",
+           "0: one shared queue"})
+      .choice(
+          "arbitration", &C::arbitration,
+          {{"oldest_first", Arbitration::kOldestFirst}, {"bank_round_robin", Arbitration::kBankRoundRobin}},
+          {"",
+           "`oldest_first` (row hits first, then the oldest burst, across banks) or `bank_round_robin` "
+           "(needs `bank_queue_depth` > 0: banks in turn after the one served last, each offering a ready "
+           "row hit of its queue, else ACT/PRE for its oldest burst; DRAMsim3's `GetCommandToIssue`, "
+           "without its limit of 4 row hits before a precharge)",
+           "FR-FCFS (Rixner et al., ISCA 2000)"})
+      .integer(
+          "pipeline_cycles", &C::pipeline_cycles, 0, 64,
+          {"cycles",
+           "cycles a burst spends in each queue stage before it can move on: accepted in cycle c, it may "
+           "issue a command (with bank queues: enter its command queue) from c + N, and a burst entering a "
+           "command queue in cycle t may issue from t + N. DRAMsim3's tick order amounts to 1",
+           "0: the same cycle"})
+      .check(check_controller);
+  return p;
 }
 
 // ---- power ----------------------------------------------------------------------------------
 
-DramRail parse_rail(const YamlView& view, const std::string& name) {
-  view.allow_keys({"voltage_v", "idd0_ma", "idd2n_ma", "idd3n_ma", "idd4r_ma", "idd4w_ma", "idd5b_ma"});
-  DramRail rail;
-  rail.name = name;
-  rail.voltage_v = view.number("voltage_v", 0.0);
-  if (rail.voltage_v <= 0.0 || rail.voltage_v > 5.0) view.fail("voltage_v", "a voltage in (0, 5] volts");
-  const auto current = [&](std::string_view key) {
-    const double ma = view.number(key, 0.0);
-    if (ma > 1e5) view.fail(key, "at most 100000 mA");
-    return ma;
+ParamSet<DramRail> make_rail_params() {
+  using R = DramRail;
+  constexpr bool kRequired = true;
+  ParamSet<R> p;
+  const auto current = [&](const char* key, double R::*field, const char* meaning) {
+    p.number(key, field, 0.0, 1e5, {"mA", meaning, ""}, kRequired);
   };
-  rail.idd0_ma = current("idd0_ma");
-  rail.idd2n_ma = current("idd2n_ma");
-  rail.idd3n_ma = current("idd3n_ma");
-  rail.idd4r_ma = current("idd4r_ma");
-  rail.idd4w_ma = current("idd4w_ma");
-  rail.idd5b_ma = current("idd5b_ma");
-  return rail;
+  p.number("voltage_v", &R::voltage_v, 0.0, 5.0, {"V", "supply voltage of the rail", ""}, kRequired);
+  current("idd0_ma", &R::idd0_ma, "one bank cycling ACT-PRE at tRC, per device");
+  current("idd2n_ma", &R::idd2n_ma, "precharge standby (all banks closed), per device");
+  current("idd3n_ma", &R::idd3n_ma, "active standby (a bank open), per device");
+  current("idd4r_ma", &R::idd4r_ma, "burst read, per device");
+  current("idd4w_ma", &R::idd4w_ma, "burst write, per device");
+  current("idd5b_ma", &R::idd5b_ma,
+          "all-bank refresh current during tRFC (LPDDR4's IDD5, DDR4's IDD5B; not the averaged IDD5AB)");
+  p.check([](const YamlView& view, const DramRail& rail) {
+    if (rail.voltage_v <= 0.0) view.fail("voltage_v", "a voltage in (0, 5] volts");
+  });
+  return p;
 }
 
-std::vector<DramRail> parse_rails(const YamlView& view) {
-  view.require_map("a mapping from rail name (vdd, vdd2, vddq, ...) to its voltage and IDD currents");
-  std::vector<DramRail> rails;
-  for (const auto& name : view.keys()) rails.push_back(parse_rail(view.child(name), name));
-  if (rails.empty()) view.fail_here("at least one rail");
-  return rails;
+const ParamSet<DramRail>& rail_params() {
+  static const ParamSet<DramRail> params = make_rail_params();
+  return params;
 }
 
-DramPower parse_power(const YamlView& view) {
-  view.allow_keys({"model", "devices_per_rank", "rails", "pj_per_bit"});
-  DramPower power;
-  power.model = view.choice("model", {"idd", "flat"}) == "idd" ? PowerModel::kIdd : PowerModel::kFlat;
-  power.devices_per_rank = static_cast<std::uint32_t>(view.integer_or("devices_per_rank", 1, 1, 64));
-  // Both kinds of numbers may be present (a preset's rails under an override `model: flat`);
-  // whatever is present is validated, what the model needs is required.
-  if (auto rails = view.find("rails"))
-    power.rails = parse_rails(*rails);
-  else if (power.model == PowerModel::kIdd)
+const std::string kRailPlaceholder = "<rail>";
+
+std::vector<ParamRow> rail_rows() {
+  std::vector<ParamRow> rows = rail_params().rows();
+  for (auto& row : rows) row.key = "rails." + kRailPlaceholder + "." + row.key;
+  return rows;
+}
+
+void read_rails(const YamlView& power, DramPower& spec) {
+  const auto rails = power.find("rails");
+  if (!rails) return;
+  rails->require_map("a mapping from rail name (vdd, vdd2, vddq, ...) to its voltage and IDD currents");
+  spec.rails.clear();
+  for (const auto& name : rails->keys()) {
+    DramRail rail = rail_params().parse(rails->child(name));
+    rail.name = name;
+    spec.rails.push_back(std::move(rail));
+  }
+  if (spec.rails.empty()) rails->fail_here("at least one rail");
+}
+
+std::vector<ParamValue> show_rails(const DramPower& spec) {
+  std::vector<ParamValue> values;
+  for (const auto& rail : spec.rails)
+    for (auto value : rail_params().values(rail)) {
+      value.key = "rails." + rail.name + "." + value.key;
+      values.push_back(std::move(value));
+    }
+  return values;
+}
+
+// Both kinds of numbers may be present (a preset's rails under an override `model: flat`);
+// whatever is present is validated, what the model needs is required.
+void check_power(const YamlView& view, const DramPower& power) {
+  if (power.model == PowerModel::kIdd && power.rails.empty())
     view.fail("rails", "the supply rails with their IDD currents (model 'idd')");
-  if (view.has("pj_per_bit"))
-    power.pj_per_bit = view.number("pj_per_bit", 0.0);
-  else if (power.model == PowerModel::kFlat)
+  if (power.model == PowerModel::kFlat && !view.has("pj_per_bit"))
     view.fail("pj_per_bit", "a non-negative number (model 'flat')");
-  return power;
+}
+
+ParamSet<DramPower> make_power_params() {
+  using P = DramPower;
+  ParamSet<P> p;
+  p.choice("model", &P::model, {{"idd", PowerModel::kIdd}, {"flat", PowerModel::kFlat}},
+           {"", "`idd`: currents per rail (DRAMPower-style); `flat`: pJ per transferred bit", ""}, true)
+      .integer(
+          "devices_per_rank", &P::devices_per_rank, 1, 64,
+          {"devices", "devices whose currents add up in a rank (four x16 devices on a 64-bit channel: 4)",
+           "1: one device per rank (x16 LPDDR channels)"})
+      .custom("rails", rail_rows(), read_rails, show_rails)
+      .number("pj_per_bit", &P::pj_per_bit, 0.0, 1e6,
+              {"pJ/bit",
+               "`flat` only (required there): energy per transferred burst bit, reads and writes alike", ""})
+      .check(check_power);
+  return p;
 }
 
 void check_address_bits(const YamlView& view, const DramSpec& spec) {
@@ -282,6 +384,39 @@ void check_address_bits(const YamlView& view, const DramSpec& spec) {
   if (bits > kMaxAddressBits)
     view.fail_here(
         fmt::format("an organization of at most 2^{} bytes (this one has 2^{})", kMaxAddressBits, bits));
+}
+
+void check_spec(const YamlView& view, const DramSpec& spec) {
+  check_mapping(view.child("controller"), spec.controller.mapping_msb_first, spec.org);
+  check_address_bits(view, spec);
+}
+
+// `preset` is resolved by load_dram_spec (or the architecture); here it only names the spec.
+void read_preset(const YamlView& view, DramSpec& spec) {
+  if (view.has("preset")) spec.name = view.string("preset");
+}
+
+ParamSet<DramSpec> make_dram_params() {
+  ParamSet<DramSpec> p;
+  p.custom("preset",
+           {{"preset",
+             ParamKind::Text,
+             "none",
+             "",
+             {"",
+              "the preset these keys override (`configs/dram/<name>.yaml`); resolved by the architecture "
+              "or `capsim dram`, and the default of `name`",
+              ""}}},
+           read_preset, [](const DramSpec&) { return std::vector<ParamValue>{}; })
+      .text("name", &DramSpec::name, {"", "name shown in outputs; defaults to the preset's name", ""})
+      .text("standard", &DramSpec::standard, {"", "informational: `LPDDR4`, `DDR4`, ...", ""})
+      .text("description", &DramSpec::description, {"", "informational", ""})
+      .section("organization", &DramSpec::org, make_organization_params(), true)
+      .section("timing", &DramSpec::timing, make_timing_params(), true)
+      .section("controller", &DramSpec::controller, make_controller_params(), true)
+      .section("power", &DramSpec::power, make_power_params(), true)
+      .check(check_spec);
+  return p;
 }
 
 bool valid_preset_name(const std::string& name) {
@@ -307,6 +442,11 @@ std::string join(const std::vector<std::string>& words) {
 }
 
 }  // namespace
+
+const ParamSet<DramSpec>& dram_params() {
+  static const ParamSet<DramSpec> params = make_dram_params();
+  return params;
+}
 
 const char* to_string(PagePolicy policy) {
   switch (policy) {
@@ -364,19 +504,7 @@ std::vector<MapField> parse_address_mapping(const std::string& text) {
   return fields;
 }
 
-DramSpec parse_dram_spec(const YamlView& view) {
-  view.allow_keys(
-      {"preset", "name", "standard", "description", "organization", "timing", "controller", "power"});
-  DramSpec spec;
-  spec.name = view.string_or("name", view.string_or("preset", ""));
-  spec.standard = view.string_or("standard", "");
-  spec.org = parse_organization(view.child("organization"));
-  spec.timing = parse_timing(view.child("timing"));
-  spec.controller = parse_controller(view.child("controller"), spec.org);
-  spec.power = parse_power(view.child("power"));
-  check_address_bits(view, spec);
-  return spec;
-}
+DramSpec parse_dram_spec(const YamlView& view) { return dram_params().parse(view); }
 
 DramSpec load_dram_spec(const YamlView& view, const std::string& preset_dir) {
   if (!view.has("preset")) return parse_dram_spec(view);
@@ -392,45 +520,7 @@ DramSpec load_dram_spec(const YamlView& view, const std::string& preset_dir) {
 // ---- YAML output ----------------------------------------------------------------------------
 
 std::string dram_spec_to_yaml(const DramSpec& spec) {
-  const auto& o = spec.org;
-  const auto& t = spec.timing;
-  const auto& c = spec.controller;
-  std::string out;
-  out += fmt::format("name: {}\nstandard: {}\n", yaml_quote(spec.name), yaml_quote(spec.standard));
-  out += fmt::format(
-      "organization:\n  channels: {}\n  ranks: {}\n  bank_groups: {}\n  banks_per_group: {}\n  rows: {}\n"
-      "  columns: {}\n  bus_width_bits: {}\n  burst_length: {}\n  data_rate_mtps: {}\n  tck_ps: {}\n",
-      o.channels, o.ranks, o.bank_groups, o.banks_per_group, o.rows, o.columns, o.bus_width_bits,
-      o.burst_length, o.data_rate_mtps, o.tck_ps);
-  out += fmt::format(
-      "timing:\n  cl: {}\n  cwl: {}\n  rcd: {}\n  rp: {}\n  rpab: {}\n  ras: {}\n  rc: {}\n  ccd_s: {}\n"
-      "  ccd_l: {}\n  rrd_s: {}\n  rrd_l: {}\n  faw: {}\n  wr: {}\n  wtr_s: {}\n  wtr_l: {}\n  rtp: {}\n"
-      "  rtw: {}\n  rtrs: {}\n  rfc: {}\n  refi: {}\n",
-      t.cl, t.cwl, t.rcd, t.rp, t.rpab, t.ras, t.rc, t.ccd_s, t.ccd_l, t.rrd_s, t.rrd_l, t.faw, t.wr, t.wtr_s,
-      t.wtr_l, t.rtp, t.rtw, t.rtrs, t.rfc, t.refi);
-  out +=
-      fmt::format("controller:\n  address_mapping: {}\n  page_policy: {}\n  refresh: {}\n  queue_depth: {}\n",
-                  c.address_mapping, to_string(c.page_policy), c.refresh ? "true" : "false", c.queue_depth);
-  out += fmt::format(
-      "  scheduler: {}\n  read_queue_depth: {}\n  write_queue_depth: {}\n  write_high_watermark: {}\n"
-      "  write_low_watermark: {}\n  starvation_cap: {}\n  bank_queue_depth: {}\n  arbitration: {}\n"
-      "  pipeline_cycles: {}\n",
-      to_string(c.scheduler), c.read_queue_depth, c.write_queue_depth, c.write_high_watermark,
-      c.write_low_watermark, c.starvation_cap, c.bank_queue_depth, to_string(c.arbitration),
-      c.pipeline_cycles);
-  const auto& p = spec.power;
-  out += fmt::format("power:\n  model: {}\n  devices_per_rank: {}\n",
-                     p.model == PowerModel::kIdd ? "idd" : "flat", p.devices_per_rank);
-  if (p.model == PowerModel::kFlat || p.pj_per_bit > 0)
-    out += fmt::format("  pj_per_bit: {:.17g}\n", p.pj_per_bit);
-  if (!p.rails.empty()) out += "  rails:\n";
-  for (const auto& r : p.rails)
-    out += fmt::format(
-        "    {}: {{voltage_v: {:.17g}, idd0_ma: {:.17g}, idd2n_ma: {:.17g}, idd3n_ma: {:.17g}, "
-        "idd4r_ma: {:.17g}, idd4w_ma: {:.17g}, idd5b_ma: {:.17g}}}\n",
-        yaml_quote(r.name), r.voltage_v, r.idd0_ma, r.idd2n_ma, r.idd3n_ma, r.idd4r_ma, r.idd4w_ma,
-        r.idd5b_ma);
-  return out;
+  return params_yaml(dram_params().values(spec), dram_params().rows());
 }
 
 }  // namespace capsim::dram

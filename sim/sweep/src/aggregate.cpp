@@ -11,6 +11,7 @@
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/csv.hpp"
 #include "capsim/sim/layer_columns.hpp"
+#include "capsim/sim/run_totals.hpp"
 #include "capsim/sweep/point_store.hpp"
 
 namespace capsim::sweep {
@@ -46,6 +47,37 @@ const std::vector<Metric>& layer_sums() {
 }
 
 const std::vector<std::string> kEnergyComponents = {"dram", "sram", "pe", "projection", "quantization"};
+
+// Totals a sweep derives itself (the others are summary.json's run totals, sim/run_totals, and the
+// summed layers.csv columns, sim/layer_columns).
+const std::vector<PointColumn>& sweep_metrics() {
+  static const std::vector<PointColumn> metrics = {
+      {"layers", "count", "layers of the network"},
+      {"layers_spilled", "count", "layers whose output is stored in DRAM"},
+      {"layers_compressed_in_dram", "count",
+       "spilled layers stored with fewer channels than they have (k < C) or at other than "
+       "`datatypes.activation_bits` bits"},
+      {"layers_with_folded_decoder", "count",
+       "layers that read their input's coefficients with the decoder folded into their weights"},
+      {"estimate_energy_ratio", "ratio",
+       "the fast cost model's energy over the simulated one (1: exact; 0: not estimated)"},
+      {"estimate_dram_bytes_ratio", "ratio",
+       "the fast cost model's DRAM bytes over the simulated ones (1: exact; 0: not estimated)"},
+      {"dram_peak_bandwidth_bytes_per_s", "bytes/s", "peak bandwidth of the DRAM interface"},
+      {"activation_bytes", "bytes", "`activation_read_bytes + activation_write_bytes`"},
+  };
+  return metrics;
+}
+
+Metric sweep_metric(const std::string& name) {
+  for (const auto& m : sweep_metrics())
+    if (m.name == name) return {m.name, m.unit};
+  throw std::logic_error("undeclared sweep metric " + name);
+}
+
+std::string energy_component_description(const std::string& component) {
+  return "energy of the `" + component + "` component (summary.json `energy_pj." + component + "`)";
+}
 
 std::string number_text(double value) {
   if (std::floor(value) == value && std::fabs(value) < 9e15) return fmt::format("{:.0f}", value);
@@ -96,9 +128,18 @@ void add_layer_totals(const CsvTable& layers, int activation_bits, const std::st
     compressed_in_dram += in_dram && compressed;
   }
   for (const auto& m : layer_sums()) t.add(m, sums[m.name]);
-  t.add({"layers", "count"}, static_cast<double>(layers.rows.size()));
-  t.add({"layers_spilled", "count"}, spilled);
-  t.add({"layers_compressed_in_dram", "count"}, compressed_in_dram);
+  t.add(sweep_metric("layers"), static_cast<double>(layers.rows.size()));
+  t.add(sweep_metric("layers_spilled"), spilled);
+  t.add(sweep_metric("layers_compressed_in_dram"), compressed_in_dram);
+}
+
+// The fixed components first, in their documented order, then any other the energy table adds.
+void add_energy_components(const json& energy, PointTotals& t) {
+  for (const auto& component : kEnergyComponents)
+    t.add({component + "_energy_pj", "pJ"}, energy.at(component));
+  for (const auto& [component, value] : energy.items())
+    if (std::find(kEnergyComponents.begin(), kEnergyComponents.end(), component) == kEnergyComponents.end())
+      t.add({component + "_energy_pj", "pJ"}, value);
 }
 
 LoadedPoint load_point(const std::string& dir) {
@@ -109,33 +150,21 @@ LoadedPoint load_point(const std::string& dir) {
     const json s = json::parse(read_file(summary_file));
     p.layers = parse_csv(read_file(layers_file), layers_file);
     PointTotals& t = p.totals;
-    const json& total = s.at("total");
-    t.add({"cycles", "cycles"}, total.at("cycles"));
-    t.add({"time_ns", "ns"}, total.at("time_ns"));
-    for (const char* key : {"dram_read_bytes", "dram_write_bytes", "dram_bytes"})
-      t.add({key, "bytes"}, total.at(key));
-    for (const auto& [key, value] : s.at("dram_bytes").items()) t.add({key, "bytes"}, value);
-    t.add({"energy_pj", "pJ"}, total.at("energy_pj"));
-    const json& energy = s.at("energy_pj");
-    for (const auto& component : kEnergyComponents)
-      t.add({component + "_energy_pj", "pJ"}, energy.at(component));
-    for (const auto& [component, value] : energy.items())
-      if (std::find(kEnergyComponents.begin(), kEnergyComponents.end(), component) == kEnergyComponents.end())
-        t.add({component + "_energy_pj", "pJ"}, value);
-    t.add({"macs", "count"}, total.at("macs"));
-    t.add({"pe_busy_cycles", "cycles"}, total.at("pe_busy_cycles"));
+    for (const auto& total : sim::run_totals()) {
+      t.add({total.name, total.unit}, s.at(total.section).at(total.name));
+      if (total.name == "energy_pj") add_energy_components(s.at("energy_pj"), t);  // its breakdown next
+    }
     const int activation_bits =
         s.at("arch").at("parameters").at("datatypes").at("activation_bits").get<int>();
     add_layer_totals(p.layers, activation_bits, layers_file, t);
     for (const auto& stat : s.at("dram_stats"))
       t.add({"dram_" + stat.at("name").get<std::string>(), stat.at("unit").get<std::string>()},
             stat.at("value"));
-    t.add({"dram_peak_bandwidth_bytes_per_s", "bytes/s"}, s.at("dram").at("peak_bandwidth_bytes_per_s"));
-    // The fast cost model's prediction over the simulation (1 when exact; 0 when not estimated).
+    t.add(sweep_metric("dram_peak_bandwidth_bytes_per_s"), s.at("dram").at("peak_bandwidth_bytes_per_s"));
     const json estimate = s.value("estimate", json::object());
-    t.add({"estimate_energy_ratio", "ratio"}, estimate.value("energy_ratio_to_simulated", 0.0));
-    t.add({"estimate_dram_bytes_ratio", "ratio"}, estimate.value("dram_bytes_ratio_to_simulated", 0.0));
-    t.add({"layers_with_folded_decoder", "count"}, s.value("layers_with_folded_decoder", 0));
+    t.add(sweep_metric("estimate_energy_ratio"), estimate.value("energy_ratio_to_simulated", 0.0));
+    t.add(sweep_metric("estimate_dram_bytes_ratio"), estimate.value("dram_bytes_ratio_to_simulated", 0.0));
+    t.add(sweep_metric("layers_with_folded_decoder"), s.value("layers_with_folded_decoder", 0));
   } catch (const json::exception& e) {
     throw std::runtime_error(summary_file + ": not a complete capsim summary: " + e.what());
   } catch (const std::invalid_argument&) {
@@ -160,36 +189,48 @@ void append_results(const Point& point, const LoadedPoint& loaded, std::string& 
     out += prefix + "total," + csv_field(metric.name) + "," + value + "," + csv_field(metric.unit) + "\n";
 }
 
-// Columns of points.csv after the coordinates.
-const std::vector<std::string> kPointColumns = {"cycles",
-                                                "time_ns",
-                                                "dram_read_bytes",
-                                                "dram_write_bytes",
-                                                "dram_bytes",
-                                                "activation_read_bytes",
-                                                "activation_write_bytes",
-                                                "weight_read_bytes",
-                                                "projection_matrix_read_bytes",
-                                                "energy_pj",
-                                                "dram_energy_pj",
-                                                "sram_energy_pj",
-                                                "pe_energy_pj",
-                                                "projection_energy_pj",
-                                                "quantization_energy_pj",
-                                                "layers",
-                                                "layers_spilled",
-                                                "layers_compressed_in_dram",
-                                                "layers_with_folded_decoder",
-                                                "macs",
-                                                "estimate_energy_ratio",
-                                                "estimate_dram_bytes_ratio"};
+// The totals of points.csv, after the coordinates: names only, each declared where it is computed.
+const std::vector<std::string> kPointTotals = {"cycles",
+                                               "time_ns",
+                                               "dram_read_bytes",
+                                               "dram_write_bytes",
+                                               "dram_bytes",
+                                               "activation_read_bytes",
+                                               "activation_write_bytes",
+                                               "weight_read_bytes",
+                                               "projection_matrix_read_bytes",
+                                               "energy_pj",
+                                               "dram_energy_pj",
+                                               "sram_energy_pj",
+                                               "pe_energy_pj",
+                                               "projection_energy_pj",
+                                               "quantization_energy_pj",
+                                               "layers",
+                                               "layers_spilled",
+                                               "layers_compressed_in_dram",
+                                               "layers_with_folded_decoder",
+                                               "macs",
+                                               "estimate_energy_ratio",
+                                               "estimate_dram_bytes_ratio"};
 
 // Ratios to the `none` plan of the same network and axis values: numerator metric per column.
+// (Their meaning is written once, in point_columns().)
 const std::vector<std::pair<std::string, std::string>> kRatioColumns = {
     {"dram_bytes_vs_none", "dram_bytes"},
     {"activation_bytes_vs_none", "activation_bytes"},
     {"energy_vs_none", "energy_pj"},
     {"cycles_vs_none", "cycles"}};
+
+// A total's unit and meaning, from the list that declares it.
+PointColumn describe_total(const std::string& name) {
+  for (const auto& t : sim::run_totals())
+    if (t.name == name) return {t.name, t.unit, t.description};
+  for (const auto& m : sweep_metrics())
+    if (m.name == name) return m;
+  for (const auto& component : kEnergyComponents)
+    if (name == component + "_energy_pj") return {name, "pJ", energy_component_description(component)};
+  throw std::logic_error("points.csv column " + name + " is declared nowhere");
+}
 
 std::string baseline_key(const Point& p) {
   std::string key = p.network;
@@ -205,14 +246,40 @@ std::string plan_effect(const Point& p, const PointTotals& t) {
 std::string points_header(const Manifest& m) {
   std::vector<std::string> header = {"point", "status", "network", "plan"};
   header.insert(header.end(), m.axis_keys.begin(), m.axis_keys.end());
-  header.insert(header.end(), kPointColumns.begin(), kPointColumns.end());
-  header.push_back("plan_effect");
-  for (const auto& [column, metric] : kRatioColumns) header.push_back(column);
-  header.push_back("error");
+  for (const auto& column : point_columns()) header.push_back(column.name);
   return csv_row(header);
 }
 
 }  // namespace
+
+const std::vector<PointColumn>& point_columns() {
+  static const std::vector<PointColumn> columns = [] {
+    std::vector<PointColumn> out;
+    out.reserve(kPointTotals.size() + kRatioColumns.size() + 2);
+    for (const auto& name : kPointTotals) out.push_back(describe_total(name));
+    out.push_back(
+        {"plan_effect", "",
+         "`baseline` (the `none` plan); `compressed` (at least one compressed activation is stored "
+         "in DRAM); `no_effect` (the plan compresses nothing that reaches DRAM: with "
+         "`spill_when_needed` every tensor it compresses stayed on chip, so the run equals `none`)"});
+    for (const auto& [column, metric] : kRatioColumns)
+      out.push_back({column, "ratio",
+                     "`" + metric +
+                         "` of the point over the `none` plan's at the same network and axis values "
+                         "(empty without a finished `none` point); below 1: compression helps"});
+    out.push_back(
+        {"error", "", "failed points: the exit status of `capsim simulate` and the end of its stderr"});
+    return out;
+  }();
+  return columns;
+}
+
+std::string point_columns_markdown() {
+  std::string out = "| column | unit | meaning |\n|---|---|---|\n";
+  for (const auto& c : point_columns())
+    out += fmt::format("| `{}` | {} | {} |\n", c.name, c.unit, c.description);
+  return out;
+}
 
 AggregateSummary write_aggregates(const std::string& sweep_dir, const Manifest& manifest) {
   AggregateSummary summary;
@@ -228,7 +295,8 @@ AggregateSummary write_aggregates(const std::string& sweep_dir, const Manifest& 
     if (status.state == PointState::Finished) {
       LoadedPoint loaded = load_point(point_dir(sweep_dir, point.id));
       PointTotals& t = loaded.totals;
-      t.values["activation_bytes"] = t.at("activation_read_bytes") + t.at("activation_write_bytes");
+      t.values[sweep_metric("activation_bytes").name] =
+          t.at("activation_read_bytes") + t.at("activation_write_bytes");
       append_results(point, loaded, results);
       point_totals = std::move(t);
       if (point.plan_arg == "none") baselines[baseline_key(point)] = covered.size();
@@ -247,7 +315,7 @@ AggregateSummary write_aggregates(const std::string& sweep_dir, const Manifest& 
     std::vector<std::string> row = {p.id, point_state_name(statuses[i].state), p.network, p.plan_label};
     row.insert(row.end(), p.axis_values.begin(), p.axis_values.end());
     const auto& t = totals[i];
-    for (const auto& column : kPointColumns) row.push_back(t ? number_text(t->at(column)) : "");
+    for (const auto& column : kPointTotals) row.push_back(t ? number_text(t->at(column)) : "");
     row.push_back(t ? plan_effect(p, *t) : "");
     auto baseline = baselines.find(baseline_key(p));
     for (const auto& [column, metric] : kRatioColumns) {

@@ -55,6 +55,9 @@ double read_number(const YamlView& view, const std::string& key, double min, dou
 bool read_boolean(const YamlView& view, const std::string& key);
 std::string read_choice(const YamlView& view, const std::string& key, const std::vector<std::string>& names);
 std::string read_text(const YamlView& view, const std::string& key);
+bool has(const YamlView& view, const std::string& key);
+// Throws InputError naming file, line and key: "expected <expected>, got '<value>'".
+[[noreturn]] void fail(const YamlView& view, const std::string& key, const std::string& expected);
 void allow_keys(const YamlView& view, const std::vector<std::string>& keys);
 // Calls `body` with the sub-mapping `name` of `view` when it is present (or fails when required).
 void with_section(const YamlView& view, const std::string& name, bool required,
@@ -94,6 +97,23 @@ class ParamSet {
     return add(std::move(e));
   }
 
+  // An integer that becomes a bit field (of an address, of a bank index): a power of two in
+  // [min, max]. `why` says why, in the error.
+  template <class Int>
+  ParamSet& power_of_two(const std::string& key, Int Spec::*field, std::int64_t min, std::int64_t max,
+                         ParamInfo info, const std::string& why, bool required = false) {
+    namespace d = param_detail;
+    integer(key, field, min, max, std::move(info), required);
+    Entry& e = entries_.back();
+    e.rows.front().range_text = "power of two, " + e.rows.front().range_text;
+    e.read = [key, field, why, read = e.read](const YamlView& v, Spec& s) {
+      read(v, s);
+      const auto value = static_cast<std::uint64_t>(s.*field);
+      if (d::has(v, key) && (value & (value - 1)) != 0) d::fail(v, key, "a power of two (" + why + ")");
+    };
+    return *this;
+  }
+
   ParamSet& number(const std::string& key, double Spec::*field, double min, double max, ParamInfo info,
                    bool required = false) {
     namespace d = param_detail;
@@ -123,14 +143,14 @@ class ParamSet {
   // An enumeration spelled by the words in `names` (the first pair of each value is its spelling).
   template <class Enum>
   ParamSet& choice(const std::string& key, Enum Spec::*field, std::vector<std::pair<std::string, Enum>> names,
-                   ParamInfo info) {
+                   ParamInfo info, bool required = false) {
     namespace d = param_detail;
     std::vector<std::string> words;
     words.reserve(names.size());
     for (const auto& n : names) words.push_back(n.first);
-    Entry e{key, {{key, ParamKind::Choice, "", d::choice_range(words), std::move(info)}}, false, {}, {}};
+    Entry e{key, {{key, ParamKind::Choice, "", d::choice_range(words), std::move(info)}}, required, {}, {}};
     e.read = [=](const YamlView& v, Spec& s) {
-      if (!d::present(v, key, false)) return;
+      if (!d::present(v, key, required)) return;
       const std::string word = d::read_choice(v, key, words);
       for (const auto& n : names)
         if (n.first == word) s.*field = n.second;
@@ -178,6 +198,13 @@ class ParamSet {
       return values;
     };
     return add(std::move(e));
+  }
+
+  // Documents the default of the key declared last in words, where it is not a constant of the
+  // struct ("`rp`", "3/4 of `write_queue_depth`"); the check that fills it in is the caller's.
+  ParamSet& default_text(const std::string& text) {
+    entries_.back().rows.front().default_text = text;
+    return *this;
   }
 
   // A check across keys, run after every key is read ("a power of two", "divides the capacity").

@@ -8,6 +8,7 @@
 // and merged sweep equals an unsharded one).
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "capsim/sweep/manifest.hpp"
 
@@ -18,6 +19,19 @@ struct AggregateSummary {
   std::size_t failed = 0;
   std::size_t missing = 0;
 };
+
+// A column of points.csv after the point's coordinates (point, status, network, plan, axis keys).
+struct PointColumn {
+  std::string name;
+  std::string unit;  // "" for text
+  std::string description;
+};
+
+// The columns, in order: totals (declared in sim/run_totals, the sweep's own metrics or the energy
+// components), plan_effect, the ratios to `none`, error. The header of points.csv and the table of
+// docs/sweeps.md (`capsim params --point-columns`, checked by a test) come from it.
+const std::vector<PointColumn>& point_columns();
+std::string point_columns_markdown();
 
 AggregateSummary write_aggregates(const std::string& sweep_dir, const Manifest& manifest);
 

@@ -7,9 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace capsim {
-class YamlView;  // capsim/common/yaml_view.hpp: only the parsers below read YAML
-}  // namespace capsim
+#include "capsim/common/params.hpp"
 
 namespace capsim::dram {
 
@@ -118,8 +116,9 @@ struct DramPower {
 };
 
 struct DramSpec {
-  std::string name;      // preset name or what the user called it
-  std::string standard;  // informational: "LPDDR4", "DDR4", ...
+  std::string name;         // preset name or what the user called it
+  std::string standard;     // informational: "LPDDR4", "DDR4", ...
+  std::string description;  // informational
   DramOrganization org;
   DramTimingCycles timing;
   DramController controller;
@@ -139,6 +138,10 @@ struct DramSpec {
   }
   std::uint64_t cycles_to_ps(std::uint64_t cycles) const { return cycles * org.tck_ps; }
 };
+
+// Every key of a DRAM spec, declared once (key, unit, range, meaning, source): parsing, run records
+// (dram_spec_to_yaml) and the key table of docs/dram.md (`capsim params --dram --markdown`).
+const ParamSet<DramSpec>& dram_params();
 
 // Reads and validates a DRAM spec. `view` is the spec's root: a preset file, or an architecture
 // file's `dram:` section layered over its preset (view.with_base(preset_root)). A top-level
