@@ -22,35 +22,14 @@ class DmaEngine : public sc_core::sc_module {
   sc_core::sc_fifo_out<protocol::TileToken> out;
 
   DmaEngine(sc_core::sc_module_name name, Direction direction, const DmaSpec& spec, protocol::Clock clock,
-            dram::DramModule& dram, quant::QuantUnit& quant, projection::ProjectionUnit& projection)
-      : sc_module(name),
-        direction_(direction),
-        model_(spec, clock),
-        dram_(dram),
-        quant_(quant),
-        projection_(projection) {}
+            dram::DramModule& dram, quant::QuantUnit& quant, projection::ProjectionUnit& projection);
 
   // The process of one run; returns after forwarding the end token.
-  void run() {
-    for (;;) {
-      protocol::TileToken token = in.read();
-      if (!token.end) {
-        const auto& transfers = direction_ == Direction::Load ? token.job->loads : token.job->stores;
-        for (const auto& transfer : transfers) stream(transfer);
-      }
-      out.write(token);
-      if (token.end) return;
-    }
-  }
+  void run();
 
  private:
   // The plain model books the transfer on the DRAM module and the shared units; the engine waits.
-  void stream(const protocol::Transfer& x) {
-    const std::uint64_t start = protocol::now_ps();
-    const std::uint64_t finish = model_.finish_ps(x, direction_ == Direction::Store, start, dram_,
-                                                  quant_.timeline(), projection_.timeline());
-    wait(protocol::picoseconds(finish - start));
-  }
+  void stream(const protocol::Transfer& x);
 
   Direction direction_;
   DmaModel model_;

@@ -15,19 +15,10 @@ class PeArrayModule : public sc_core::sc_module {
   sc_core::sc_fifo_in<protocol::TileToken> in;
   sc_core::sc_fifo_out<protocol::TileToken> out;
 
-  PeArrayModule(sc_core::sc_module_name name, protocol::Clock clock) : sc_module(name), clock_(clock) {}
+  PeArrayModule(sc_core::sc_module_name name, protocol::Clock clock);
 
   // The process of one run; returns after forwarding the end token.
-  void run() {
-    for (;;) {
-      protocol::TileToken token = in.read();
-      if (!token.end) {
-        wait(protocol::picoseconds(clock_.ps(token.job->compute.cycles)));
-      }
-      out.write(token);
-      if (token.end) return;
-    }
-  }
+  void run();
 
  private:
   protocol::Clock clock_;

@@ -8,8 +8,7 @@ namespace capsim::projection {
 
 class ProjectionUnit : public protocol::StreamingUnit {
  public:
-  ProjectionUnit(sc_core::sc_module_name name, const ProjectionSpec& spec, protocol::Clock clock)
-      : StreamingUnit(name, spec.macs_per_cycle, clock) {}
+  ProjectionUnit(sc_core::sc_module_name name, const ProjectionSpec& spec, protocol::Clock clock);
 };
 
 }  // namespace capsim::projection

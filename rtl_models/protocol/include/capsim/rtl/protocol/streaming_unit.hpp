@@ -10,11 +10,10 @@ namespace capsim::protocol {
 
 class StreamingUnit : public sc_core::sc_module {
  public:
-  StreamingUnit(sc_core::sc_module_name name, std::int64_t work_per_cycle, Clock clock)
-      : sc_module(name), timeline_(work_per_cycle, clock) {}
+  StreamingUnit(sc_core::sc_module_name name, std::int64_t work_per_cycle, Clock clock);
 
   // Finish time (ps) of `work` items arriving now.
-  std::uint64_t reserve(std::int64_t work) { return timeline_.reserve(now_ps(), work); }
+  std::uint64_t reserve(std::int64_t work);
   std::uint64_t busy_ps() const { return timeline_.busy_ps(); }
   // The plain timeline, for models that reserve at a time they are given (the DMA's).
   StreamingTimeline& timeline() { return timeline_; }

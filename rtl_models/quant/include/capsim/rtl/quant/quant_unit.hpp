@@ -8,8 +8,7 @@ namespace capsim::quant {
 
 class QuantUnit : public protocol::StreamingUnit {
  public:
-  QuantUnit(sc_core::sc_module_name name, const QuantSpec& spec, protocol::Clock clock)
-      : StreamingUnit(name, spec.values_per_cycle, clock) {}
+  QuantUnit(sc_core::sc_module_name name, const QuantSpec& spec, protocol::Clock clock);
 };
 
 }  // namespace capsim::quant
