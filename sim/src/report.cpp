@@ -191,22 +191,28 @@ std::string layers_csv(const RunResult& run, const EnergyTable& table) {
   return out;
 }
 
+// One line per run total in declaration order (sim/run_totals), each `dram_bytes.*` part under the
+// `dram_bytes` total and each energy component under `energy_pj`; values as summary.json holds them.
 std::string summary_table(const RunResult& run, const RunMetadata& meta, const EnergyTable& table) {
-  const json s = summary_json(run, meta, table);
-  const auto& t = s["total"];
-  const auto& e = s["energy_pj"];
-  const auto& d = s["dram_bytes"];
+  const EnergyBreakdown energy = cost(run.total_actions(), table);
+  auto line = [](int indent, const std::string& name, const std::string& value, const std::string& unit) {
+    return fmt::format("{:{}}{:<{}}{:>18} {}\n", "", indent, name, 36 - indent, value, unit);
+  };
+  auto value_text = [&](const RunTotal& t) {
+    const double v = t.value(run, energy);
+    return t.integer ? fmt::format("{}", static_cast<std::int64_t>(v)) : fmt::format("{:.6g}", v);
+  };
   std::string out = fmt::format("capsim: {} ({} {}, plan {}) on {}\n", meta.trace_file, meta.model,
                                 meta.variant, meta.plan, meta.arch_name);
-  out += fmt::format("  {:<34}{:>16}\n", "cycles", t["cycles"].get<std::int64_t>());
-  out += fmt::format("  {:<34}{:>16.3f}\n", "time_ms", t["time_ns"].get<double>() / 1e6);
-  out += fmt::format("  {:<34}{:>16}\n", "dram_read_bytes", t["dram_read_bytes"].get<std::int64_t>());
-  out += fmt::format("  {:<34}{:>16}\n", "dram_write_bytes", t["dram_write_bytes"].get<std::int64_t>());
-  for (const auto& [key, value] : d.items())
-    out += fmt::format("    {:<32}{:>16}\n", key, value.get<std::int64_t>());
-  out += fmt::format("  {:<34}{:>16.4g}\n", "energy_uj", t["energy_pj"].get<double>() / 1e6);
-  for (const auto& [key, value] : e.items())
-    out += fmt::format("    {:<32}{:>16.4g}\n", key + "_uj", value.get<double>() / 1e6);
+  for (const auto& total : run_totals()) {
+    if (total.section != "total") continue;
+    out += line(2, total.name, value_text(total), total.unit);
+    for (const auto& part : run_totals())
+      if (part.section == total.name) out += line(4, part.name, value_text(part), part.unit);
+    if (total.name == "energy_pj")
+      for (const auto& [component, pj] : energy.pj_by_component)
+        out += line(4, component, fmt::format("{:.6g}", pj), "pJ");
+  }
   return out;
 }
 

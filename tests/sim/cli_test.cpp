@@ -70,10 +70,27 @@ TEST(SimulateCli, PrintsATableWithUnits) {
   auto r = run_command(kCapsim + " simulate --arch " + kEdge + " --trace " + write_network(dir) + " --out " +
                        (dir / "run") + " --plan uniform:0.5");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("dram_read_bytes"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("projection_matrix_read_bytes"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("energy_uj"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("plan uniform:0.5"), std::string::npos) << r.out;
+  // Every total of summary.json, its DRAM parts and energy components, on its own line with its
+  // value (integers exactly) and unit.
+  const auto s = nlohmann::json::parse(read_text(dir / "run/summary.json"));
+  auto line_of = [&](const std::string& name) {
+    const auto at = r.out.find("  " + name + " ");
+    if (at == std::string::npos) return std::string();
+    return r.out.substr(at, r.out.find('\n', at) - at);
+  };
+  for (const char* section : {"total", "dram_bytes"})
+    for (const auto& [name, value] : s[section].items()) {
+      const std::string line = line_of(name);
+      ASSERT_FALSE(line.empty()) << name << " missing from\n" << r.out;
+      if (value.is_number_integer())
+        EXPECT_NE(line.find(" " + value.dump() + " "), std::string::npos) << line;
+    }
+  EXPECT_NE(line_of("dram_bytes").find(" bytes"), std::string::npos);
+  EXPECT_NE(line_of("cycles").find(" cycles"), std::string::npos);
+  EXPECT_NE(line_of("energy_pj").find(" pJ"), std::string::npos);
+  for (const auto& [component, pj] : s["energy_pj"].items())
+    EXPECT_FALSE(line_of(component).empty()) << component;
 }
 
 struct BadInput {
