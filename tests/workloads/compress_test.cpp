@@ -13,6 +13,7 @@
 #include "capsim/trace/plan.hpp"
 #include "capsim/workloads/greedy.hpp"
 #include "capsim/workloads/study.hpp"
+#include "capsim/workloads/train.hpp"
 
 namespace capsim::workloads {
 namespace {
@@ -520,7 +521,8 @@ TEST(Finetune, ChangesOnlyTheProjectionsAndRestoresTheBackbone) {
   options.batch_size = 8;
   options.lr = 1e-2;
   QuantSettings q;
-  const auto projections = finetune_projections(net, cal, k, q, inputs, labels, options, false);
+  const auto projections =
+      finetune_projections(net, cal, k, q, inputs, labels, options, {}, false).projections;
 
   std::size_t i = 0;
   for (const auto& t : net->parameters()) {
@@ -544,6 +546,64 @@ TEST(Finetune, ChangesOnlyTheProjectionsAndRestoresTheBackbone) {
   }
 }
 
+// Early stopping measures the held-out loss at the PCA start, every eval_every steps and after the
+// last, and returns the projections of the lowest: evaluated again through a Compressor, they give
+// back exactly the loss recorded for the kept step (a round trip through the stored projections).
+TEST(Finetune, EarlyStoppingKeepsTheProjectionsOfTheLowestHeldOutLoss) {
+  torch::manual_seed(8);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  const auto inputs = torch::randn({32, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {32}, torch::kLong);
+  const HeldOut held_out{torch::randn({24, 1, 16, 16}), torch::randint(0, 10, {24}, torch::kLong)};
+  const Calibration cal = calibrate(net, inputs, 16);
+  KeptDims k = full_dims(cal);
+  k[0] = std::max<std::int64_t>(1, cal.points[0].channels / 4);
+  QuantSettings q;
+  q.coefficient_bits = 4;
+  FinetuneOptions options;
+  options.steps = 5;
+  options.eval_every = 2;
+  options.batch_size = 8;
+  options.lr = 0.5;  // large: some steps make the held-out loss worse
+  const Finetuned tuned = finetune_projections(net, cal, k, q, inputs, labels, options, held_out, false);
+
+  std::vector<std::int64_t> steps;
+  for (const auto& h : tuned.held_out) steps.push_back(h.step);
+  EXPECT_EQ(steps, (std::vector<std::int64_t>{0, 2, 4, 5})) << "start, every 2 steps, and the last";
+  ASSERT_NE(tuned.kept(), nullptr);
+  for (const auto& h : tuned.held_out) EXPECT_GE(h.loss, tuned.kept()->loss) << "step " << h.step;
+
+  const Compressor kept(cal, tuned.projections, q);
+  const EvalResult again = evaluate(net, held_out.inputs, held_out.labels, 500, kept.hook());
+  EXPECT_NEAR(again.loss, tuned.kept()->loss, 1e-5);
+  EXPECT_DOUBLE_EQ(again.accuracy, tuned.kept()->accuracy);
+  if (tuned.kept_step == 0) {  // the PCA start won: exactly the PCA projection comes back
+    const Projection init = pca_projection(cal.stats[0], k[0]);
+    EXPECT_TRUE(torch::equal(tuned.projections[0]->encoder, init.encoder));
+  }
+}
+
+// Without held-out images there is no early stopping: the last step's projections come back.
+TEST(Finetune, WithoutHeldOutImagesTheLastStepIsKept) {
+  torch::manual_seed(8);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  const auto inputs = torch::randn({16, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {16}, torch::kLong);
+  const Calibration cal = calibrate(net, inputs, 16);
+  KeptDims k = full_dims(cal);
+  k[0] = std::max<std::int64_t>(1, cal.points[0].channels / 2);
+  FinetuneOptions options;
+  options.steps = 2;
+  options.eval_every = 1;
+  options.batch_size = 8;
+  const Finetuned tuned =
+      finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, {}, false);
+  EXPECT_TRUE(tuned.held_out.empty());
+  EXPECT_EQ(tuned.kept(), nullptr);
+  ASSERT_TRUE(tuned.projections[0].has_value());
+  EXPECT_FALSE(torch::equal(tuned.projections[0]->encoder, pca_projection(cal.stats[0], k[0]).encoder));
+}
+
 // Adam's first step moves every entry with a non-zero gradient by exactly lr (bias-corrected
 // m^ / sqrt(v^) = g / |g|), and the cosine schedule starts at the configured lr: one step of
 // finetuning displaces the PCA initialisation by lr, entry by entry.
@@ -559,7 +619,8 @@ TEST(Finetune, OneStepMovesEveryLearnedEntryByTheLearningRate) {
   options.steps = 1;
   options.batch_size = 8;
   options.lr = 1e-3;
-  const auto projections = finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, false);
+  const auto projections =
+      finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, {}, false).projections;
   ASSERT_TRUE(projections[0].has_value());
   const Projection init = pca_projection(cal.stats[0], k[0]);
   for (const auto& [learned, start] :

@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 // The trained model with its data, normalised.
 struct Context {
   LoadedModel model;
-  LabeledTensors val, test, train;
+  LabeledTensors val, greedy, test, train;
   Dataset data;
 };
 
@@ -40,7 +40,9 @@ Context load_context(const std::string& model_path, std::int64_t limit_test = 0)
   c.data = load_model_dataset(c.model.meta);
   // The study's default validation slice (docs/compression.md): images neither calibration nor
   // greedy decisions use.
-  c.val = normalized(split_validation(c.data, 100, 100, 200, 1).val, c.data.norm);
+  const ValidationSplit split = split_validation(c.data, 100, 100, 200, 1);
+  c.val = normalized(split.val, c.data.norm);
+  c.greedy = normalized(split.greedy, c.data.norm);  // held out for greedy decisions and early stopping
   c.test = normalized(c.data.test, c.data.norm, limit_test);
   return c;
 }
@@ -268,7 +270,12 @@ void run_finetune(const FinetuneArgs& a) {
   const QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);  // the plan's widths
   const Compressor pca(cal, k, q);
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
-  auto projections = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels, a.options);
+  const Finetuned tuned = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels,
+                                               a.options, HeldOut{c.greedy.inputs, c.greedy.labels});
+  const auto& projections = tuned.projections;
+  for (const auto& h : tuned.held_out)
+    std::printf("held-out step %lld: loss %.4f, accuracy %.2f%%%s\n", static_cast<long long>(h.step), h.loss,
+                100 * h.accuracy, h.step == tuned.kept_step ? "  (kept)" : "");
   const Compressor learned(cal, projections, q);
   const EvalResult after = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, learned.hook());
   torch::serialize::OutputArchive archive;
@@ -300,6 +307,11 @@ void add_finetune(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--distillation-weight", a->options.distillation_weight,
                   "> 0: distil from the uncompressed network")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--temperature", a->options.temperature, "distillation temperature")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--eval-every", a->options.eval_every,
+                  "> 0: early stopping, held-out loss (the greedy's 1,000 validation images) every N steps")
       ->check(CLI::NonNegativeNumber);
   cmd->callback([a] { run_finetune(*a); });
 }

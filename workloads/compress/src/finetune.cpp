@@ -1,133 +1,202 @@
 // The learnable projection: encoders and decoders initialised from PCA and trained with the
-// backbone frozen, through the quantizer with a straight-through estimator.
+// backbone frozen, through the quantizer with a straight-through estimator, stopped early on
+// held-out images.
 #include <cmath>
 #include <cstdio>
 
 #include "capsim/workloads/data.hpp"
 #include "capsim/workloads/greedy.hpp"
+#include "capsim/workloads/train.hpp"
 
 namespace capsim::workloads {
 namespace {
-
-struct LearnedPoint {
-  std::size_t point;
-  torch::Tensor encoder, decoder;  // parameters
-  Projection fixed;                // mean and clip from calibration
-};
 
 double cosine_lr(double base, std::int64_t step, std::int64_t steps) {
   return 0.5 * base * (1.0 + std::cos(M_PI * static_cast<double>(step) / static_cast<double>(steps)));
 }
 
+// Backbone frozen: batch-norm statistics fixed (eval mode) and no parameter gradients; restored
+// on every way out, exceptions included.
+class FrozenBackbone {
+ public:
+  explicit FrozenBackbone(GraphNet& net) : net_(net), was_training_(net->is_training()) {
+    net_->eval();
+    for (auto& parameter : net_->parameters()) {
+      required_.push_back(parameter.requires_grad());
+      parameter.requires_grad_(false);
+    }
+  }
+  ~FrozenBackbone() {
+    std::size_t i = 0;
+    for (auto& parameter : net_->parameters()) parameter.requires_grad_(required_[i++]);
+    net_->train(was_training_);
+  }
+  FrozenBackbone(const FrozenBackbone&) = delete;
+  FrozenBackbone& operator=(const FrozenBackbone&) = delete;
+
+ private:
+  GraphNet& net_;
+  bool was_training_;
+  std::vector<bool> required_;
+};
+
+// The trainable encoders and decoders of a plan's projected points, and the forward hook that
+// compresses every point with them (points at k == C as the plan stores them).
+class LearnedProjections {
+ public:
+  LearnedProjections(GraphNet& net, const Calibration& cal, const KeptDims& k, const QuantSettings& q)
+      : cal_(cal),
+        q_(q),
+        learned_of_point_(cal.points.size(), -1),
+        point_of_node_(static_cast<std::size_t>(net->num_nodes()), -1) {
+    for (std::size_t p = 0; p < cal.points.size(); ++p) {
+      point_of_node_[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
+      if (k[p] >= cal.points[p].channels) continue;
+      const Projection init = pca_projection(cal.stats[p], k[p]);
+      learned_of_point_[p] = static_cast<int>(points_.size());
+      points_.push_back(
+          {p, init.encoder.clone().requires_grad_(true), init.decoder.clone().requires_grad_(true), init});
+    }
+  }
+
+  bool empty() const { return points_.empty(); }
+  std::size_t size() const { return points_.size(); }
+
+  std::vector<torch::Tensor> parameters() const {
+    std::vector<torch::Tensor> all;
+    for (const auto& lp : points_) all.insert(all.end(), {lp.encoder, lp.decoder});
+    return all;
+  }
+
+  // Adds each learned point's relative reconstruction error to *reconstruction_loss when given.
+  OutputHook hook(torch::Tensor* reconstruction_loss) const {
+    return [this, reconstruction_loss](int node, const torch::Tensor& raw) {
+      const int p = point_of_node_[static_cast<std::size_t>(node)];
+      if (p < 0) return raw;
+      const auto point = static_cast<std::size_t>(p);
+      const int l = learned_of_point_[point];
+      if (l < 0) return reconstruct(nullptr, cal_.stats[point], raw, q_, q_.bits_at(point, false));
+      const auto& lp = points_[static_cast<std::size_t>(l)];
+      const Projection current{lp.encoder, lp.decoder, lp.fixed.mean, lp.fixed.clip};
+      auto out = reconstruct(&current, cal_.stats[point], raw, q_, q_.bits_at(point, true));
+      if (reconstruction_loss) {
+        const auto target = raw.detach();
+        *reconstruction_loss =
+            *reconstruction_loss + (out - target).pow(2).mean() / target.pow(2).mean().clamp_min(1e-12);
+      }
+      return out;
+    };
+  }
+
+  std::vector<std::optional<Projection>> snapshot() const {
+    std::vector<std::optional<Projection>> result(cal_.points.size());
+    for (const auto& lp : points_)
+      result[lp.point] =
+          Projection{lp.encoder.detach().clone(), lp.decoder.detach().clone(), lp.fixed.mean, lp.fixed.clip};
+    return result;
+  }
+
+ private:
+  struct LearnedPoint {
+    std::size_t point;
+    torch::Tensor encoder, decoder;  // parameters
+    Projection fixed;                // mean and clip from calibration
+  };
+  const Calibration& cal_;
+  const QuantSettings& q_;
+  std::vector<LearnedPoint> points_;
+  std::vector<int> learned_of_point_, point_of_node_;
+};
+
+// Knowledge distillation (Hinton et al. 2015): KL divergence to the uncompressed network's
+// softened outputs, scaled by T^2 so its gradients keep their size across temperatures.
+torch::Tensor distillation_loss(GraphNet& net, const torch::Tensor& x, const torch::Tensor& logits,
+                                double t) {
+  torch::Tensor teacher;
+  {
+    torch::NoGradGuard no_grad;
+    teacher = net->forward(x);
+  }
+  const auto kl =
+      torch::nn::functional::kl_div(torch::log_softmax(logits / t, 1), torch::softmax(teacher / t, 1),
+                                    torch::nn::functional::KLDivFuncOptions().reduction(torch::kBatchMean));
+  return t * t * kl;
+}
+
+// Endless shuffled passes over the training images, batch by batch.
+class BatchSampler {
+ public:
+  BatchSampler(std::int64_t images, std::uint64_t seed) : images_(images), rng_(seed) {}
+  torch::Tensor next(std::int64_t batch_size) {
+    std::vector<std::int64_t> picks;
+    for (std::int64_t i = 0; i < batch_size; ++i) {
+      if (cursor_ == order_.size()) {
+        order_ = permutation(images_, rng_);
+        cursor_ = 0;
+      }
+      picks.push_back(order_[cursor_++]);
+    }
+    return torch::tensor(picks);
+  }
+
+ private:
+  std::int64_t images_;
+  Rng rng_;
+  std::vector<std::int64_t> order_;
+  std::size_t cursor_ = 0;
+};
+
 }  // namespace
 
-std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const Calibration& cal,
-                                                            const KeptDims& k, const QuantSettings& q,
-                                                            const torch::Tensor& train_inputs,
-                                                            const torch::Tensor& train_labels,
-                                                            const FinetuneOptions& options, bool progress) {
-  // Backbone frozen: batch-norm statistics fixed (eval mode) and no parameter gradients; restored
-  // on every way out, exceptions included.
-  struct Freeze {
-    GraphNet& net;
-    bool was_training;
-    std::vector<bool> required;
-    explicit Freeze(GraphNet& n) : net(n), was_training(n->is_training()) {
-      net->eval();
-      for (auto& parameter : net->parameters()) {
-        required.push_back(parameter.requires_grad());
-        parameter.requires_grad_(false);
-      }
-    }
-    ~Freeze() {
-      std::size_t i = 0;
-      for (auto& parameter : net->parameters()) parameter.requires_grad_(required[i++]);
-      net->train(was_training);
-    }
-  } freeze(net);
+Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const KeptDims& k,
+                               const QuantSettings& q, const torch::Tensor& train_inputs,
+                               const torch::Tensor& train_labels, const FinetuneOptions& options,
+                               const HeldOut& held_out, bool progress) {
+  const FrozenBackbone frozen(net);
+  LearnedProjections learned(net, cal, k, q);
+  Finetuned result;
+  result.projections = learned.snapshot();
+  if (learned.empty()) return result;
 
-  std::vector<LearnedPoint> learned;
-  std::vector<int> learned_of_point(cal.points.size(), -1);
-  std::vector<torch::Tensor> parameters;
-  for (std::size_t p = 0; p < cal.points.size(); ++p) {
-    if (k[p] >= cal.points[p].channels) continue;
-    Projection init = pca_projection(cal.stats[p], k[p]);
-    LearnedPoint lp{p, init.encoder.clone().requires_grad_(true), init.decoder.clone().requires_grad_(true),
-                    init};
-    learned_of_point[p] = static_cast<int>(learned.size());
-    parameters.push_back(lp.encoder);
-    parameters.push_back(lp.decoder);
-    learned.push_back(std::move(lp));
+  const bool early_stopping = options.eval_every > 0 && !held_out.empty();
+  double best_loss = 0;
+  auto measure_held_out = [&](std::int64_t step) {
+    const EvalResult r = evaluate(net, held_out.inputs, held_out.labels, 500, learned.hook(nullptr));
+    result.held_out.push_back({step, r.loss, r.accuracy});
+    if (result.held_out.size() == 1 || r.loss < best_loss) {
+      best_loss = r.loss;
+      result.kept_step = step;
+      result.projections = learned.snapshot();
+    }
+  };
+  if (early_stopping) measure_held_out(0);
+
+  torch::optim::Adam optimizer(learned.parameters(), torch::optim::AdamOptions(options.lr));
+  BatchSampler sampler(train_inputs.size(0), options.seed);
+  for (std::int64_t step = 0; step < options.steps; ++step) {
+    const auto index = sampler.next(options.batch_size);
+    const auto x = train_inputs.index_select(0, index);
+    const auto y = train_labels.index_select(0, index);
+    torch::Tensor reconstruction_loss = torch::zeros({});
+    const auto logits = net->forward(x, learned.hook(&reconstruction_loss));
+    auto loss = torch::nn::functional::cross_entropy(logits, y) +
+                options.reconstruction_weight * reconstruction_loss / static_cast<double>(learned.size());
+    if (options.distillation_weight > 0)
+      loss = loss + options.distillation_weight * distillation_loss(net, x, logits, options.temperature);
+    for (auto& group : optimizer.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(cosine_lr(options.lr, step, options.steps));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    const std::int64_t taken = step + 1;
+    if (early_stopping && (taken % options.eval_every == 0 || taken == options.steps))
+      measure_held_out(taken);
+    if (progress && (step % 25 == 0 || taken == options.steps))
+      std::fprintf(stderr, "\rfinetune step %lld/%lld  loss %.4f   ", static_cast<long long>(taken),
+                   static_cast<long long>(options.steps), loss.item<double>());
   }
-  std::vector<int> point_of_node(static_cast<std::size_t>(net->num_nodes()), -1);
-  for (std::size_t p = 0; p < cal.points.size(); ++p)
-    point_of_node[static_cast<std::size_t>(cal.points[p].node)] = static_cast<int>(p);
-
-  if (!learned.empty()) {
-    torch::optim::Adam optimizer(parameters, torch::optim::AdamOptions(options.lr));
-    Rng rng(options.seed);
-    const std::int64_t n = train_inputs.size(0);
-    auto order = permutation(n, rng);
-    std::size_t cursor = 0;
-    for (std::int64_t step = 0; step < options.steps; ++step) {
-      std::vector<std::int64_t> picks;
-      for (std::int64_t i = 0; i < options.batch_size; ++i) {
-        if (cursor == order.size()) {
-          order = permutation(n, rng);
-          cursor = 0;
-        }
-        picks.push_back(order[cursor++]);
-      }
-      const auto index = torch::tensor(picks);
-      const auto x = train_inputs.index_select(0, index);
-      const auto y = train_labels.index_select(0, index);
-
-      torch::Tensor reconstruction_loss = torch::zeros({});
-      const auto logits = net->forward(x, [&](int node, const torch::Tensor& raw) {
-        const int p = point_of_node[static_cast<std::size_t>(node)];
-        if (p < 0) return raw;
-        const int l = learned_of_point[static_cast<std::size_t>(p)];
-        const auto point = static_cast<std::size_t>(p);
-        if (l < 0) return reconstruct(nullptr, cal.stats[point], raw, q, q.bits_at(point, false));
-        const auto& lp = learned[static_cast<std::size_t>(l)];
-        const Projection current{lp.encoder, lp.decoder, lp.fixed.mean, lp.fixed.clip};
-        const auto out = reconstruct(&current, cal.stats[point], raw, q, q.bits_at(point, true));
-        const auto target = raw.detach();
-        reconstruction_loss =
-            reconstruction_loss + (out - target).pow(2).mean() / target.pow(2).mean().clamp_min(1e-12);
-        return out;
-      });
-      auto loss = torch::nn::functional::cross_entropy(logits, y) +
-                  options.reconstruction_weight * reconstruction_loss / static_cast<double>(learned.size());
-      if (options.distillation_weight > 0) {
-        torch::Tensor teacher;
-        {
-          torch::NoGradGuard no_grad;
-          teacher = net->forward(x);
-        }
-        const double t = options.temperature;
-        const auto kl = torch::nn::functional::kl_div(
-            torch::log_softmax(logits / t, 1), torch::softmax(teacher / t, 1),
-            torch::nn::functional::KLDivFuncOptions().reduction(torch::kBatchMean));
-        loss = loss + options.distillation_weight * t * t * kl;
-      }
-      for (auto& group : optimizer.param_groups())
-        static_cast<torch::optim::AdamOptions&>(group.options())
-            .lr(cosine_lr(options.lr, step, options.steps));
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      if (progress && (step % 25 == 0 || step + 1 == options.steps))
-        std::fprintf(stderr, "\rfinetune step %lld/%lld  loss %.4f   ", static_cast<long long>(step + 1),
-                     static_cast<long long>(options.steps), loss.item<double>());
-    }
-    if (progress) std::fputc('\n', stderr);
-  }
-
-  std::vector<std::optional<Projection>> result(cal.points.size());
-  for (const auto& lp : learned)
-    result[lp.point] =
-        Projection{lp.encoder.detach().clone(), lp.decoder.detach().clone(), lp.fixed.mean, lp.fixed.clip};
+  if (progress) std::fputc('\n', stderr);
+  if (!early_stopping) result.projections = learned.snapshot();
   return result;
 }
 

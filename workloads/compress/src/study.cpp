@@ -627,8 +627,14 @@ class Study {
     } else {
       note(
           fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c.label, c.reduction.vs_b8));
-      projections = finetune_projections(net_, calibration_, c.k, q, train_.inputs, train_.labels,
-                                         config_.finetune, options_.progress);
+      const Finetuned tuned =
+          finetune_projections(net_, calibration_, c.k, q, train_.inputs, train_.labels, config_.finetune,
+                               HeldOut{greedy_images_.inputs, greedy_images_.labels}, options_.progress);
+      if (const HeldOutLoss* kept = tuned.kept())
+        note(fmt::format("{} {}: kept step {} of {} (held-out loss {:.4f} at PCA, {:.4f} kept)", method,
+                         c.label, tuned.kept_step, config_.finetune.steps, tuned.held_out.front().loss,
+                         kept->loss));
+      projections = tuned.projections;
       save_projections(projections, file);
     }
     const Compressor compressor(calibration_, projections, q);
@@ -956,7 +962,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   if (auto v = root.find("learnable")) {
     v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight",
-                   "distillation_weight", "temperature"});
+                   "distillation_weight", "temperature", "eval_every"});
     c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
     c.learnable_min_drop = v->number_or("min_drop", c.learnable_min_drop, -1.0, 1.0);
     c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
@@ -967,6 +973,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.finetune.distillation_weight =
         v->number_or("distillation_weight", c.finetune.distillation_weight, 0.0, 1e6);
     c.finetune.temperature = v->number_or("temperature", c.finetune.temperature, 0.1, 100.0);
+    c.finetune.eval_every = v->integer_or("eval_every", c.finetune.eval_every, 0, 1000000);
   }
   c.budgets = numbers(root, "budgets", c.budgets, 0.0, 1.0);
   c.max_tested_drop = root.number_or("max_tested_drop", c.max_tested_drop, 0.0, 1.0);

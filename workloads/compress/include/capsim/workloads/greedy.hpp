@@ -159,17 +159,43 @@ struct FinetuneOptions {
   double reconstruction_weight = 1.0;  // weight of sum over points of ||x^ - x||^2 / ||x||^2
   double distillation_weight = 0.0;    // > 0: KL divergence to the uncompressed network's outputs
   double temperature = 4.0;
+  // Early stopping: with held-out images, their cross-entropy is measured before the first step
+  // and every `eval_every` steps (and after the last), and the projections of the lowest loss are
+  // kept; the PCA start included, so fine-tuning never returns worse than it began on held-out data.
+  std::int64_t eval_every = 0;
   std::uint64_t seed = 1;
+};
+
+// Images the fine-tuning does not train on, for early stopping (empty: no early stopping).
+struct HeldOut {
+  torch::Tensor inputs, labels;
+  bool empty() const { return !inputs.defined() || inputs.size(0) == 0; }
+};
+
+struct HeldOutLoss {
+  std::int64_t step = 0;  // optimizer steps taken when measured (0: the PCA start)
+  double loss = 0;        // mean cross-entropy on the held-out images
+  double accuracy = 0;
+};
+
+struct Finetuned {
+  std::vector<std::optional<Projection>> projections;  // one per point (nullopt where k == C)
+  std::vector<HeldOutLoss> held_out;                   // empty without early stopping
+  std::int64_t kept_step = 0;                          // the step whose projections were kept
+  // The held-out measurement of the kept projections (nullptr without early stopping).
+  const HeldOutLoss* kept() const {
+    for (const auto& h : held_out)
+      if (h.step == kept_step) return &h;
+    return nullptr;
+  }
 };
 
 // Learns encoders and decoders for the points a plan projects, initialised from PCA, with the
 // backbone frozen: cross-entropy on the training images plus the reconstruction term (and
-// optionally distillation). Returns one projection per point (nullopt where k == C).
-std::vector<std::optional<Projection>> finetune_projections(GraphNet& net, const Calibration& calibration,
-                                                            const KeptDims& k, const QuantSettings& q,
-                                                            const torch::Tensor& train_inputs,
-                                                            const torch::Tensor& train_labels,
-                                                            const FinetuneOptions& options,
-                                                            bool progress = true);
+// optionally distillation), stopped early on `held_out` when it is given.
+Finetuned finetune_projections(GraphNet& net, const Calibration& calibration, const KeptDims& k,
+                               const QuantSettings& q, const torch::Tensor& train_inputs,
+                               const torch::Tensor& train_labels, const FinetuneOptions& options,
+                               const HeldOut& held_out = {}, bool progress = true);
 
 }  // namespace capsim::workloads
