@@ -373,9 +373,11 @@ KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan, PointBi
   KeptDims k = full_dims(cal);
   PointBits widths(cal.points.size(), baseline_bits);
   bool mixed = false;
-  for (const auto& [name, entry] : plan.layers) {
-    auto it =
-        std::find_if(cal.points.begin(), cal.points.end(), [&](const auto& p) { return p.name == name; });
+  for (const auto& layer : plan.layers) {
+    const auto& [name, entry] = layer;
+    // C++17 lambdas cannot capture a structured binding: compare with the pair's member.
+    auto it = std::find_if(cal.points.begin(), cal.points.end(),
+                           [&](const auto& p) { return p.name == layer.first; });
     if (it == cal.points.end())
       throw InputError({plan.name, 0}, "layers." + name, "a compression point of " + cal.model);
     const auto p = static_cast<std::size_t>(it - cal.points.begin());

@@ -231,7 +231,7 @@ std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compre
     net->forward(batch, [&](int node, const torch::Tensor& raw) {
       const int p = compressor.point_of_node(node);
       if (p < 0) return raw;
-      const auto reconstructed = compressor.apply(static_cast<std::size_t>(p), raw);
+      auto reconstructed = compressor.apply(static_cast<std::size_t>(p), raw);
       error[p] += (reconstructed - raw).pow(2).sum().item<double>();
       energy[p] += raw.pow(2).sum().item<double>();
       const auto codes =
