@@ -256,7 +256,7 @@ void check_options(const std::string& model, const ModelOptions& o) {
 }
 
 std::int64_t window_out(std::int64_t in, const NodeSpec& n) {
-  const std::int64_t span = in + 2 * n.padding - n.kernel;
+  const std::int64_t span = in + 2 * static_cast<std::int64_t>(n.padding) - n.kernel;
   return span < 0 ? 0 : span / n.stride + 1;
 }
 

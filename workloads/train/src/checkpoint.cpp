@@ -222,7 +222,7 @@ StoredModel read_stored_model(const std::string& path) {
   const c10::IValue meta_value = entry(dict, "meta", path);
   if (!meta_value.isString())
     throw InputError({path, 0}, "not a capsim model or checkpoint (metadata is not text)");
-  const std::string meta_text = meta_value.toStringRef();
+  const std::string& meta_text = meta_value.toStringRef();
 
   StoredModel stored;
   stored.weights = from_dict(entry(dict, "weights", path), path, "weights");
