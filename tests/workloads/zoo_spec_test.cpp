@@ -300,7 +300,7 @@ TEST(PlanTransfer, CifarPlansApplyToTheImagenetNetworksWithScaledK) {
     std::int64_t channels, k;
   };
   const std::map<std::string, std::vector<Expected>> hand = {
-      {"resnet18", {{"conv1", 64, 24}, {"layer1.0.conv2", 64, 32}, {"layer2.0.downsample.0", 128, 64}}},
+      {"resnet18", {{"conv1", 64, 32}, {"layer1.0.conv2", 64, 24}, {"layer2.0.downsample.0", 128, 64}}},
       {"vgg16", {{"features.0", 64, 24}, {"features.30", 512, 256}, {"classifier.3", 4096, 512}}},
       {"mobilenetv2", {{"features.3", 24, 18}, {"features.2.conv.0.0", 96, 36}, {"avgpool", 1280, 960}}},
   };
