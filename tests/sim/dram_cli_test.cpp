@@ -142,7 +142,7 @@ TEST(SimulateCli, OutIsAnExistingFileOrBelowOne) {
   for (const std::string& out : {dir / "file", dir / "file/run"}) {
     auto r = run_command(kCapsim + " simulate --arch " + std::string(CAPSIM_SOURCE_DIR) +
                          "/configs/arch/edge.yaml --trace " + CAPSIM_SOURCE_DIR +
-                         "/results/traces/mobilenetv2_cifar_1x32x32_pca_greedy_drop1.trace --out " + out);
+                         "/results/traces/mobilenetv2_imagenet_3x224x224.trace --out " + out);
     EXPECT_EQ(r.exit_code, 2) << out << "\n" << r.err;
     EXPECT_NE(r.err.find("error: --out " + out + ": '" + (dir / "file") + "' exists and is not a directory"),
               std::string::npos)

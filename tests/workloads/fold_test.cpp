@@ -109,7 +109,7 @@ TEST(FoldEdges, DenseConvsAndLinearsFoldDepthwisePoolsAndAddsDoNot) {
 }
 
 // The three zoo networks (cifar variant, width 0.125, random weights, calibrated on random
-// images) under the committed greedy plans (k scaled to the narrower network), 8-bit
+// images) under the greedy plan fixtures of tests/golden/plans (k scaled to the narrower network), 8-bit
 // coefficients and 8-bit side data.
 class FoldedZoo : public ::testing::TestWithParam<std::string> {};
 
@@ -121,8 +121,8 @@ TEST_P(FoldedZoo, FoldedAndDecodedNetworksGiveTheSameLogits) {
   const trace::Shape input{1, 32, 32};
   const auto images = torch::randn({12, 1, 32, 32});
   const Calibration cal = calibrate(net, images, 12);
-  const trace::Plan plan =
-      trace::read_plan(std::string(CAPSIM_SOURCE_DIR) + "/results/plans/" + model + "_pca_greedy_drop1.yaml");
+  const trace::Plan plan = trace::read_plan(std::string(CAPSIM_SOURCE_DIR) + "/tests/golden/plans/" + model +
+                                            "_pca_greedy_drop1.yaml");
   const KeptDims k = dims_from_plan(cal, plan);
   int projected = 0;
   for (std::size_t p = 0; p < k.size(); ++p) projected += k[p] < cal.points[p].channels;

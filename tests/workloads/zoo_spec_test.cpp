@@ -287,12 +287,12 @@ TEST(ZooSpec, ValidateNodesRejectsBrokenGraphs) {
   EXPECT_THROW(validate_nodes({a, b}), std::invalid_argument) << "duplicate name";
 }
 
-// The committed plans were learned on the width-0.5 cifar networks (1x32x32) and apply by layer
-// name to the torchvision imagenet networks at 3x224x224, k scaled with the channel count: the
-// kept fraction of channels carries over (k' / C' within half a channel of k / C), the bits
-// carry over, measured statistics do not (another tensor), and no other layer is compressed. The
-// hand-checked layers: resnet18 and vgg16 convs have twice the channels at width 1.0, vgg16's
-// hidden classifier is 4096 wide instead of 256 (16x), mobilenetv2's features.3 has 24 channels
+// The plan fixtures (tests/golden/plans, PCA + greedy at 1% from scripts/reproduce) were learned on the
+// width-0.5 cifar networks (1x32x32) and apply by layer name to the torchvision imagenet networks at
+// 3x224x224, k scaled with the channel count: the kept fraction of channels carries over (k' / C' within half
+// a channel of k / C), the bits carry over, measured statistics do not (another tensor), and no other layer
+// is compressed. The hand-checked layers: resnet18 and vgg16 convs have twice the channels at width 1.0,
+// vgg16's hidden classifier is 4096 wide instead of 256 (16x), mobilenetv2's features.3 has 24 channels
 // instead of make_divisible(12, 8) = 16 (k 12 -> 18), its last feature map 1280 instead of 640.
 TEST(PlanTransfer, CifarPlansApplyToTheImagenetNetworksWithScaledK) {
   struct Expected {
@@ -304,7 +304,7 @@ TEST(PlanTransfer, CifarPlansApplyToTheImagenetNetworksWithScaledK) {
       {"vgg16", {{"features.0", 64, 24}, {"features.30", 512, 256}, {"classifier.3", 4096, 512}}},
       {"mobilenetv2", {{"features.3", 24, 18}, {"features.2.conv.0.0", 96, 36}, {"avgpool", 1280, 960}}},
   };
-  const std::string plans = std::string(CAPSIM_GOLDEN_DIR) + "/../../results/plans/";
+  const std::string plans = std::string(CAPSIM_GOLDEN_DIR) + "/plans/";
   for (const auto& model : kModels) {
     SCOPED_TRACE(model);
     const trace::Plan plan = trace::read_plan(plans + model + "_pca_greedy_drop1.yaml");
