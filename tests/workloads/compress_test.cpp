@@ -240,6 +240,117 @@ TEST(CachedEvaluator, EqualsAFullForwardPassForEveryChange) {
   EXPECT_NEAR(evaluator.current().loss, evaluator.evaluate_uncached(plan).loss, 1e-5) << "after commits";
 }
 
+// A plan with learned projections at three points (the PCA ones perturbed), the rest at full
+// dimension: k per point, the projections in Compressor layout, and labels the uncompressed
+// network predicts (so a worse reconstruction means a higher loss).
+struct LearnedPlan {
+  KeptDims k;
+  std::vector<std::optional<Projection>> learned;
+  std::vector<std::size_t> projected;
+};
+
+LearnedPlan learned_plan(const Calibration& cal, const std::vector<double>& noise) {
+  LearnedPlan plan{full_dims(cal), std::vector<std::optional<Projection>>(cal.points.size()), {}};
+  for (std::size_t p = 0; p < cal.points.size() && plan.projected.size() < noise.size(); ++p) {
+    if (cal.points[p].channels < 4) continue;
+    const double sigma = noise[plan.projected.size()];
+    plan.k[p] = cal.points[p].channels / 2;
+    Projection pr = pca_projection(cal.stats[p], plan.k[p]);
+    pr.decoder = pr.decoder + sigma * torch::randn_like(pr.decoder);
+    plan.learned[p] = pr;
+    plan.projected.push_back(p);
+  }
+  return plan;
+}
+
+EvalResult evaluate_with(GraphNet& net, const Calibration& cal,
+                         const std::vector<std::optional<Projection>>& projections, const QuantSettings& q,
+                         const HeldOut& images) {
+  const Compressor compressor(cal, projections, q);
+  return evaluate(net, images.inputs, images.labels, 8, compressor.hook());  // the evaluators' batches
+}
+
+// With learned projections the cached evaluator still equals full forward passes: the plan as
+// learned, then each point given back to PCA (try_pca), committed one after another.
+TEST(CachedEvaluator, LearnedProjectionsAndTryPcaEqualFullForwardPasses) {
+  torch::manual_seed(6);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  net->eval();
+  const auto inputs = torch::randn({24, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {24}, torch::kLong);
+  const Calibration cal = calibrate(net, inputs, 8);
+  const LearnedPlan plan = learned_plan(cal, {0.2, 0.2, 0.2});
+  ASSERT_EQ(plan.projected.size(), 3u);
+  QuantSettings q;
+  q.coefficient_bits = 6;
+  CachedEvaluator evaluator(net, cal, inputs, labels, q, 8);
+  evaluator.use_learned(plan.learned);
+  auto projections = plan.learned;
+  const EvalPoint learned = evaluator.set_plan(plan.k);
+  EXPECT_NEAR(learned.loss, evaluate_with(net, cal, projections, q, {inputs, labels}).loss, 1e-5);
+  EXPECT_NE(learned.loss, evaluator.evaluate_uncached(plan.k).loss) << "not vacuous: the learned ones differ";
+  for (std::size_t p : plan.projected) {
+    SCOPED_TRACE(cal.points[p].name);
+    const EvalPoint cached = evaluator.try_pca(p);
+    EXPECT_FALSE(evaluator.has_pending(p, plan.k[p])) << "a try_pca is not a try_change";
+    projections[p] = pca_projection(cal.stats[p], plan.k[p]);
+    const EvalResult full = evaluate_with(net, cal, projections, q, {inputs, labels});
+    EXPECT_NEAR(cached.loss, full.loss, 1e-5);
+    EXPECT_DOUBLE_EQ(cached.accuracy, full.accuracy);
+    evaluator.commit();
+    EXPECT_FALSE(evaluator.learned()[p].has_value()) << "committed: PCA from now on";
+  }
+  EXPECT_NEAR(evaluator.current().loss, evaluator.evaluate_uncached(plan.k).loss, 1e-5) << "all PCA again";
+  EXPECT_THROW(evaluator.try_pca(plan.projected[0]), std::logic_error) << "nothing learned left there";
+}
+
+// The per-point fall-back gives a point back to PCA exactly when that lowers the held-out loss:
+// a projection equal to PCA stays (no gain), a wrecked decoder goes back to PCA, a slightly
+// perturbed one is decided by the loss; the loss it reports is the returned projections' own.
+TEST(FallBack, RestoresPcaWhereTheLearnedProjectionLosesOnHeldOutImages) {
+  torch::manual_seed(7);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  net->eval();
+  const auto inputs = torch::randn({32, 1, 16, 16});
+  const Calibration cal = calibrate(net, inputs, 16);
+  const auto x = torch::randn({32, 1, 16, 16});
+  torch::Tensor own;
+  {
+    // A random network's logits are nearly flat: sharpen the classifier so that its own
+    // predictions are confident and a worse reconstruction shows as a higher loss.
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : net->parameters())
+      if (parameter.dim() == 2) parameter.mul_(50.0);
+    own = net->forward(x).argmax(1);
+  }
+  const HeldOut held_out{x, own};
+  const LearnedPlan plan = learned_plan(cal, {0.0, 5.0, 0.05});
+  ASSERT_EQ(plan.projected.size(), 3u);
+  QuantSettings q;
+  const PointFallBack fb = fall_back_per_point(net, cal, plan.k, q, plan.learned, held_out, 8);
+
+  const std::size_t same = plan.projected[0], wrecked = plan.projected[1], mild = plan.projected[2];
+  EXPECT_TRUE(std::find(fb.restored.begin(), fb.restored.end(), same) == fb.restored.end())
+      << "equal to PCA: no gain, the learned one is kept";
+  EXPECT_TRUE(std::find(fb.restored.begin(), fb.restored.end(), wrecked) != fb.restored.end());
+  EXPECT_TRUE(torch::equal(fb.projections[wrecked]->decoder,
+                           pca_projection(cal.stats[wrecked], plan.k[wrecked]).decoder));
+  EXPECT_TRUE(torch::equal(fb.projections[same]->decoder, plan.learned[same]->decoder));
+  for (std::size_t p = 0; p < cal.points.size(); ++p)
+    EXPECT_EQ(fb.projections[p].has_value(), plan.k[p] < cal.points[p].channels) << "Compressor layout";
+
+  // The reported losses are those of the learned and of the returned projections.
+  EXPECT_NEAR(fb.learned.loss, evaluate_with(net, cal, plan.learned, q, held_out).loss, 1e-5);
+  EXPECT_NEAR(fb.kept.loss, evaluate_with(net, cal, fb.projections, q, held_out).loss, 1e-5);
+  EXPECT_LT(fb.kept.loss, fb.learned.loss) << "the wrecked decoder cost loss";
+  // The mild point was decided against the plan with the wrecked one already restored.
+  auto without_mild = fb.projections;
+  const bool mild_restored = std::find(fb.restored.begin(), fb.restored.end(), mild) != fb.restored.end();
+  without_mild[mild] = mild_restored ? plan.learned[mild] : pca_projection(cal.stats[mild], plan.k[mild]);
+  const double other = evaluate_with(net, cal, without_mild, q, held_out).loss;
+  EXPECT_LE(fb.kept.loss, other + 1e-5) << "the mild point took the better of learned and PCA";
+}
+
 // Additive convex costs with equal bits per step: greedy marginal allocation is optimal, so after
 // every step its loss must equal the brute-force minimum over plans saving as many bits.
 class TableObjective : public GreedyObjective {

@@ -257,6 +257,7 @@ void add_plan(CLI::App& app) {
 struct FinetuneArgs {
   std::string model, calibration, plan, out;
   FinetuneOptions options;
+  bool fall_back_per_point = false;
 };
 
 void run_finetune(const FinetuneArgs& a) {
@@ -272,10 +273,18 @@ void run_finetune(const FinetuneArgs& a) {
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
   const Finetuned tuned = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels,
                                                a.options, HeldOut{c.greedy.inputs, c.greedy.labels});
-  const auto& projections = tuned.projections;
+  auto projections = tuned.projections;
   for (const auto& h : tuned.held_out)
     std::printf("held-out step %lld: loss %.4f, accuracy %.2f%%%s\n", static_cast<long long>(h.step), h.loss,
                 100 * h.accuracy, h.step == tuned.kept_step ? "  (kept)" : "");
+  if (a.fall_back_per_point) {
+    const PointFallBack fb =
+        fall_back_per_point(c.model.net, cal, k, q, projections, HeldOut{c.greedy.inputs, c.greedy.labels});
+    std::printf("per-point fall-back: %zu point(s) back to PCA, held-out loss %.4f -> %.4f\n",
+                fb.restored.size(), fb.learned.loss, fb.kept.loss);
+    for (std::size_t p : fb.restored) std::printf("  %s\n", cal.points[p].name.c_str());
+    projections = fb.projections;
+  }
   const Compressor learned(cal, projections, q);
   const EvalResult after = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, learned.hook());
   torch::serialize::OutputArchive archive;
@@ -313,6 +322,8 @@ void add_finetune(CLI::App& app) {
   cmd->add_option("--eval-every", a->options.eval_every,
                   "> 0: early stopping, held-out loss (the greedy's 1,000 validation images) every N steps")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--fall-back-per-point", a->fall_back_per_point,
+                "give a point back to PCA where that lowers the held-out loss (one pass in network order)");
   cmd->callback([a] { run_finetune(*a); });
 }
 

@@ -200,4 +200,25 @@ Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const Kept
   return result;
 }
 
+PointFallBack fall_back_per_point(const GraphNet& net, const Calibration& calibration, const KeptDims& k,
+                                  const QuantSettings& q,
+                                  const std::vector<std::optional<Projection>>& learned,
+                                  const HeldOut& held_out, std::int64_t batch_size) {
+  CachedEvaluator evaluator(net, calibration, held_out.inputs, held_out.labels, q, batch_size);
+  evaluator.use_learned(learned);
+  PointFallBack result;
+  result.learned = evaluator.set_plan(k, q.point_bits);
+  for (std::size_t p = 0; p < learned.size(); ++p) {
+    if (!learned[p] || k[p] >= calibration.points[p].channels) continue;
+    if (evaluator.try_pca(p).loss < evaluator.current().loss) {
+      evaluator.commit();
+      result.restored.push_back(p);
+    }
+  }
+  result.kept = evaluator.current();
+  result.projections = learned;
+  for (std::size_t p : result.restored) result.projections[p] = pca_projection(calibration.stats[p], k[p]);
+  return result;
+}
+
 }  // namespace capsim::workloads

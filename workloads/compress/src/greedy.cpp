@@ -44,9 +44,16 @@ int CachedEvaluator::bits_of(std::size_t point, std::int64_t k, int bits) const 
   return q_.bits_at(point, k < cal_.points[point].channels);
 }
 
+const Projection* CachedEvaluator::learned_at(std::size_t point, std::int64_t k) const {
+  if (point >= learned_.size() || !learned_[point] || learned_[point]->encoder.size(0) != k) return nullptr;
+  return &*learned_[point];
+}
+
 torch::Tensor CachedEvaluator::compress(std::size_t point, std::int64_t k, int bits,
                                         const torch::Tensor& raw) const {
   if (k >= cal_.points[point].channels) return reconstruct(nullptr, cal_.stats[point], raw, q_, bits);
+  if (const Projection* learned = learned_at(point, k))
+    return reconstruct(learned, cal_.stats[point], raw, q_, bits);
   const Projection projection = pca_projection(cal_.stats[point], k);
   return reconstruct(&projection, cal_.stats[point], raw, q_, bits);
 }
@@ -93,18 +100,34 @@ EvalPoint CachedEvaluator::set_plan(const KeptDims& k, const PointBits& bits) {
 }
 
 EvalPoint CachedEvaluator::try_change(std::size_t point, std::int64_t k, int bits) {
+  pending_ = Pending{point, k, bits_of(point, k, bits), false, {}, {}, {}, true};
+  return rerun_from(point, [&](const torch::Tensor& raw) { return compress(point, k, pending_.bits, raw); });
+}
+
+EvalPoint CachedEvaluator::try_pca(std::size_t point) {
+  const std::int64_t k = k_.at(point);
+  if (!learned_at(point, k))
+    throw std::logic_error("CachedEvaluator::try_pca at a point without a learned projection");
+  pending_ = Pending{point, k, bits_of(point, k, -1), true, {}, {}, {}, true};
+  const Projection pca = pca_projection(cal_.stats[point], k);
+  return rerun_from(point, [&](const torch::Tensor& raw) {
+    return reconstruct(&pca, cal_.stats[point], raw, q_, pending_.bits);
+  });
+}
+
+EvalPoint CachedEvaluator::rerun_from(
+    std::size_t point, const std::function<torch::Tensor(const torch::Tensor&)>& first_output) {
   torch::NoGradGuard no_grad;
   const int first = cal_.points[point].node;
   const int nodes = net_->num_nodes();
   const auto& specs = net_->nodes();
-  pending_ = Pending{point, k, bits_of(point, k, bits), {}, {}, {}, true};
   pending_.out.resize(inputs_.size());
   pending_.raw.resize(inputs_.size());
   std::vector<torch::Tensor> logits;
   std::vector<torch::Tensor> fresh(static_cast<std::size_t>(nodes));
   for (std::size_t b = 0; b < inputs_.size(); ++b) {
     std::fill(fresh.begin(), fresh.end(), torch::Tensor());
-    fresh[static_cast<std::size_t>(first)] = compress(point, k, pending_.bits, raw_[b][point]);
+    fresh[static_cast<std::size_t>(first)] = first_output(raw_[b][point]);
     pending_.out[b].emplace_back(first, fresh[static_cast<std::size_t>(first)]);
     for (int i = first + 1; i < nodes; ++i) {
       const auto& producers = specs[static_cast<std::size_t>(i)].inputs;
@@ -147,6 +170,7 @@ void CachedEvaluator::commit() {
   }
   k_[pending_.point] = pending_.k;
   if (pending_.point < q_.point_bits.size()) q_.point_bits[pending_.point] = pending_.bits;
+  if (pending_.to_pca) learned_[pending_.point].reset();
   current_ = pending_.result;
   pending_ = Pending{};
 }

@@ -637,8 +637,25 @@ class Study {
       projections = tuned.projections;
       save_projections(projections, file);
     }
+    if (config_.learnable_fall_back_per_point) projections = fall_back(method, c, q, projections);
     const Compressor compressor(calibration_, projections, q);
     return measure(method, c.label, c.k, compressor);
+  }
+
+  // The per-point fall-back on the fine-tuning's held-out images (the greedy's decision slice):
+  // applied to the saved projections, so a resumed study decides the same way.
+  std::vector<std::optional<Projection>> fall_back(const std::string& method, const CurvePoint& c,
+                                                   const QuantSettings& q,
+                                                   const std::vector<std::optional<Projection>>& learned) {
+    const PointFallBack fb =
+        fall_back_per_point(net_, calibration_, c.k, q, learned,
+                            HeldOut{greedy_images_.inputs, greedy_images_.labels}, config_.eval_batch);
+    std::string names;
+    for (std::size_t p : fb.restored) names += (names.empty() ? "" : ", ") + calibration_.points[p].name;
+    note(fmt::format(
+        "{} {}: per-point fall-back, {} point(s) back to PCA (held-out loss {:.4f} -> {:.4f}){}{}", method,
+        c.label, fb.restored.size(), fb.learned.loss, fb.kept.loss, names.empty() ? "" : ": ", names));
+    return fb.projections;
   }
 
   // Learned encoders and decoders with the calibration statistics they were trained against.
@@ -962,7 +979,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   if (auto v = root.find("learnable")) {
     v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight",
-                   "distillation_weight", "temperature", "eval_every"});
+                   "distillation_weight", "temperature", "eval_every", "fall_back_per_point"});
     c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
     c.learnable_min_drop = v->number_or("min_drop", c.learnable_min_drop, -1.0, 1.0);
     c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
@@ -974,6 +991,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
         v->number_or("distillation_weight", c.finetune.distillation_weight, 0.0, 1e6);
     c.finetune.temperature = v->number_or("temperature", c.finetune.temperature, 0.1, 100.0);
     c.finetune.eval_every = v->integer_or("eval_every", c.finetune.eval_every, 0, 1000000);
+    c.learnable_fall_back_per_point = v->boolean_or("fall_back_per_point", c.learnable_fall_back_per_point);
   }
   c.budgets = numbers(root, "budgets", c.budgets, 0.0, 1.0);
   c.max_tested_drop = root.number_or("max_tested_drop", c.max_tested_drop, 0.0, 1.0);

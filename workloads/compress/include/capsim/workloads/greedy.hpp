@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,14 +50,20 @@ class CachedEvaluator : public GreedyObjective {
   CachedEvaluator(GraphNet net, const Calibration& calibration, torch::Tensor inputs, torch::Tensor labels,
                   const QuantSettings& q, std::int64_t batch_size = 250);
 
+  // Learned projections (one per point, nullopt: PCA), used at the points where the plan keeps
+  // their dimension (PCA elsewhere). Takes effect at the next set_plan.
+  void use_learned(std::vector<std::optional<Projection>> learned) { learned_ = std::move(learned); }
+  const std::vector<std::optional<Projection>>& learned() const { return learned_; }
   // Adopts a plan and fills the cache (a full forward pass).
   EvalPoint set_plan(const KeptDims& k, const PointBits& bits = {}) override;
   // The current plan with point p at dimension k and `bits` (everything downstream of p recomputed).
   EvalPoint try_change(std::size_t point, std::int64_t k, int bits = -1) override;
-  // Adopts the last try_change.
+  // The current plan with point p's learned projection replaced by PCA (same k and bits).
+  EvalPoint try_pca(std::size_t point);
+  // Adopts the last try_change or try_pca.
   void commit() override;
   bool has_pending(std::size_t point, std::int64_t k, int bits = -1) const override {
-    return pending_.valid && pending_.point == point && pending_.k == k &&
+    return pending_.valid && !pending_.to_pca && pending_.point == point && pending_.k == k &&
            pending_.bits == bits_of(point, k, bits);
   }
   // The same evaluation with a full forward pass and no cache (to measure the cache's worth).
@@ -68,7 +75,11 @@ class CachedEvaluator : public GreedyObjective {
  private:
   // The bits point p stores at with dimension k: `bits` if given, else the plan's.
   int bits_of(std::size_t point, std::int64_t k, int bits) const;
+  // The learned projection of point p if it has one at dimension k.
+  const Projection* learned_at(std::size_t point, std::int64_t k) const;
   torch::Tensor compress(std::size_t point, std::int64_t k, int bits, const torch::Tensor& raw) const;
+  // Recomputes everything downstream of `point`, whose output `first` gives from its raw output.
+  EvalPoint rerun_from(std::size_t point, const std::function<torch::Tensor(const torch::Tensor&)>& first);
   EvalPoint score(const std::vector<torch::Tensor>& logits) const;
 
   GraphNet net_;
@@ -77,6 +88,7 @@ class CachedEvaluator : public GreedyObjective {
   std::vector<torch::Tensor> inputs_, labels_;  // per batch
   std::vector<int> point_of_node_;
   KeptDims k_;
+  std::vector<std::optional<Projection>> learned_;
   EvalPoint current_;
   // Per batch: every node's output as its consumers read it, and each point's raw output.
   std::vector<std::vector<torch::Tensor>> out_, raw_;
@@ -85,6 +97,7 @@ class CachedEvaluator : public GreedyObjective {
     std::size_t point = 0;
     std::int64_t k = 0;
     int bits = 0;
+    bool to_pca = false;  // try_pca: the point's learned projection replaced by PCA
     EvalPoint result;
     std::vector<std::vector<std::pair<int, torch::Tensor>>> out, raw;  // per batch: (node, tensor)
     bool valid = false;
@@ -197,5 +210,22 @@ Finetuned finetune_projections(GraphNet& net, const Calibration& calibration, co
                                const QuantSettings& q, const torch::Tensor& train_inputs,
                                const torch::Tensor& train_labels, const FinetuneOptions& options,
                                const HeldOut& held_out = {}, bool progress = true);
+
+// The per-point fall-back to PCA: where a learned projection does not help, PCA is restored. One
+// pass in network order over the learned points: point p goes back to PCA when that lowers the
+// held-out loss of the plan as it stands (the points before p already decided), so the plan
+// returned is never worse on the held-out images than the learned one. Costs one full and one
+// partial forward pass per learned point (the CachedEvaluator's downstream recomputation).
+struct PointFallBack {
+  // The learned projections with PCA at the restored points (Compressor layout: nullopt only where
+  // the plan keeps k == C).
+  std::vector<std::optional<Projection>> projections;
+  std::vector<std::size_t> restored;  // points given back to PCA, in network order
+  EvalPoint learned, kept;            // held-out loss and accuracy before and after
+};
+PointFallBack fall_back_per_point(const GraphNet& net, const Calibration& calibration, const KeptDims& k,
+                                  const QuantSettings& q,
+                                  const std::vector<std::optional<Projection>>& learned,
+                                  const HeldOut& held_out, std::int64_t batch_size = 250);
 
 }  // namespace capsim::workloads
