@@ -62,6 +62,15 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
             2)
       << "a header and at least one fine-tuned plan";
   EXPECT_TRUE(fs::exists(out + "/study_state.json"));
+  // smoke.yaml asks for the per-point fall-back: what it kept is saved beside each fine-tuning.
+  int fine_tuned = 0, decided = 0;
+  for (const auto& entry : fs::directory_iterator(out + "/learnable")) {
+    const std::string name = entry.path().filename().string();
+    const bool per_point = name.size() > 13 && name.substr(name.size() - 13) == ".per_point.pt";
+    (per_point ? decided : fine_tuned) += 1;
+  }
+  EXPECT_GE(fine_tuned, 1);
+  EXPECT_EQ(decided, fine_tuned) << "one fall-back decision per fine-tuned plan";
 
   // The mixed greedy ran, and its trajectory lowered some point's bits.
   for (const char* file : {"curve_pca_mixed.csv", "curve_learnable_mixed.csv", "greedy/trajectory_mixed.csv",

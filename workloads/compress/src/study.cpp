@@ -642,11 +642,20 @@ class Study {
     return measure(method, c.label, c.k, compressor);
   }
 
-  // The per-point fall-back on the fine-tuning's held-out images (the greedy's decision slice):
-  // applied to the saved projections, so a resumed study decides the same way.
+  // The projections a learnable plan is measured and exported with: the fine-tuned ones, or with
+  // the per-point fall-back the ones it kept (a file of their own, so the export and a resumed
+  // study use exactly what the curve measured).
+  std::string learned_file(const std::string& method, const std::string& label) const {
+    return path("learnable/" + method + "_" + label +
+                (config_.learnable_fall_back_per_point ? ".per_point.pt" : ".pt"));
+  }
+
+  // The per-point fall-back on the fine-tuning's held-out images (the greedy's decision slice).
   std::vector<std::optional<Projection>> fall_back(const std::string& method, const CurvePoint& c,
                                                    const QuantSettings& q,
                                                    const std::vector<std::optional<Projection>>& learned) {
+    const std::string file = learned_file(method, c.label);
+    if (fs::exists(file)) return load_projections(c.k, file);  // decided before an interruption
     const PointFallBack fb =
         fall_back_per_point(net_, calibration_, c.k, q, learned,
                             HeldOut{greedy_images_.inputs, greedy_images_.labels}, config_.eval_batch);
@@ -655,6 +664,7 @@ class Study {
     note(fmt::format(
         "{} {}: per-point fall-back, {} point(s) back to PCA (held-out loss {:.4f} -> {:.4f}){}{}", method,
         c.label, fb.restored.size(), fb.learned.loss, fb.kept.loss, names.empty() ? "" : ": ", names));
+    save_projections(fb.projections, file);
     return fb.projections;
   }
 
@@ -823,7 +833,7 @@ class Study {
   // unless it fell back to PCA) or PCA.
   std::unique_ptr<Compressor> compressor_for(const std::string& method, const CurvePoint& point) {
     std::optional<Compressor> compressor;
-    const std::string learned = path("learnable/" + method + "_" + point.label + ".pt");
+    const std::string learned = learned_file(method, point.label);
     const QuantSettings q = quant_for(method).with_point_bits(point.bits);
     if (method.rfind("learnable", 0) == 0 && fs::exists(learned))
       compressor.emplace(calibration_, load_projections(point.k, learned), q);
