@@ -385,11 +385,16 @@ class TableObjective : public GreedyObjective {
 
  private:
   EvalPoint score(const KeptDims& k) const {
-    double loss = 1.0;
+    double loss = 1.0 - compensation_;
     for (std::size_t p = 0; p < k.size(); ++p)
       loss += cost_[p][static_cast<std::size_t>(channels_[p] - k[p])];
     return {loss, 1.0 - loss / 100.0};
   }
+
+ public:
+  double compensation_ = 0;  // loss that learning gives back (the interleaved search)
+
+ private:
   std::vector<std::vector<double>> cost_;  // cost_[p][channels dropped]
   std::vector<std::int64_t> channels_;
   KeptDims k_;
@@ -521,6 +526,34 @@ TEST(Greedy, MetricIsLossPerActivationBitSavedAtTheBaselineBits) {
 // Stop rules: the search stops after the first step whose validation accuracy is more than
 // max_accuracy_drop below the start's, or whose reduction against 8-bit activations reaches
 // max_reduction; that step is the last one recorded.
+// Compression-aware search: when after_step says learning changed the objective, the step is
+// measured again and every candidate re-evaluated, so the stop rule and the next choices see the
+// compensated network. The table below stops after step 2 without learning (as in the test after
+// this one); learning that gives back 0.5 loss after step 1 lets it take step 3.
+TEST(Greedy, AfterStepLearningIsMeasuredAgainAndTheSearchGoesOn) {
+  const std::vector<CompressionPoint> points = {{0, "p", 4, 1, 0}};
+  const std::vector<std::vector<double>> loss = {{0, 0.5, 1.0, 1.5}};
+  QuantSettings q;
+  TableObjective objective(loss, {4});
+  GreedyOptions options = exhaustive_options();
+  options.max_accuracy_drop = 0.0075;
+  std::vector<int> called;
+  options.after_step = [&](int step, const Reduction& r) {
+    called.push_back(step);
+    EXPECT_GT(r.vs_b8, 1.0);
+    if (step != 1) return false;
+    objective.compensation_ = 0.5;
+    return true;
+  };
+  const GreedyResult r = greedy_search(objective, points, q, options, false);
+  ASSERT_EQ(r.steps.size(), 4u) << "drops 0, 0.005, then 0.010 past the budget";
+  EXPECT_DOUBLE_EQ(r.steps[1].val_loss, 1.0) << "step 1 measured again after learning";
+  EXPECT_DOUBLE_EQ(r.steps[1].val_accuracy, r.steps[0].val_accuracy);
+  EXPECT_DOUBLE_EQ(r.steps[2].val_loss, 1.5);
+  EXPECT_EQ(r.steps.back().k, 1);
+  EXPECT_EQ(called, (std::vector<int>{1, 2, 3}));
+}
+
 TEST(Greedy, StopsAtTheFirstStepPastTheAccuracyDropOrReachingTheReduction) {
   // One point of 4 channels, 1 pixel, no consumer: access bits 32, 24, 16, 8 at k = 4, 3, 2, 1,
   // reductions 4/3, 2, 4. TableObjective's accuracy is 1 - loss / 100: every step below costs

@@ -74,8 +74,26 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
 
   // The mixed greedy ran, and its trajectory lowered some point's bits.
   for (const char* file : {"curve_pca_mixed.csv", "curve_learnable_mixed.csv", "greedy/trajectory_mixed.csv",
-                           "curve_pca_mixed_energy.csv", "greedy/trajectory_mixed_energy.csv"})
+                           "curve_pca_mixed_energy.csv", "greedy/trajectory_mixed_energy.csv",
+                           "curve_learnable_interleaved.csv", "greedy/trajectory_interleaved.csv"})
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  // Learning interleaved with the mixed greedy: every curve point is a checkpoint plan with its
+  // own fine-tuned projections, none a PCA fall-back.
+  {
+    std::istringstream in(read_text(out + "/curve_learnable_interleaved.csv"));
+    std::string line;
+    std::getline(in, line);
+    int points = 0;
+    while (std::getline(in, line)) {
+      ++points;
+      const std::string label =
+          line.substr(line.find(',') + 1, line.find(',', line.find(',') + 1) - line.find(',') - 1);
+      EXPECT_EQ(label.rfind("step=", 0), 0u) << line;
+      EXPECT_EQ(label.find("+pca"), std::string::npos) << line;
+      EXPECT_TRUE(fs::exists(out + "/learnable/learnable_interleaved_" + label + ".pt")) << label;
+    }
+    EXPECT_GE(points, 1);
+  }
   EXPECT_NE(read_text(out + "/greedy/trajectory_mixed.csv").find(",4,"), std::string::npos) << "a 4-bit step";
 
   // The fall-back rule: a learnable curve holds every plan of its PCA curve, each either

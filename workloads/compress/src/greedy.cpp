@@ -343,11 +343,17 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
     plan = evaluator.plan();
     plan_bits = evaluator.bits();
     if (hardware) current_cost = options.hardware_cost(plan, plan_bits);
-    const EvalPoint now = evaluator.current();
+    EvalPoint now = evaluator.current();
     const int bits = q.with_point_bits(plan_bits).bits_at(p, plan[p] < points[p].channels);
     result.steps.push_back(record(step, points[p].name, points[p].channels, plan[p], bits, plan, plan_bits,
                                   now, points, q, evaluations, seconds_since(started), current_cost));
     const auto& r = result.steps.back().reduction;
+    const bool changed = options.after_step && options.after_step(step, r);
+    if (changed) {  // learning compensated the plan: it and every candidate are measured again
+      now = evaluator.set_plan(plan, plan_bits);
+      result.steps.back().val_loss = now.loss;
+      result.steps.back().val_accuracy = now.accuracy;
+    }
     if (progress)
       std::fprintf(stderr,
                    "\rgreedy step %d: %s k=%lld/%lld %d-bit  reduction %.2fx (8-bit)  val acc %.4f  %lld "
@@ -356,6 +362,14 @@ GreedyResult greedy_search(GreedyObjective& evaluator, const std::vector<Compres
                    static_cast<long long>(points[p].channels), bits, r.vs_b8, now.accuracy,
                    static_cast<long long>(evaluations), seconds_since(started));
     if (start.accuracy - now.accuracy > options.max_accuracy_drop || r.vs_b8 >= options.max_reduction) break;
+    if (changed) {
+      queue = {};
+      parked.clear();
+      for (std::size_t point = 0; point < points.size(); ++point)
+        for (bool bits_move : {false, true})
+          if (has_more(point, bits_move)) push(point, bits_move, step);
+      continue;
+    }
     if (has_more(p, top.bits_move))  // cost unknown until it surfaces
       queue.push(Candidate{top.metric, p, -1, top.target, top.bits_move});
     std::vector<std::pair<std::size_t, bool>> retry;

@@ -273,6 +273,8 @@ class Study {
     if (mixed) {
       stage("curve_pca_mixed.csv", [&] { return greedy_curve("pca_mixed", config_.mixed_bit_levels); });
       stage("curve_learnable_mixed.csv", [&] { return learnable_curve("pca_mixed", "learnable_mixed"); });
+      if (config_.learnable_interleaved)
+        stage("curve_learnable_interleaved.csv", [&] { return interleaved_curve("learnable_interleaved"); });
     }
     if (config_.hardware) {
       const std::string objective = sim::to_string(config_.hardware->objective);
@@ -620,9 +622,17 @@ class Study {
 
   CurvePoint fine_tuned(const std::string& method, const CurvePoint& c) {
     const QuantSettings q = quant_for(method).with_point_bits(c.bits);
+    const Compressor compressor(calibration_, learned_projections(method, c, q), q);
+    return measure(method, c.label, c.k, compressor);
+  }
+
+  // The projections of plan c fine-tuned from PCA (loaded when fine-tuned before an interruption),
+  // then the per-point fall-back when the study asks for it.
+  std::vector<std::optional<Projection>> learned_projections(const std::string& method, const CurvePoint& c,
+                                                             const QuantSettings& q) {
     const std::string file = path("learnable/" + method + "_" + c.label + ".pt");
     std::vector<std::optional<Projection>> projections;
-    if (fs::exists(file)) {  // fine-tuned before an interruption
+    if (fs::exists(file)) {
       projections = load_projections(c.k, file);
     } else {
       note(
@@ -638,8 +648,48 @@ class Study {
       save_projections(projections, file);
     }
     if (config_.learnable_fall_back_per_point) projections = fall_back(method, c, q, projections);
-    const Compressor compressor(calibration_, projections, q);
-    return measure(method, c.label, c.k, compressor);
+    return projections;
+  }
+
+  // Learning interleaved with the mixed greedy ("compression-aware"): whenever the trajectory
+  // reaches a checkpoint reduction, the projections of the plan reached are fine-tuned (and the
+  // per-point fall-back applied) and handed to the greedy's evaluator, so every later decision
+  // sees the compensated network; points changed afterwards use PCA at their new k until the next
+  // checkpoint learns them. Each checkpoint plan is a curve point with its own projections.
+  // Deterministic, so an interrupted run replays the same trajectory from the saved projections.
+  std::vector<CurvePoint> interleaved_curve(const std::string& method) {
+    note(fmt::format("{}: mixed greedy with learning at every checkpoint", method));
+    const QuantSettings q = quant_for(method);
+    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, q,
+                              config_.eval_batch);
+    GreedyOptions options = config_.greedy;
+    options.bit_levels = config_.mixed_bit_levels;
+    options.measure_uncached = false;
+    options.max_accuracy_drop = config_.mixed_max_accuracy_drop;
+    std::vector<CurvePoint> learned;  // checkpoint plans (k, bits, reduction) in trajectory order
+    std::size_t next = 0;
+    options.after_step = [&](int step, const Reduction& r) {
+      const auto& checkpoints = config_.greedy_checkpoints;
+      if (next >= checkpoints.size() || r.vs_b8 + 1e-9 < checkpoints[next]) return false;
+      while (next < checkpoints.size() && r.vs_b8 + 1e-9 >= checkpoints[next]) ++next;
+      if (options_.progress) std::fputc('\n', stderr);
+      CurvePoint c{method, fmt::format("step={}", step), evaluator.plan(), evaluator.bits(), r, 0, 0, {}, {},
+                   {}};
+      evaluator.use_learned(learned_projections(method, c, q.with_point_bits(c.bits)));
+      learned.push_back(std::move(c));
+      return true;
+    };
+    const GreedyResult result = greedy_search(evaluator, calibration_.points, q, options, options_.progress);
+    fs::create_directories(path("greedy"));
+    write_file_atomic(path("greedy/trajectory_interleaved.csv"),
+                      trajectory_csv(net_->info().model, result.steps));
+    std::vector<CurvePoint> curve;
+    for (const auto& c : learned) {
+      const QuantSettings plan_q = q.with_point_bits(c.bits);
+      const Compressor compressor(calibration_, load_projections(c.k, learned_file(method, c.label)), plan_q);
+      curve.push_back(measure(method, c.label, c.k, compressor));
+    }
+    return curve;
   }
 
   // The projections a learnable plan is measured and exported with: the fine-tuned ones, or with
@@ -989,7 +1039,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   if (auto v = root.find("learnable")) {
     v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight",
-                   "distillation_weight", "temperature", "eval_every", "fall_back_per_point"});
+                   "distillation_weight", "temperature", "eval_every", "fall_back_per_point", "interleaved"});
     c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
     c.learnable_min_drop = v->number_or("min_drop", c.learnable_min_drop, -1.0, 1.0);
     c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
@@ -1002,6 +1052,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.finetune.temperature = v->number_or("temperature", c.finetune.temperature, 0.1, 100.0);
     c.finetune.eval_every = v->integer_or("eval_every", c.finetune.eval_every, 0, 1000000);
     c.learnable_fall_back_per_point = v->boolean_or("fall_back_per_point", c.learnable_fall_back_per_point);
+    c.learnable_interleaved = v->boolean_or("interleaved", c.learnable_interleaved);
   }
   c.budgets = numbers(root, "budgets", c.budgets, 0.0, 1.0);
   c.max_tested_drop = root.number_or("max_tested_drop", c.max_tested_drop, 0.0, 1.0);

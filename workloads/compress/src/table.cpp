@@ -29,6 +29,7 @@ const std::vector<std::pair<std::string, std::string>> kMethods = {
     {"learnable_greedy_dram_bytes", "learnable + DRAM-aware greedy"},
     {"pca_mixed", "PCA + mixed (k, bits) greedy"},
     {"learnable_mixed", "learnable + mixed (k, bits) greedy"},
+    {"learnable_interleaved", "learnable + mixed greedy, learning interleaved"},
     {"pca_mixed_energy", "PCA + energy-aware mixed greedy"},
     {"learnable_mixed_energy", "learnable + energy-aware mixed greedy"},
     {"pca_mixed_dram_bytes", "PCA + DRAM-aware mixed greedy"},

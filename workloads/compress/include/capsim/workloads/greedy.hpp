@@ -120,6 +120,11 @@ struct GreedyOptions {
   // `HardwarePlanCost`); a point then moves to the first lower k that lowers the cost, and a step
   // that would raise it is never taken.
   std::function<double(const KeptDims&, const PointBits&)> hardware_cost;
+  // Compression-aware search (learning interleaved with the greedy): called after every step with
+  // its number and reduction. Returning true says the objective changed (e.g. projections were
+  // fine-tuned for the plan reached and handed to the evaluator), so the step is measured again
+  // and every candidate re-evaluated before the stop rule and the next choice (lazy costs stale).
+  std::function<bool(int step, const Reduction& reduction)> after_step;
 };
 
 struct GreedyStep {

@@ -43,8 +43,10 @@ struct StudyConfig {
   FinetuneOptions finetune;
   std::int64_t learnable_plans = 3;    // plans fine-tuned per method
   double learnable_min_drop = 0.0025;  // ...among those losing more than this validation accuracy with PCA
-  bool learnable_fall_back_per_point =
-      false;  // after fine-tuning, PCA back where it lowers the held-out loss
+  // After fine-tuning, PCA back at every point where that lowers the held-out loss.
+  bool learnable_fall_back_per_point = false;
+  // The mixed greedy with learning at every checkpoint (method learnable_interleaved).
+  bool learnable_interleaved = false;
   std::vector<double> budgets = {0.005, 0.01};  // test-accuracy drops the table reports
   // Curve points whose validation drop is within this are also measured on test (the curves then
   // show test accuracy along the way); a plan selected at a budget is measured on test regardless.
