@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -349,6 +350,83 @@ TEST(FallBack, RestoresPcaWhereTheLearnedProjectionLosesOnHeldOutImages) {
   without_mild[mild] = mild_restored ? plan.learned[mild] : pca_projection(cal.stats[mild], plan.k[mild]);
   const double other = evaluate_with(net, cal, without_mild, q, held_out).loss;
   EXPECT_LE(fb.kept.loss, other + 1e-5) << "the mild point took the better of learned and PCA";
+}
+
+// The mixed greedy on a tiny network: its first step is the move with the least validation-loss
+// increase per activation bit saved over every point's "next lower k" and "next lower bits",
+// each evaluated here on its own with a full forward pass (no cache, no lazy queue). Two menus:
+// halving k against 4-bit storage (a k move wins), and a quarter of k against 6 bits (a bits
+// move wins), so both kinds of choice are checked.
+struct BestMove {
+  std::string point;
+  std::int64_t k = 0;
+  int bits = 0;
+};
+
+BestMove brute_force_first_move(CachedEvaluator& evaluator, const Calibration& cal, const QuantSettings& q,
+                                const GreedyOptions& options) {
+  const KeptDims start = full_dims(cal);
+  const PointBits start_bits(cal.points.size(), options.bit_levels[0]);
+  const double start_loss = evaluator.evaluate_uncached(start, start_bits).loss;
+  const double start_access = access_bits(cal.points, start, q.with_point_bits(start_bits), 8);
+  const auto levels = dimension_levels(cal.points, options.fractions);
+  double best = std::numeric_limits<double>::infinity();
+  BestMove move;
+  for (std::size_t p = 0; p < cal.points.size(); ++p) {
+    for (bool bits_move : {false, true}) {
+      KeptDims k = start;
+      PointBits bits = start_bits;
+      if (bits_move)
+        bits[p] = options.bit_levels[1];
+      else if (levels[p].size() > 1)
+        k[p] = levels[p][1];
+      else
+        continue;
+      const double saved = start_access - access_bits(cal.points, k, q.with_point_bits(bits), 8);
+      const double metric = (evaluator.evaluate_uncached(k, bits).loss - start_loss) / saved;
+      if (metric < best) {
+        best = metric;
+        move = {cal.points[p].name, k[p], bits[p]};
+      }
+    }
+  }
+  return move;
+}
+
+TEST(Greedy, FirstMixedStepOnATinyNetworkIsTheBruteForceBestMove) {
+  torch::manual_seed(9);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  net->eval();
+  const auto inputs = torch::randn({24, 1, 16, 16});
+  torch::Tensor labels;
+  {
+    // Confident own predictions (as in the fall-back test): compression then costs loss.
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : net->parameters())
+      if (parameter.dim() == 2) parameter.mul_(50.0);
+    labels = net->forward(inputs).argmax(1);
+  }
+  const Calibration cal = calibrate(net, inputs, 8);
+  const QuantSettings q;
+  std::set<bool> kinds;  // true: the winning move lowered the bits
+  for (const auto& [fractions, bit_levels] :
+       {std::pair{std::vector<double>{1.0, 0.5}, std::vector<int>{8, 4}},
+        std::pair{std::vector<double>{1.0, 0.03125}, std::vector<int>{8, 6}}}) {
+    GreedyOptions options;
+    options.fractions = fractions;
+    options.bit_levels = bit_levels;
+    options.max_reduction = 1.0;  // stop after the first step
+    options.measure_uncached = false;
+    CachedEvaluator evaluator(net, cal, inputs, labels, q, 8);
+    const GreedyResult r = greedy_search(evaluator, cal.points, q, options, false);
+    ASSERT_EQ(r.steps.size(), 2u);
+    const BestMove best = brute_force_first_move(evaluator, cal, q, options);
+    EXPECT_EQ(r.steps[1].point, best.point);
+    EXPECT_EQ(r.steps[1].k, best.k);
+    EXPECT_EQ(r.steps[1].bits, best.bits);
+    kinds.insert(best.bits < bit_levels[0]);
+  }
+  EXPECT_EQ(kinds.size(), 2u) << "one menu chose a k move, the other a bits move";
 }
 
 // Additive convex costs with equal bits per step: greedy marginal allocation is optimal, so after
