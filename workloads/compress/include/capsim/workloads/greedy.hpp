@@ -66,7 +66,8 @@ class CachedEvaluator : public GreedyObjective {
     return pending_.valid && !pending_.to_pca && pending_.point == point && pending_.k == k &&
            pending_.bits == bits_of(point, k, bits);
   }
-  // The same evaluation with a full forward pass and no cache (to measure the cache's worth).
+  // The same evaluation with a full forward pass and no cache (to measure the cache's worth), with
+  // PCA at every projected point (learned projections are not used).
   EvalPoint evaluate_uncached(const KeptDims& k, const PointBits& bits = {}) override;
   const KeptDims& plan() const override { return k_; }
   const PointBits& bits() const override { return q_.point_bits; }
