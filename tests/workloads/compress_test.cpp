@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "capsim/common/error.hpp"
@@ -1090,6 +1093,105 @@ TEST(Plans, MixedPlansRoundTripKAndBits) {
   PointBits none{1};
   dims_from_plan(cal, to_plan(cal, k, QuantSettings{}, "plain", "test"), &none);
   EXPECT_TRUE(none.empty()) << "a plan at the baseline widths has no per-point bits";
+}
+
+// Bits per component: the greedy marginal allocation worked by hand. Variances 64, 16, 4, 1 at an
+// average of 4 bits (16 in all) start at 2 each; each bit goes to the largest variance * 4^-b
+// (ties to the lower index): 3,2,2,2 -> 4,2,2,2 -> 4,3,.. -> 5,3,.. -> 5,4,.. -> 5,4,3,.. ->
+// 6,4,3,2 -> 6,5,3,2, the integer neighbour of reverse water-filling's 5.5, 4.5, 3.5, 2.5.
+TEST(ComponentBits, GreedyAllocationWorkedByHand) {
+  EXPECT_EQ(component_bit_widths({64, 16, 4, 1}, 4), (std::vector<int>{6, 5, 3, 2}));
+  EXPECT_EQ(component_bit_widths({3, 3, 3}, 5), (std::vector<int>{5, 5, 5})) << "equal variances: uniform";
+  EXPECT_EQ(component_bit_widths({1e12, 1}, 9), (std::vector<int>{16, 2})) << "capped at 16, floored at 2";
+  EXPECT_EQ(component_bit_widths({5, 0, 0}, 2), (std::vector<int>{2, 2, 2})) << "2 bits: nothing to move";
+  EXPECT_EQ(component_bit_widths({1, 0, 0}, 3), (std::vector<int>{5, 2, 2}))
+      << "zero variance keeps the floor";
+  for (int bits = 2; bits <= 8; ++bits) {
+    const std::vector<double> spectrum{9, 7, 3, 2, 0.5, 0.1, 0.01};
+    const auto widths = component_bit_widths(spectrum, bits);
+    EXPECT_EQ(std::accumulate(widths.begin(), widths.end(), 0), 7 * bits) << "k * b bits, exactly";
+    EXPECT_TRUE(std::is_sorted(widths.rbegin(), widths.rend())) << "more variance, never fewer bits";
+  }
+  EXPECT_THROW(component_bit_widths({1, 2}, 1), std::invalid_argument);
+  EXPECT_EQ(to_string(*component_bits_from_string("variance")), std::string("variance"));
+  EXPECT_FALSE(component_bits_from_string("entropy"));
+}
+
+// A projected point whose coefficients have variances 4^3 : 4^2 : 4 : 1 (an identity basis over
+// independent Gaussian channels): at the same k * b bits, widths by variance store the high-variance
+// coefficients finer and lower the reconstruction error; with equal variances they change nothing.
+TEST(ComponentBits, VarianceWidthsLowerTheErrorAtEqualBitsAndEqualVariancesChangeNothing) {
+  torch::manual_seed(12);
+  const auto scales = torch::tensor({8.0f, 4.0f, 2.0f, 1.0f, 0.05f});
+  const auto x = torch::randn({4000, 5, 1, 1}) * scales.view({1, 5, 1, 1});
+  PointStatistics s;
+  s.mean = torch::zeros({5});
+  s.basis = torch::eye(5);
+  s.variances = scales.pow(2);
+  s.coefficient_clip = x.abs().amax({0, 2, 3});
+  s.channel_min = x.amin({0, 2, 3});
+  s.channel_max = x.amax({0, 2, 3});
+  const Projection pca = pca_projection(s, 4);
+  QuantSettings uniform, by_variance;
+  uniform.matrix_bits = by_variance.matrix_bits = 32;
+  by_variance.component_bits = ComponentBits::variance;
+  for (int bits : {3, 4, 5}) {
+    const double mse_uniform = (reconstruct(&pca, s, x, uniform, bits) - x).pow(2).mean().item<double>();
+    const double mse_variance = (reconstruct(&pca, s, x, by_variance, bits) - x).pow(2).mean().item<double>();
+    EXPECT_LT(mse_variance, 0.8 * mse_uniform) << bits << " bits";
+  }
+  // The same coefficients in float64 (the composed path) and float32 (the fused kernel).
+  const auto wide = reconstruct(&pca, s, x.to(torch::kFloat64), by_variance, 4).to(torch::kFloat32);
+  EXPECT_LT((wide - reconstruct(&pca, s, x, by_variance, 4)).abs().max().item<double>(), 1e-4);
+  PointStatistics flat = s;
+  flat.variances = torch::full({5}, 4.0f);
+  for (int bits : {2, 4, 8})
+    EXPECT_TRUE(torch::equal(reconstruct(&pca, flat, x, uniform, bits),
+                             reconstruct(&pca, flat, x, by_variance, bits)))
+        << bits;
+}
+
+// The codes an entropy measurement counts: coefficient j takes at most 2^(b_j) - 1 values, shifted
+// to [0, 2^b_j - 2], and the plan file carries the allocation.
+TEST(ComponentBits, CodesStayInsideEachComponentsWidthAndPlansCarryTheAllocation) {
+  torch::manual_seed(13);
+  // Input channels scaled 10 : 3 : 1 : 0.3, so the point's top variances differ by about 10x each.
+  GraphNet net =
+      planted_network(torch::randn({8, 4}) * torch::tensor({10.0f, 3.0f, 1.0f, 0.3f}), torch::randn({8}));
+  const auto inputs = torch::randn({16, 4, 5, 5});
+  const Calibration cal = calibrate(net, inputs, 8);
+  const KeptDims k{3, cal.points[1].channels, cal.points[2].channels};
+  QuantSettings q;
+  q.coefficient_bits = 3;
+  q.component_bits = ComponentBits::variance;
+  const Compressor compressor(cal, k, q);
+  const auto v = cal.stats[0].variances.slice(0, 0, 3).to(torch::kFloat64).contiguous();
+  const auto widths =
+      component_bit_widths({v[0].item<double>(), v[1].item<double>(), v[2].item<double>()}, 3);
+  EXPECT_GT(widths.front(), widths.back()) << "the planted spectrum is not flat";
+  torch::Tensor raw;
+  net->forward(inputs, [&](int node, const torch::Tensor& out) {
+    if (compressor.point_of_node(node) == 0) raw = out;
+    return out;
+  });
+  const auto codes = compressor.quantized_codes(0, raw);
+  for (std::int64_t j = 0; j < 3; ++j) {
+    const auto c = codes.select(1, j);
+    EXPECT_GE(c.min().item<double>(), 0.0) << j;
+    EXPECT_LE(c.max().item<double>(), std::ldexp(1.0, widths[static_cast<std::size_t>(j)]) - 2) << j;
+  }
+  EXPECT_GT(codes.select(1, 0).max().item<double>(), std::ldexp(1.0, 3) - 2)
+      << "the first component uses more levels than a uniform 3-bit coefficient has";
+  const trace::Plan plan = to_plan(cal, k, q, "components", "test");
+  EXPECT_EQ(plan.component_bits, "variance");
+  const trace::Plan back = trace::parse_plan(trace::format_plan(plan), "components.yaml");
+  EXPECT_EQ(back.component_bits, "variance");
+  EXPECT_EQ(trace::parse_plan(trace::format_plan(to_plan(cal, k, QuantSettings{}, "plain", "test")), "p.yaml")
+                .component_bits,
+            "uniform");
+  std::string text = trace::format_plan(plan);
+  text.replace(text.find("variance"), 8, "entropy");
+  EXPECT_THROW(trace::parse_plan(text, "bad.yaml"), InputError);
 }
 
 // The paired bootstrap against its normal approximation: 10,000 images, 300 only the reference

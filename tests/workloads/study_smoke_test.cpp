@@ -73,10 +73,20 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   EXPECT_EQ(decided, fine_tuned) << "one fall-back decision per fine-tuned plan";
 
   // The mixed greedy ran, and its trajectory lowered some point's bits.
-  for (const char* file : {"curve_pca_mixed.csv", "curve_learnable_mixed.csv", "greedy/trajectory_mixed.csv",
-                           "curve_pca_mixed_energy.csv", "greedy/trajectory_mixed_energy.csv",
-                           "curve_learnable_interleaved.csv", "greedy/trajectory_interleaved.csv"})
+  for (const char* file :
+       {"curve_pca_mixed.csv", "curve_learnable_mixed.csv", "greedy/trajectory_mixed.csv",
+        "curve_pca_mixed_energy.csv", "greedy/trajectory_mixed_energy.csv", "curve_learnable_interleaved.csv",
+        "greedy/trajectory_interleaved.csv", "curve_pca_mixed_components.csv",
+        "curve_learnable_mixed_components.csv", "greedy/trajectory_mixed_components.csv"})
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  // Bits per component: its exported plans say so (a reader applies the same widths); no other does.
+  for (const auto& entry : fs::directory_iterator(out + "/plans")) {
+    const std::string name = entry.path().filename().string();
+    const bool components = name.find("_mixed_components_") != std::string::npos;
+    EXPECT_EQ(read_text(entry.path().string()).find("component_bits: variance") != std::string::npos,
+              components)
+        << name;
+  }
   // Learning interleaved with the mixed greedy: every curve point is a checkpoint plan with its
   // own fine-tuned projections, none a PCA fall-back.
   {
@@ -111,7 +121,7 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
     }
     return val;
   };
-  for (const char* kind : {"greedy", "mixed"}) {
+  for (const char* kind : {"greedy", "mixed", "mixed_components"}) {
     const auto pca = rows(std::string("curve_pca_") + kind + ".csv");
     const auto learned = rows(std::string("curve_learnable_") + kind + ".csv");
     EXPECT_EQ(learned.size(), pca.size()) << kind;

@@ -268,7 +268,8 @@ void run_finetune(const FinetuneArgs& a) {
   const trace::Plan plan = trace::read_plan(a.plan);
   PointBits bits;
   const KeptDims k = dims_from_plan(cal, plan, &bits);
-  const QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);  // the plan's widths
+  QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);     // the plan's widths
+  q.component_bits = *component_bits_from_string(plan.component_bits);  // checked when the plan was read
   const Compressor pca(cal, k, q);
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
   const Finetuned tuned = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels,

@@ -74,7 +74,7 @@ Plan parse_plan(const std::string& text, const std::string& name) {
   YamlDocument doc = YamlDocument::parse(text, name);
   YamlView root = doc.root();
   root.require_map("a capsim plan (a mapping with format, version, layers)");
-  root.allow_keys({"format", "version", "name", "model", "method", "bits", "layers"});
+  root.allow_keys({"format", "version", "name", "model", "method", "bits", "component_bits", "layers"});
   if (root.string("format") != "capsim-plan") root.fail("format", "'capsim-plan'");
   if (root.integer("version") != kPlanVersion)
     root.fail("version",
@@ -86,6 +86,9 @@ Plan parse_plan(const std::string& text, const std::string& name) {
   plan.model = root.string_or("model", "");
   plan.method = root.string_or("method", "");
   plan.bits = static_cast<int>(root.integer_or("bits", kDefaultCoefficientBits, 1, 32));
+  plan.component_bits = root.string_or("component_bits", "uniform");
+  if (plan.component_bits != "uniform" && plan.component_bits != "variance")
+    root.fail("component_bits", "'uniform' or 'variance'");
   YamlView layers = root.child("layers");
   layers.require_map("a mapping from layer name to {channels, k, bits}");
   for (const auto& layer_name : layers.keys()) {
@@ -123,6 +126,7 @@ std::string format_plan(const Plan& plan) {
   if (!plan.model.empty()) out += fmt::format("model: {}\n", plan.model);
   if (!plan.method.empty()) out += fmt::format("method: {}\n", plan.method);
   out += fmt::format("bits: {}\n", plan.bits);
+  if (plan.component_bits != "uniform") out += fmt::format("component_bits: {}\n", plan.component_bits);
   out += "layers:\n";
   for (const auto& [name, e] : plan.layers)
     out += fmt::format("  {}: {{channels: {}, k: {}, bits: {}{}}}\n", name, e.channels, e.k, e.bits,

@@ -355,6 +355,7 @@ trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettin
   plan.model = cal.model;
   plan.method = method;
   plan.bits = q.coefficient_bits;
+  plan.component_bits = to_string(q.component_bits);
   for (std::size_t p = 0; p < cal.points.size(); ++p) {
     const bool projected = k[p] < cal.points[p].channels;
     if (!projected && !q.narrowed(p)) continue;  // stored at the architecture's activation width

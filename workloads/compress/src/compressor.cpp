@@ -1,6 +1,9 @@
 // Applying a plan: PCA or learned projections, coefficient quantization, and measurements.
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <queue>
 #include <stdexcept>
 #include <string>
 
@@ -61,6 +64,67 @@ torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tenso
   }
   const auto zero = torch::zeros({clip.size(0)}, torch::kInt);
   return torch::fake_quantize_per_channel_affine(x, scale, zero, 1, -levels, levels);
+}
+
+torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip,
+                                      const std::vector<int>& widths) {
+  if (std::adjacent_find(widths.begin(), widths.end(), std::not_equal_to<>()) == widths.end())
+    return fake_quantize_symmetric(x, clip, widths.empty() ? 8 : widths.front());
+  std::vector<double> levels(widths.size());
+  for (std::size_t j = 0; j < widths.size(); ++j) levels[j] = std::ldexp(1.0, widths[j] - 1) - 1.0;
+  const auto level_tensor = torch::tensor(levels, torch::kFloat64);
+  const auto scale =
+      (clip.to(torch::kFloat64).clamp_min(1e-8) / level_tensor).to(torch::kFloat32).contiguous();
+  if (x.scalar_type() != torch::kFloat32) {
+    const auto s = per_channel(scale.to(x.scalar_type()), x);
+    const auto l = per_channel(level_tensor.to(x.scalar_type()), x);
+    const auto q = torch::clamp(torch::round(x.detach() / s), -l, l) * s;
+    return needs_gradient(x) ? x + (q - x.detach()) : q;
+  }
+  // Clamped to each channel's own range first, the fused kernel's common integer range (the
+  // widest channel's) clips nothing more: round(x / scale_j) stays within channel j's levels.
+  const auto bound = per_channel(scale * level_tensor.to(torch::kFloat32), x);
+  const auto widest = static_cast<std::int64_t>(*std::max_element(levels.begin(), levels.end()));
+  const auto zero = torch::zeros({clip.size(0)}, torch::kInt);
+  return torch::fake_quantize_per_channel_affine(torch::clamp(x, -bound, bound), scale, zero, 1, -widest,
+                                                 widest);
+}
+
+const char* to_string(ComponentBits allocation) {
+  return allocation == ComponentBits::variance ? "variance" : "uniform";
+}
+
+std::optional<ComponentBits> component_bits_from_string(const std::string& text) {
+  if (text == "uniform") return ComponentBits::uniform;
+  if (text == "variance") return ComponentBits::variance;
+  return std::nullopt;
+}
+
+std::vector<int> component_bit_widths(const std::vector<double>& variances, int average_bits) {
+  constexpr int kMinBits = 2, kMaxBits = 16;
+  if (average_bits < kMinBits || average_bits > kMaxBits)
+    throw std::invalid_argument("component_bit_widths: an average of " + std::to_string(average_bits) +
+                                " bits (2..16)");
+  std::vector<int> widths(variances.size(), kMinBits);
+  // What one more bit removes from component j is proportional to variance_j * 4^-b_j; compared
+  // in logarithms (log2 variance - 2 b_j) so tiny variances neither underflow nor tie wrongly.
+  using Candidate = std::pair<double, std::ptrdiff_t>;  // (log2 of the gain, -index: ties to the lower)
+  std::priority_queue<Candidate> next;
+  auto gain = [&](std::size_t j) {
+    const double v = variances[j];
+    const double log_variance = v > 0 ? std::log2(v) : -std::numeric_limits<double>::infinity();
+    return log_variance - 2.0 * widths[j];
+  };
+  for (std::size_t j = 0; j < widths.size(); ++j) next.emplace(gain(j), -static_cast<std::ptrdiff_t>(j));
+  auto spare = static_cast<std::int64_t>(variances.size()) * (average_bits - kMinBits);
+  while (spare > 0 && !next.empty()) {
+    const auto j = static_cast<std::size_t>(-next.top().second);
+    next.pop();
+    ++widths[j];
+    --spare;
+    if (widths[j] < kMaxBits) next.emplace(gain(j), -static_cast<std::ptrdiff_t>(j));
+  }
+  return widths;
 }
 
 torch::Tensor fake_quantize_rows(const torch::Tensor& matrix, int bits) {
@@ -150,6 +214,29 @@ torch::Tensor clip_for_bits(const torch::Tensor& largest, const torch::Tensor& s
 
 namespace {
 
+// The widths of a projected point's k coefficients at `bits` under q.component_bits.
+std::vector<int> coefficient_widths(const PointStatistics& s, std::int64_t k, const QuantSettings& q,
+                                    int bits) {
+  if (q.component_bits == ComponentBits::uniform) return std::vector<int>(static_cast<std::size_t>(k), bits);
+  const auto v = s.variances.slice(0, 0, k).to(torch::kFloat64).contiguous();
+  return component_bit_widths(std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + k), bits);
+}
+
+// clip_for_bits with a width per coefficient: each clipped at its own MSE-optimal range, and
+// nothing clipped at 8 bits and above (as clip_for_bits).
+torch::Tensor clip_for_widths(const torch::Tensor& largest, const torch::Tensor& sigma,
+                              const std::vector<int>& widths) {
+  std::vector<double> sigmas(widths.size());
+  std::vector<int> unclipped(widths.size());
+  for (std::size_t j = 0; j < widths.size(); ++j) {
+    unclipped[j] = widths[j] >= 8 ? 1 : 0;
+    sigmas[j] = widths[j] >= 8 ? 0.0 : laplace_clip_sigmas(widths[j]);
+  }
+  const auto alpha = torch::tensor(sigmas, torch::kFloat64).to(largest.scalar_type());
+  const auto keep = torch::tensor(unclipped, torch::kInt).to(torch::kBool);
+  return torch::where(keep, largest, torch::minimum(largest, sigma.to(largest.scalar_type()) * alpha));
+}
+
 // The range of a point stored unprojected at `bits`: the calibrated channel range, narrowed below
 // 8 bits to the MSE-optimal clip. A one-sided channel (min >= 0, a ReLU output) spends all 2^b
 // levels on [0, hi], the step of a symmetric (b+1)-bit quantizer, so its clip is alpha(b+1) times
@@ -179,11 +266,19 @@ torch::Tensor reconstruct(const Projection* projection, const PointStatistics& s
   const int b = bits > 0 ? bits : q.coefficient_bits;
   Projection stored = quantize_side_data(*projection, q.matrix_bits);
   const std::int64_t k = stored.encoder.size(0);
-  stored.clip = clip_for_bits(stored.clip, stats.variances.slice(0, 0, k).clamp_min(0).sqrt(), b);
+  const auto sigma = stats.variances.slice(0, 0, k).clamp_min(0).sqrt();
   // No clamp to the channel range after decoding: clipping a ReLU output's negative
   // reconstruction errors biases the tensor upwards, which measured worse (ResNet18, k = C/2:
   // 84.6% instead of 88.8% validation accuracy).
-  return decode(stored, encode_quantized(stored, raw, b));
+  if (q.component_bits == ComponentBits::uniform) {
+    stored.clip = clip_for_bits(stored.clip, sigma, b);
+    return decode(stored, encode_quantized(stored, raw, b));
+  }
+  const std::vector<int> widths = coefficient_widths(stats, k, q, b);
+  stored.clip = clip_for_widths(stored.clip, sigma, widths);
+  const auto encoder = stored.encoder.to(raw.scalar_type()), mean = stored.mean.to(raw.scalar_type());
+  const auto coefficients = channel_matmul(raw, encoder, -encoder.mv(mean));
+  return decode(stored, fake_quantize_symmetric(coefficients, stored.clip, widths));
 }
 
 torch::Tensor Compressor::apply(std::size_t point, const torch::Tensor& raw) const {
@@ -203,11 +298,14 @@ torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor
     return torch::clamp(torch::round(raw / per_channel(scale, raw)) + per_channel(zero, raw), 0.0, levels);
   }
   const Projection pr = quantize_side_data(*projection, quant_.matrix_bits);
-  const double levels = std::ldexp(1.0, bits - 1) - 1.0;
+  const std::int64_t k = pr.encoder.size(0);
+  const std::vector<int> widths = coefficient_widths(s, k, quant_, bits);
+  std::vector<double> level_values(widths.size());
+  for (std::size_t j = 0; j < widths.size(); ++j) level_values[j] = std::ldexp(1.0, widths[j] - 1) - 1.0;
+  const auto levels = per_channel(torch::tensor(level_values, torch::kFloat64).to(raw.scalar_type()), raw);
   const auto coefficients = channel_matmul(raw, pr.encoder, -pr.encoder.mv(pr.mean));
-  const auto clip =
-      clip_for_bits(pr.clip, s.variances.slice(0, 0, pr.encoder.size(0)).clamp_min(0).sqrt(), bits);
-  const auto scale = per_channel(clip.clamp_min(1e-8) / levels, coefficients);
+  const auto clip = clip_for_widths(pr.clip, s.variances.slice(0, 0, k).clamp_min(0).sqrt(), widths);
+  const auto scale = per_channel(clip.clamp_min(1e-8), coefficients) / levels;
   return torch::clamp(torch::round(coefficients / scale), -levels, levels) + levels;  // shifted to >= 0
 }
 

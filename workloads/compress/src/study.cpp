@@ -275,6 +275,12 @@ class Study {
       stage("curve_learnable_mixed.csv", [&] { return learnable_curve("pca_mixed", "learnable_mixed"); });
       if (config_.learnable_interleaved)
         stage("curve_learnable_interleaved.csv", [&] { return interleaved_curve("learnable_interleaved"); });
+      if (config_.mixed_component_bits) {
+        stage("curve_pca_mixed_components.csv",
+              [&] { return greedy_curve("pca_mixed_components", config_.mixed_bit_levels); });
+        stage("curve_learnable_mixed_components.csv",
+              [&] { return learnable_curve("pca_mixed_components", "learnable_mixed_components"); });
+      }
     }
     if (config_.hardware) {
       const std::string objective = sim::to_string(config_.hardware->objective);
@@ -321,9 +327,11 @@ class Study {
   }
 
   // The quantization a method is measured with: the hardware-aware methods measure the side data
-  // as deployed (hardware.matrix_bits, 8 by default), the others at quantization.matrix_bits.
+  // as deployed (hardware.matrix_bits, 8 by default), the others at quantization.matrix_bits;
+  // the *_components methods spread each point's bits over its components by variance.
   QuantSettings quant_for(const std::string& method) const {
     QuantSettings q = config_.quant;
+    if (method.find("_components") != std::string::npos) q.component_bits = ComponentBits::variance;
     if (config_.hardware &&
         (method.find("_energy") != std::string::npos || method.find("_dram_bytes") != std::string::npos))
       q.matrix_bits = config_.hardware_matrix_bits;
@@ -485,17 +493,20 @@ class Study {
     const bool mixed = !bit_levels.empty();
     note(fmt::format("{}: greedy search over {} points on {} images", method, calibration_.points.size(),
                      greedy_images_.size()));
-    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, config_.quant,
+    const QuantSettings q = quant_for(method);  // the decisions see the quantization the curve measures
+    CachedEvaluator evaluator(net_, calibration_, greedy_images_.inputs, greedy_images_.labels, q,
                               config_.eval_batch);
     GreedyOptions options = config_.greedy;
     options.bit_levels = bit_levels;
     options.measure_uncached = options.measure_uncached && !mixed;
     if (mixed) options.max_accuracy_drop = config_.mixed_max_accuracy_drop;
-    const GreedyResult result =
-        greedy_search(evaluator, calibration_.points, config_.quant, options, options_.progress);
+    const GreedyResult result = greedy_search(evaluator, calibration_.points, q, options, options_.progress);
     fs::create_directories(path("greedy"));
-    write_file_atomic(path(mixed ? "greedy/trajectory_mixed.csv" : "greedy/trajectory.csv"),
-                      trajectory_csv(net_->info().model, result.steps));
+    // greedy/trajectory.csv (pca_greedy), trajectory_mixed.csv, trajectory_mixed_components.csv
+    const std::string variant = method.substr(method.find('_') + 1);
+    write_file_atomic(
+        path(variant == "greedy" ? "greedy/trajectory.csv" : "greedy/trajectory_" + variant + ".csv"),
+        trajectory_csv(net_->info().model, result.steps));
     if (mixed) {
       note(fmt::format("{}: {} steps in {:.0f} s", method, result.steps.size() - 1,
                        result.timing.total_seconds));
@@ -872,7 +883,7 @@ class Study {
     const std::unique_ptr<Compressor> compressor = compressor_for(method, point);
     const auto measures = measure_points(net_, *compressor, greedy_images_.inputs, config_.eval_batch);
     const trace::Plan plan =
-        to_plan(calibration_, point.k, config_.quant.with_point_bits(point.bits), name, method, measures);
+        to_plan(calibration_, point.k, quant_for(method).with_point_bits(point.bits), name, method, measures);
     trace::write_plan(plan, path("plans/" + name + ".yaml"));
     if (config_.hardware) record_hardware(name, point.k, point.bits);
     write_traces(plan, method + fmt::format("_drop{:g}", budget * 100));
@@ -1026,7 +1037,7 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   if (auto v = root.find("greedy")) {
     v->allow_keys({"images_per_class", "fractions", "max_accuracy_drop", "max_reduction", "checkpoints",
-                   "measure_uncached", "mixed_bits", "mixed_max_accuracy_drop"});
+                   "measure_uncached", "mixed_bits", "mixed_max_accuracy_drop", "component_bits"});
     c.greedy_per_class = v->integer_or("images_per_class", c.greedy_per_class, 1, 5000);
     c.greedy.fractions = numbers(*v, "fractions", c.greedy.fractions, 1e-4, 1.0);
     c.greedy.max_accuracy_drop = v->number_or("max_accuracy_drop", c.greedy.max_accuracy_drop, 0.0, 1.0);
@@ -1036,6 +1047,10 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.greedy.measure_uncached = v->boolean_or("measure_uncached", c.greedy.measure_uncached);
     if (v->has("mixed_bits")) c.mixed_bit_levels = bit_levels(*v, "mixed_bits", c.quant.baseline_bits);
     c.mixed_max_accuracy_drop = v->number_or("mixed_max_accuracy_drop", c.mixed_max_accuracy_drop, 0.0, 1.0);
+    c.mixed_component_bits = v->boolean_or("component_bits", c.mixed_component_bits);
+    if (c.mixed_component_bits && c.mixed_bit_levels.empty())
+      v->fail("component_bits",
+              "false, or mixed_bits to step through (bits per component ride the mixed greedy)");
   }
   if (auto v = root.find("learnable")) {
     v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight",

@@ -30,6 +30,8 @@ const std::vector<std::pair<std::string, std::string>> kMethods = {
     {"pca_mixed", "PCA + mixed (k, bits) greedy"},
     {"learnable_mixed", "learnable + mixed (k, bits) greedy"},
     {"learnable_interleaved", "learnable + mixed greedy, learning interleaved"},
+    {"pca_mixed_components", "PCA + mixed greedy, bits per component"},
+    {"learnable_mixed_components", "learnable + mixed greedy, bits per component"},
     {"pca_mixed_energy", "PCA + energy-aware mixed greedy"},
     {"learnable_mixed_energy", "learnable + energy-aware mixed greedy"},
     {"pca_mixed_dram_bytes", "PCA + DRAM-aware mixed greedy"},

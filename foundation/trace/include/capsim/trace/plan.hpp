@@ -34,6 +34,10 @@ struct Plan {
   std::string method;  // informational: greedy, uniform, variance, ceiling...
   double ratio = 1.0;  // uniform: kept fraction R = k / C
   int bits = kDefaultCoefficientBits;
+  // How a projected layer's k * bits are spread over its coefficients: "uniform" (every one at
+  // the layer's bits) or "variance" (more bits for high-variance components, docs/compression.md).
+  // Either way a layer stores k * bits per pixel, so the simulator costs both alike.
+  std::string component_bits = "uniform";
   std::map<std::string, PlanEntry> layers;  // per-layer plans
   std::string source;                       // the file it was read from (error messages)
   std::map<std::string, int> lines;         // layer name -> line in that file

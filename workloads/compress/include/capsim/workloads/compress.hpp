@@ -67,6 +67,14 @@ std::string explained_variance_csv(const Calibration& calibration);  // point,ch
 // (k < C), the channels of a point kept at full dimension (k == C). Empty: no per-point choice.
 using PointBits = std::vector<int>;
 
+// How a projected point's bits are spread over its k coefficients: every coefficient at the
+// point's width b (uniform), or widths by variance summing to k * b (component_bit_widths), so
+// the point stores exactly as many bits either way.
+enum class ComponentBits { uniform, variance };
+const char* to_string(ComponentBits allocation);
+// "uniform" or "variance"; std::nullopt for anything else.
+std::optional<ComponentBits> component_bits_from_string(const std::string& text);
+
 struct QuantSettings {
   int coefficient_bits = 8;  // b: projected coefficients
   int baseline_bits = 8;     // b0 of points kept uncompressed in the accuracy model
@@ -76,6 +84,7 @@ struct QuantSettings {
   // Mixed precision (the mixed greedy): bits of each point, overriding coefficient_bits and
   // baseline_bits point by point. Empty: every point at those two.
   PointBits point_bits;
+  ComponentBits component_bits = ComponentBits::uniform;  // projected points only
 
   // The bits point p stores at, projected (k < C) or not.
   int bits_at(std::size_t p, bool projected) const {
@@ -100,6 +109,15 @@ struct QuantSettings {
 torch::Tensor clip_for_bits(const torch::Tensor& largest, const torch::Tensor& sigma, int bits);
 // The Laplace MSE-optimal clip in standard deviations at `bits` (2..8); +inf above 8.
 double laplace_clip_sigmas(int bits);
+
+// Bits per principal component at an average of `average_bits` (2..16): the integer widths in
+// [2, 16] summing to k * average_bits that minimise sum_j variance_j * 4^-b_j, the high-rate
+// distortion of a quantizer whose step scales with the component's standard deviation (its clip
+// is alpha(b) sigma). Greedy marginal allocation, one bit at a time to the component whose
+// distortion it lowers most (ties: the lower index), is optimal for this separable convex
+// objective (Fox 1966; Gersho and Gray, "Vector Quantization and Signal Compression", 1992, 8.4).
+// Equal variances give every component average_bits; 4x the variance earns one more bit.
+std::vector<int> component_bit_widths(const std::vector<double>& variances, int average_bits);
 
 using KeptDims = std::vector<std::int64_t>;  // k per point; k == C: uncompressed
 
@@ -164,6 +182,10 @@ torch::Tensor decode(const Projection& projection, const torch::Tensor& coeffici
 // straight-through gradient. Float32 uses LibTorch's fused kernel; other dtypes (float64, for
 // exactness checks) the same arithmetic composed.
 torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip, int bits);
+// The same with a width per channel (ComponentBits::variance): channel j has 2^(widths[j]-1) - 1
+// levels each side of 0 over [-clip_j, clip_j].
+torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tensor& clip,
+                                      const std::vector<int>& widths);
 // Asymmetric per-channel fake quantization to `bits` over [lo, hi].
 torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& lo, const torch::Tensor& hi,
                                   int bits);
@@ -174,7 +196,9 @@ torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& l
 // `bits`: the point's width (coefficients if projected, channels if not); < 0 takes it from q
 // (coefficient_bits or baseline_bits). Below 8 bits the quantizer's range is clip_for_bits of the
 // calibrated range: per coefficient from the PCA variances, per channel from the channel's
-// second moment about zero (post-ReLU activations are one-sided).
+// second moment about zero (post-ReLU activations are one-sided). Under ComponentBits::variance
+// a projected point's coefficients get component_bit_widths of the PCA variances of its first k
+// directions at an average of `bits`, each clipped for its own width.
 torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats,
                           const torch::Tensor& raw, const QuantSettings& q, int bits = -1);
 

@@ -30,6 +30,9 @@ struct StudyConfig {
   double selection_confidence = 0.75;
   // The mixed (k, bits) greedy: bit widths a point steps down through (empty: no mixed methods).
   std::vector<int> mixed_bit_levels = {8, 6, 5, 4, 3, 2};
+  // Also the mixed greedy with bits per component (pca_mixed_components and its learnable
+  // fine-tuning): a point's k * b bits spread over its components by variance.
+  bool mixed_component_bits = false;
   // The mixed greedy stops this far below the start on its decision images: its plans are for the
   // budgets (and the learnable projection fine-tunes near them), not for the far end of the curve.
   double mixed_max_accuracy_drop = 0.03;
