@@ -34,6 +34,13 @@ std::vector<int> map_nodes(const Calibration& cal) {
 
 bool needs_gradient(const torch::Tensor& x) { return torch::GradMode::is_enabled() && x.requires_grad(); }
 
+// Levels each side of 0 of a symmetric quantizer per width: 2^(b-1) - 1.
+std::vector<double> symmetric_levels(const std::vector<int>& widths) {
+  std::vector<double> levels(widths.size());
+  for (std::size_t j = 0; j < widths.size(); ++j) levels[j] = std::ldexp(1.0, widths[j] - 1) - 1.0;
+  return levels;
+}
+
 double entropy_bits(const torch::Tensor& histogram) {
   const auto counts = histogram.to(torch::kFloat64);
   const double total = counts.sum().item<double>();
@@ -70,8 +77,7 @@ torch::Tensor fake_quantize_symmetric(const torch::Tensor& x, const torch::Tenso
                                       const std::vector<int>& widths) {
   if (std::adjacent_find(widths.begin(), widths.end(), std::not_equal_to<>()) == widths.end())
     return fake_quantize_symmetric(x, clip, widths.empty() ? 8 : widths.front());
-  std::vector<double> levels(widths.size());
-  for (std::size_t j = 0; j < widths.size(); ++j) levels[j] = std::ldexp(1.0, widths[j] - 1) - 1.0;
+  const std::vector<double> levels = symmetric_levels(widths);
   const auto level_tensor = torch::tensor(levels, torch::kFloat64);
   const auto scale =
       (clip.to(torch::kFloat64).clamp_min(1e-8) / level_tensor).to(torch::kFloat32).contiguous();
@@ -300,9 +306,8 @@ torch::Tensor Compressor::quantized_codes(std::size_t point, const torch::Tensor
   const Projection pr = quantize_side_data(*projection, quant_.matrix_bits);
   const std::int64_t k = pr.encoder.size(0);
   const std::vector<int> widths = coefficient_widths(s, k, quant_, bits);
-  std::vector<double> level_values(widths.size());
-  for (std::size_t j = 0; j < widths.size(); ++j) level_values[j] = std::ldexp(1.0, widths[j] - 1) - 1.0;
-  const auto levels = per_channel(torch::tensor(level_values, torch::kFloat64).to(raw.scalar_type()), raw);
+  const auto levels =
+      per_channel(torch::tensor(symmetric_levels(widths), torch::kFloat64).to(raw.scalar_type()), raw);
   const auto coefficients = channel_matmul(raw, pr.encoder, -pr.encoder.mv(pr.mean));
   const auto clip = clip_for_widths(pr.clip, s.variances.slice(0, 0, k).clamp_min(0).sqrt(), widths);
   const auto scale = per_channel(clip.clamp_min(1e-8), coefficients) / levels;
