@@ -1213,5 +1213,16 @@ TEST(PairedDrop, BootstrapIntervalMatchesTheNormalApproximation) {
   EXPECT_THROW(paired_drop_interval(reference, std::vector<std::uint8_t>(3, 1), 0.5), std::invalid_argument);
 }
 
+// The fall-back rule compares image counts: 2,770 of 3,000 correct read back from a curve file as
+// 0.92333 ties a fresh 2,770 / 3,000 (which a double comparison called a gain), and one image more
+// is a gain.
+TEST(FallBackRule, LearningMustWinAWholeImageOverPcaRoundedInItsCurveFile) {
+  const double pca_from_file = 0.92333;
+  EXPECT_GT(2770.0 / 3000.0, pca_from_file);
+  EXPECT_FALSE(more_images_correct(2770.0 / 3000.0, pca_from_file, 3000));
+  EXPECT_TRUE(more_images_correct(2771.0 / 3000.0, pca_from_file, 3000));
+  EXPECT_FALSE(more_images_correct(2769.0 / 3000.0, pca_from_file, 3000));
+}
+
 }  // namespace
 }  // namespace capsim::workloads

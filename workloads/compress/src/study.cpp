@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -178,6 +179,11 @@ std::vector<CurvePoint> read_curve(const std::string& path, const std::vector<Co
 }  // namespace
 
 std::string budget_key(double budget) { return fmt::format("{:g}", budget); }
+
+bool more_images_correct(double accuracy, double than_accuracy, std::int64_t images) {
+  const auto n = static_cast<double>(images);
+  return std::llround(accuracy * n) > std::llround(than_accuracy * n);
+}
 
 DropInterval paired_drop_interval(const std::vector<std::uint8_t>& reference,
                                   const std::vector<std::uint8_t>& plan, double confidence,
@@ -617,7 +623,7 @@ class Study {
       const bool tuned = std::find(candidates.begin(), candidates.end(), &pca) != candidates.end();
       std::optional<CurvePoint> learned;
       if (tuned) learned = fine_tuned(method, pca);
-      if (learned && learned->val_accuracy > pca.val_accuracy) {
+      if (learned && beats_on_validation(*learned, pca)) {
         curve.push_back(*learned);
         continue;
       }
@@ -629,6 +635,10 @@ class Study {
       curve.push_back(fallback);
     }
     return curve;
+  }
+
+  bool beats_on_validation(const CurvePoint& learned, const CurvePoint& pca) const {
+    return more_images_correct(learned.val_accuracy, pca.val_accuracy, val_.size());
   }
 
   CurvePoint fine_tuned(const std::string& method, const CurvePoint& c) {
