@@ -1194,6 +1194,45 @@ TEST(ComponentBits, CodesStayInsideEachComponentsWidthAndPlansCarryTheAllocation
   EXPECT_THROW(trace::parse_plan(text, "bad.yaml"), InputError);
 }
 
+// A plan file re-read by `capsim finetune` and `capsim fold-check` quantizes as the plan it was
+// written from: the same codes at every point, bits per component included (fold-check once
+// dropped the allocation and quantized a components plan's coefficients at one width).
+TEST(ComponentBits, PlanFileRoundTripQuantizesLikeThePlanItWasWrittenFrom) {
+  torch::manual_seed(13);
+  GraphNet net =
+      planted_network(torch::randn({8, 4}) * torch::tensor({10.0f, 3.0f, 1.0f, 0.3f}), torch::randn({8}));
+  const auto inputs = torch::randn({16, 4, 5, 5});
+  const Calibration cal = calibrate(net, inputs, 8);
+  const KeptDims k{3, cal.points[1].channels, cal.points[2].channels};
+  QuantSettings q;
+  q.component_bits = ComponentBits::variance;
+  q.point_bits = {3, 8, 5};  // the third point stored unprojected at 5 bits
+  const trace::Plan back =
+      trace::parse_plan(trace::format_plan(to_plan(cal, k, q, "mixed", "test")), "mixed.yaml");
+  PointBits bits;
+  const KeptDims k_back = dims_from_plan(cal, back, &bits);
+  const QuantSettings q_back = quantization_of(back, bits);
+  EXPECT_EQ(k_back, k);
+  EXPECT_EQ(q_back.point_bits, q.point_bits);
+  EXPECT_EQ(q_back.component_bits, ComponentBits::variance);
+  const Compressor original(cal, k, q), reread(cal, k_back, q_back);
+  std::vector<torch::Tensor> raw(cal.points.size());
+  net->forward(inputs, [&](int node, const torch::Tensor& out) {
+    if (const int p = original.point_of_node(node); p >= 0) raw[static_cast<std::size_t>(p)] = out;
+    return out;
+  });
+  EXPECT_TRUE(torch::equal(original.quantized_codes(0, raw[0]), reread.quantized_codes(0, raw[0])));
+  const QuantSettings at6 = quantization_of(back, bits, 6);
+  EXPECT_EQ(at6.coefficient_bits, 6);
+  EXPECT_TRUE(at6.point_bits.empty()) << "--bits stores every point at its width";
+  EXPECT_EQ(at6.component_bits, ComponentBits::variance);
+  QuantSettings uniform_widths = q;
+  uniform_widths.component_bits = ComponentBits::uniform;
+  EXPECT_FALSE(torch::equal(original.quantized_codes(0, raw[0]),
+                            Compressor(cal, k, uniform_widths).quantized_codes(0, raw[0])))
+      << "the allocation over components changes the codes, so the first check can fail";
+}
+
 // The paired bootstrap against its normal approximation: 10,000 images, 300 only the reference
 // gets right and 200 only the plan: drop 0.01, standard error sqrt((0.03 + 0.02 - 0.01^2) / n).
 TEST(PairedDrop, BootstrapIntervalMatchesTheNormalApproximation) {

@@ -268,8 +268,7 @@ void run_finetune(const FinetuneArgs& a) {
   const trace::Plan plan = trace::read_plan(a.plan);
   PointBits bits;
   const KeptDims k = dims_from_plan(cal, plan, &bits);
-  QuantSettings q = quant_from(plan.bits, 8).with_point_bits(bits);     // the plan's widths
-  q.component_bits = *component_bits_from_string(plan.component_bits);  // checked when the plan was read
+  const QuantSettings q = quantization_of(plan, bits);
   const Compressor pca(cal, k, q);
   const EvalResult before = evaluate(c.model.net, c.val.inputs, c.val.labels, 500, pca.hook());
   const Finetuned tuned = finetune_projections(c.model.net, cal, k, q, c.train.inputs, c.train.labels,
@@ -345,8 +344,7 @@ void run_fold_check(const FoldCheckArgs& a) {
   check_calibration_matches(cal, c.model.net, a.calibration);
   PointBits bits;
   const KeptDims k = dims_from_plan(cal, plan, &bits);
-  QuantSettings q = quant_from(a.bits > 0 ? a.bits : plan.bits, 8);
-  if (a.bits == 0) q.point_bits = bits;  // a mixed plan's own widths unless --bits overrides them
+  QuantSettings q = quantization_of(plan, bits, a.bits);  // a mixed plan's own widths unless --bits
   q.matrix_bits = a.matrix_bits;
   const Compressor compressor(cal, k, q);
   const torch::Dtype dtype = a.precision == "float64" ? torch::kFloat64 : torch::kFloat32;

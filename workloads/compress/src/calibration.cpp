@@ -390,6 +390,18 @@ KeptDims dims_from_plan(const Calibration& cal, const trace::Plan& plan, PointBi
   return k;
 }
 
+QuantSettings quantization_of(const trace::Plan& plan, PointBits bits, int bits_override) {
+  QuantSettings q;
+  q.coefficient_bits = bits_override > 0 ? bits_override : plan.bits;
+  if (bits_override == 0) q.point_bits = std::move(bits);
+  const auto allocation = component_bits_from_string(plan.component_bits);
+  if (!allocation)
+    throw InputError({plan.name, 0}, "component_bits",
+                     "uniform or variance, not \"" + plan.component_bits + "\"");
+  q.component_bits = *allocation;
+  return q;
+}
+
 // ---- baselines --------------------------------------------------------------------------------
 
 KeptDims uniform_dims(const Calibration& cal, double ratio) {

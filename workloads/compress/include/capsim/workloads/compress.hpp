@@ -149,6 +149,10 @@ trace::Plan to_plan(const Calibration& calibration, const KeptDims& k, const Qua
 // point at other than `baseline_bits` (a mixed plan; else `bits` is left empty).
 KeptDims dims_from_plan(const Calibration& calibration, const trace::Plan& plan, PointBits* bits = nullptr,
                         int baseline_bits = 8);
+// The quantization a plan file was measured with: its bits, its points' widths (`bits` from
+// dims_from_plan) and its allocation over components. bits_override > 0 stores every point at that
+// width instead (the allocation over components is kept).
+QuantSettings quantization_of(const trace::Plan& plan, PointBits bits, int bits_override = 0);
 
 // ---- the compressor -------------------------------------------------------------------------
 
