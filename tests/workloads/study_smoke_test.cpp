@@ -187,6 +187,15 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   for (std::size_t i = 0; i < stages.size(); ++i)
     EXPECT_EQ(fs::last_write_time(out + "/" + stages[i]), before[i]) << stages[i] << " was recomputed";
 
+  // results/study commits no learned projections: a study resumed from a committed directory that
+  // must run the interleaved stage writes them into a learnable/ it creates (it once stopped with
+  // "Parent directory .../learnable does not exist").
+  fs::remove_all(out + "/learnable");
+  fs::remove(out + "/curve_learnable_interleaved.csv");
+  r = run_command(study);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out + "/curve_learnable_interleaved.csv"));
+
   // Resuming with other limits would mix results: refused, naming the state file and key.
   std::string other = study;
   other.replace(other.find("--limit-val 300"), 15, "--limit-val 200");

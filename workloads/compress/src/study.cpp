@@ -742,6 +742,7 @@ class Study {
   // Learned encoders and decoders with the calibration statistics they were trained against.
   static void save_projections(const std::vector<std::optional<Projection>>& projections,
                                const std::string& file) {
+    fs::create_directories(fs::path(file).parent_path());  // a resumed study's first learned plan
     torch::serialize::OutputArchive archive;
     for (std::size_t p = 0; p < projections.size(); ++p) {
       if (!projections[p]) continue;
