@@ -1153,13 +1153,25 @@ TEST(ComponentBits, VarianceWidthsLowerTheErrorAtEqualBitsAndEqualVariancesChang
 
 // The codes an entropy measurement counts: coefficient j takes at most 2^(b_j) - 1 values, shifted
 // to [0, 2^b_j - 2], and the plan file carries the allocation.
-TEST(ComponentBits, CodesStayInsideEachComponentsWidthAndPlansCarryTheAllocation) {
+// A planted network whose first point's variances fall about 10x per component (input channels
+// scaled 10 : 3 : 1 : 0.3), calibrated on 16 random images.
+struct UnevenSpectrum {
+  GraphNet net;
+  torch::Tensor inputs;
+  Calibration cal;
+};
+UnevenSpectrum uneven_spectrum() {
   torch::manual_seed(13);
-  // Input channels scaled 10 : 3 : 1 : 0.3, so the point's top variances differ by about 10x each.
-  GraphNet net =
-      planted_network(torch::randn({8, 4}) * torch::tensor({10.0f, 3.0f, 1.0f, 0.3f}), torch::randn({8}));
-  const auto inputs = torch::randn({16, 4, 5, 5});
-  const Calibration cal = calibrate(net, inputs, 8);
+  UnevenSpectrum s{
+      planted_network(torch::randn({8, 4}) * torch::tensor({10.0f, 3.0f, 1.0f, 0.3f}), torch::randn({8})),
+      torch::randn({16, 4, 5, 5}),
+      {}};
+  s.cal = calibrate(s.net, s.inputs, 8);
+  return s;
+}
+
+TEST(ComponentBits, CodesStayInsideEachComponentsWidthAndPlansCarryTheAllocation) {
+  auto [net, inputs, cal] = uneven_spectrum();
   const KeptDims k{3, cal.points[1].channels, cal.points[2].channels};
   QuantSettings q;
   q.coefficient_bits = 3;
@@ -1198,11 +1210,7 @@ TEST(ComponentBits, CodesStayInsideEachComponentsWidthAndPlansCarryTheAllocation
 // written from: the same codes at every point, bits per component included (fold-check once
 // dropped the allocation and quantized a components plan's coefficients at one width).
 TEST(ComponentBits, PlanFileRoundTripQuantizesLikeThePlanItWasWrittenFrom) {
-  torch::manual_seed(13);
-  GraphNet net =
-      planted_network(torch::randn({8, 4}) * torch::tensor({10.0f, 3.0f, 1.0f, 0.3f}), torch::randn({8}));
-  const auto inputs = torch::randn({16, 4, 5, 5});
-  const Calibration cal = calibrate(net, inputs, 8);
+  auto [net, inputs, cal] = uneven_spectrum();
   const KeptDims k{3, cal.points[1].channels, cal.points[2].channels};
   QuantSettings q;
   q.component_bits = ComponentBits::variance;
