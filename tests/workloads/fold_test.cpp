@@ -109,48 +109,64 @@ TEST(FoldEdges, DenseConvsAndLinearsFoldDepthwisePoolsAndAddsDoNot) {
 }
 
 // The three zoo networks (cifar variant, width 0.125, random weights, calibrated on random
-// images) under the greedy plan fixtures of tests/golden/plans (k scaled to the narrower network), 8-bit
-// coefficients and 8-bit side data.
+// images) under the greedy plan fixtures of tests/golden/plans (k scaled to the narrower network).
+struct ZooUnderPlan {
+  GraphNet net{nullptr};
+  Calibration cal;
+  trace::Plan plan;
+  KeptDims k;
+  trace::Shape input{1, 32, 32};
+};
+
+ZooUnderPlan zoo_under_plan(const std::string& model) {
+  torch::manual_seed(13);
+  ZooUnderPlan z;
+  z.net = make_model(model, ModelOptions{"cifar", 1, 10, 0.125});
+  z.net->eval();
+  const auto images = torch::randn({12, 1, 32, 32});
+  z.cal = calibrate(z.net, images, 12);
+  z.plan = trace::read_plan(std::string(CAPSIM_SOURCE_DIR) + "/tests/golden/plans/" + model +
+                            "_pca_greedy_drop1.yaml");
+  z.k = dims_from_plan(z.cal, z.plan);
+  return z;
+}
+
+torch::Tensor pipeline_logits(GraphNet net, const Compressor& compressor, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  return net->forward(x, compressor.hook());
+}
+
 class FoldedZoo : public ::testing::TestWithParam<std::string> {};
 
+// 8-bit coefficients and 8-bit side data.
 TEST_P(FoldedZoo, FoldedAndDecodedNetworksGiveTheSameLogits) {
   const std::string model = GetParam();
-  torch::manual_seed(13);
-  GraphNet net = make_model(model, ModelOptions{"cifar", 1, 10, 0.125});
-  net->eval();
-  const trace::Shape input{1, 32, 32};
-  const auto images = torch::randn({12, 1, 32, 32});
-  const Calibration cal = calibrate(net, images, 12);
-  const trace::Plan plan = trace::read_plan(std::string(CAPSIM_SOURCE_DIR) + "/tests/golden/plans/" + model +
-                                            "_pca_greedy_drop1.yaml");
-  const KeptDims k = dims_from_plan(cal, plan);
+  const ZooUnderPlan z = zoo_under_plan(model);
+  GraphNet net = z.net;  // a handle: forward is not const
+  const KeptDims& k = z.k;
   int projected = 0;
-  for (std::size_t p = 0; p < k.size(); ++p) projected += k[p] < cal.points[p].channels;
+  for (std::size_t p = 0; p < k.size(); ++p) projected += k[p] < z.cal.points[p].channels;
   ASSERT_GE(projected, 3) << "a plan with k < C at several points";
   QuantSettings q;
   q.coefficient_bits = 8;
   q.matrix_bits = 8;
-  const Compressor compressor(cal, k, q);
+  const Compressor compressor(z.cal, k, q);
 
   // The edges follow the simulator-side rule on the trace with the plan applied.
   const auto edges = fold_edges(net, compressor);
-  EXPECT_EQ(edges, fold_edges(net->spec(), input, plan));
+  EXPECT_EQ(edges, fold_edges(net->spec(), z.input, z.plan));
   const auto folded_edges =
       std::count_if(edges.begin(), edges.end(), [](const FoldEdge& e) { return e.folded; });
   EXPECT_GT(folded_edges, 0);
 
   const auto x = torch::randn({6, 1, 32, 32});
   // float32: the decode-then-convolve evaluator is the pipeline's (Compressor::hook) exactly.
-  FoldedNetwork f32(net, compressor, input, torch::kFloat32);
+  FoldedNetwork f32(net, compressor, z.input, torch::kFloat32);
   EXPECT_EQ(f32.edges(), edges);
-  const auto pipeline = [&] {
-    torch::NoGradGuard no_grad;
-    return net->forward(x, compressor.hook());
-  }();
-  EXPECT_TRUE(torch::equal(f32.forward_unfolded(x), pipeline));
+  EXPECT_TRUE(torch::equal(f32.forward_unfolded(x), pipeline_logits(net, compressor, x)));
 
   // float64: folded equals decoded to rounding (see the tolerance note at the top).
-  FoldedNetwork f64(net, compressor, input, torch::kFloat64);
+  FoldedNetwork f64(net, compressor, z.input, torch::kFloat64);
   const auto unfolded = f64.forward_unfolded(x);
   const auto folded = f64.forward_folded(x);
   ASSERT_EQ(folded.scalar_type(), torch::kFloat64);
@@ -169,6 +185,38 @@ TEST_P(FoldedZoo, FoldedAndDecodedNetworksGiveTheSameLogits) {
   EXPECT_EQ(check.differing_predictions, 0);
   EXPECT_DOUBLE_EQ(check.accuracy_folded, check.accuracy_unfolded);
   EXPECT_LE(check.max_abs_logit_diff, 1e-9 * check.max_abs_logit);
+}
+
+// A mixed plan: every point at its own width (projected points 3-6 bits, clipped below 8; points
+// kept at full dimension 4-8 bits) and bits spread over components by variance. fold-check must
+// measure the network the study measured, so both runs quantize each point as the hook does.
+TEST_P(FoldedZoo, MixedWidthsAndBitsPerComponentAreQuantizedAsThePipelineDoes) {
+  const std::string model = GetParam();
+  const ZooUnderPlan z = zoo_under_plan(model);
+  QuantSettings q;
+  q.matrix_bits = 8;
+  q.component_bits = ComponentBits::variance;
+  for (std::size_t p = 0; p < z.k.size(); ++p)
+    q.point_bits.push_back(z.k[p] < z.cal.points[p].channels ? 3 + static_cast<int>(p % 4)
+                                                             : 8 - static_cast<int>(p % 4));
+  const Compressor mixed(z.cal, z.k, q);
+  const auto x = torch::randn({6, 1, 32, 32});
+  const auto pipeline = pipeline_logits(z.net, mixed, x);
+  const double scale = max_abs(pipeline);
+
+  // Not vacuous: the widths and the allocation over components each change the logits.
+  QuantSettings uniform_components = q;
+  uniform_components.component_bits = ComponentBits::uniform;
+  const auto uniform_logits = pipeline_logits(z.net, Compressor(z.cal, z.k, uniform_components), x);
+  EXPECT_GT(max_abs(uniform_logits - pipeline), 1e-4 * scale) << "bits per component must matter";
+  const auto eight_bit_logits = pipeline_logits(z.net, Compressor(z.cal, z.k, q.with_point_bits({})), x);
+  EXPECT_GT(max_abs(eight_bit_logits - pipeline), 1e-4 * scale) << "the widths must matter";
+
+  FoldedNetwork f32(z.net, mixed, z.input, torch::kFloat32);
+  EXPECT_TRUE(torch::equal(f32.forward_unfolded(x), pipeline)) << model;
+  FoldedNetwork f64(z.net, mixed, z.input, torch::kFloat64);
+  const auto unfolded = f64.forward_unfolded(x);
+  EXPECT_LE(max_abs(f64.forward_folded(x) - unfolded), 1e-9 * max_abs(unfolded)) << model;
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, FoldedZoo, ::testing::Values("resnet18", "mobilenetv2", "vgg16"));

@@ -164,11 +164,17 @@ torch::Tensor FoldedNetwork::run(const torch::Tensor& input, bool fold) {
     const int p = point_of_node_[u];
     if (p < 0) {
       decoded[u] = out;
-    } else if (const auto& stored = stored_[static_cast<std::size_t>(p)]) {
-      coefficients[u] = encode_quantized(*stored, out, quant_.coefficient_bits);
-      if (!fold || needs_decoded_[u]) decoded[u] = decode(*stored, coefficients[u]);
     } else {
-      decoded[u] = reconstruct(nullptr, calibration_->stats[static_cast<std::size_t>(p)], out, quant_);
+      // Each point at its own width (a mixed plan's point_bits) and allocation over components,
+      // exactly as the compressor's hook quantizes it.
+      const auto point = static_cast<std::size_t>(p);
+      const auto& stats = calibration_->stats[point];
+      if (const auto& stored = stored_[point]) {
+        coefficients[u] = encode_stored(*stored, stats, out, quant_, quant_.bits_at(point, true));
+        if (!fold || needs_decoded_[u]) decoded[u] = decode(*stored, coefficients[u]);
+      } else {
+        decoded[u] = reconstruct(nullptr, stats, out, quant_, quant_.bits_at(point, false));
+      }
     }
     if (i == n - 1) logits = decoded[u];
     for (int producer : s.inputs)
@@ -181,7 +187,7 @@ torch::Tensor FoldedNetwork::run(const torch::Tensor& input, bool fold) {
 }
 
 FoldCheck check_folding(FoldedNetwork& network, const torch::Tensor& inputs, const torch::Tensor& labels,
-                        std::int64_t batch_size) {
+                        std::int64_t batch_size, bool run_folded) {
   FoldCheck c;
   double correct_unfolded = 0, correct_folded = 0;
   for (std::int64_t start = 0; start < inputs.size(0); start += batch_size) {
@@ -189,7 +195,7 @@ FoldCheck check_folding(FoldedNetwork& network, const torch::Tensor& inputs, con
     const auto x = inputs.slice(0, start, end);
     const auto y = labels.slice(0, start, end);
     const auto unfolded = network.forward_unfolded(x);
-    const auto folded = network.forward_folded(x);
+    const auto folded = run_folded ? network.forward_folded(x) : unfolded;
     c.max_abs_logit_diff = std::max(c.max_abs_logit_diff, (folded - unfolded).abs().max().item<double>());
     c.max_abs_logit = std::max(c.max_abs_logit, unfolded.abs().max().item<double>());
     const auto pu = unfolded.argmax(1), pf = folded.argmax(1);

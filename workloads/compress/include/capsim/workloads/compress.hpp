@@ -205,6 +205,12 @@ torch::Tensor fake_quantize_range(const torch::Tensor& x, const torch::Tensor& l
 // directions at an average of `bits`, each clipped for its own width.
 torch::Tensor reconstruct(const Projection* projection, const PointStatistics& stats,
                           const torch::Tensor& raw, const QuantSettings& q, int bits = -1);
+// The coefficients reconstruct decodes for a projected point at `bits` (> 0), dequantized: each
+// coefficient at its width and clip under q.component_bits. `stored`: the side data as DRAM holds
+// it (quantize_side_data at q.matrix_bits), so reconstruct == decode(stored, encode_stored(...)).
+// What a folded consumer reads (FoldedNetwork).
+torch::Tensor encode_stored(const Projection& stored, const PointStatistics& stats, const torch::Tensor& raw,
+                            const QuantSettings& q, int bits);
 
 class Compressor {
  public:

@@ -88,7 +88,9 @@ struct FoldCheck {
   double accuracy_unfolded = 0, accuracy_folded = 0;
   std::int64_t differing_predictions = 0;  // images whose argmax differs
 };
+// run_folded = false: the decode-then-convolve network alone (the study's accuracy of a plan in half
+// the time); the folded figures then repeat the unfolded ones.
 FoldCheck check_folding(FoldedNetwork& network, const torch::Tensor& inputs, const torch::Tensor& labels,
-                        std::int64_t batch_size = 500);
+                        std::int64_t batch_size = 500, bool run_folded = true);
 
 }  // namespace capsim::workloads
