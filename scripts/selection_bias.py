@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Helpers of scripts/selection_bias.
 
+  selection_bias.py labels STUDY CURVE MAX_DROP   the curve's plans with a validation drop up to MAX_DROP
   selection_bias.py plan STUDY CURVE LABEL OUT   write the plan file of one curve point
   selection_bias.py table MEASURED OUT           merge measured test accuracies into OUT and summarise
+  selection_bias.py rules OUT [CONFIDENCE...]    the study's selection at other selection confidences
   selection_bias.py check STUDY...               the plans it writes equal the study's exported plans
 """
 import csv
@@ -19,6 +21,14 @@ def curve_row(study, curve, label):
             if row["label"] == label:
                 return row
     sys.exit(f"selection_bias: {study}/curve_{curve}.csv has no plan '{label}'")
+
+
+def labels(study, curve, max_val_drop):
+    """The curve's plans whose validation drop is at most max_val_drop (a fraction), one per line."""
+    with open(f"{study}/curve_{curve}.csv") as f:
+        for row in csv.DictReader(f):
+            if float(row["val_drop"]) <= float(max_val_drop):
+                print(row["label"])
 
 
 def write_plan(study, curve, label, out):
@@ -46,9 +56,10 @@ def write_plan(study, curve, label, out):
 
 
 def selected_plans(summary, curve):
+    """Plans the study selected at any budget and measure (against 8 or 16 bits, with side data or not)."""
     plans = set()
     for budget in summary["methods"].get(curve, {}).values():
-        plans.add(budget["vs_b8"]["plan"])
+        plans.update(entry["plan"] for entry in budget.values())
     return plans
 
 
@@ -96,13 +107,70 @@ def table(measured, out):
     if checked:
         print(f"tool check: {len(checked)} plans the study also tested, test accuracy differs by at most "
               f"{max(checked):.2f} points")
-    for kind in ("yes", "no"):
-        d = [float(rows[k]["test_minus_val_points"]) for k in keys if rows[k]["selected"] == kind]
-        if d:
-            sd = statistics.stdev(d) if len(d) > 1 else 0.0
-            print(f"{'selected' if kind == 'yes' else 'not selected'}: {len(d)} plans, test drop - validation "
-                  f"drop {statistics.mean(d):+.2f} points on average (sd {sd:.2f})")
+    # All plans, and those whose validation drop lies where selected ones do (up to 1.5 points):
+    # selection bias shows as a gap between selected and unselected plans at comparable drops.
+    for scope, within in (("all", 100.0), ("validation drop <= 1.5 points", 1.5)):
+        for kind in ("yes", "no"):
+            d = [float(rows[k]["test_minus_val_points"]) for k in keys
+                 if rows[k]["selected"] == kind and float(rows[k]["val_drop_points"]) <= within]
+            if d:
+                sd = statistics.stdev(d) if len(d) > 1 else 0.0
+                positive = sum(1 for x in d if x > 0)
+                print(f"{scope}, {'selected' if kind == 'yes' else 'not selected'}: {len(d)} plans, test drop - "
+                      f"validation drop {statistics.mean(d):+.2f} points on average (sd {sd:.2f}, "
+                      f"{positive} positive)")
     print(f"written {out}")
+
+
+def curve_rows(study, curve):
+    with open(f"{study}/curve_{curve}.csv") as f:
+        return list(csv.DictReader(f))
+
+
+Z = {0.75: 0.6745, 0.9: 1.2816, 0.95: 1.6449, 0.975: 1.96}  # standard normal quantiles
+
+
+def bound(row, confidence):
+    """The validation drop's `confidence` quantile in points: the study's bootstrap bound at its own
+    confidence (0.75), else the normal approximation drop + z * se, se from the 95% interval."""
+    if confidence == 0.75:
+        return 100 * float(row["val_drop_bound"])
+    se = 100 * (float(row["val_drop_high"]) - float(row["val_drop_low"])) / (2 * 1.96)
+    return 100 * float(row["val_drop"]) + Z[confidence] * se
+
+
+def rules(out, confidences):
+    """Counterfactual selections on the PCA curves: the study's rule (the largest reduction whose
+    validation bound meets the budget) at other selection confidences, each selected plan's test
+    drop taken from OUT. At the study's confidence it must reproduce the study's selections."""
+    with open(out) as f:
+        test_drop = {(r["network"], r["curve"], r["plan"]): float(r["test_drop_points"]) for r in csv.DictReader(f)}
+    studies = sorted({k[0] for k in test_drop})
+    curves = sorted({k[1] for k in test_drop})
+    for confidence in confidences:
+        selected, met, reductions = 0, 0, []
+        for network in studies:
+            study = f"results/study/{network}"
+            with open(f"{study}/summary.json") as f:
+                summary = json.load(f)
+            for curve in curves:
+                if not os.path.exists(f"{study}/curve_{curve}.csv"):
+                    continue
+                for budget in summary["budgets"]:
+                    passing = [r for r in curve_rows(study, curve) if bound(r, confidence) <= 100 * budget + 1e-9]
+                    best = max(passing, key=lambda r: float(r["reduction_vs_b8"]), default=None)
+                    label = best["label"] if best else "uncompressed"
+                    chosen = summary["methods"][curve][f"{budget:g}"]["vs_b8"]["plan"]
+                    if confidence == 0.75 and label != chosen:
+                        sys.exit(f"selection_bias: {network} {curve} {budget:g}: rule picks {label}, the study {chosen}")
+                    if best and (network, curve, label) not in test_drop:
+                        sys.exit(f"selection_bias: {network} {curve} {label} was not measured on test")
+                    drop = test_drop[(network, curve, label)] if best else 0.0
+                    selected += 1
+                    met += drop <= 100 * budget + 1e-9
+                    reductions.append(float(best["reduction_vs_b8"]) if best else 1.0)
+        print(f"selection confidence {confidence}: {met} of {selected} selections meet their budget on test, "
+              f"geometric mean reduction {statistics.geometric_mean(reductions):.3f}x against 8-bit")
 
 
 def layers_of(text):
@@ -147,8 +215,12 @@ def check(studies):
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "plan":
         write_plan(*sys.argv[2:])
+    elif len(sys.argv) == 5 and sys.argv[1] == "labels":
+        labels(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "table":
         table(*sys.argv[2:])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "rules":
+        rules(sys.argv[2], [float(c) for c in sys.argv[3:]] or sorted(Z))
     elif len(sys.argv) >= 3 and sys.argv[1] == "check":
         check(sys.argv[2:])
     else:
