@@ -75,8 +75,14 @@ def table(measured, out):
                 rows[(r["network"], r["curve"], r["plan"])] = r
     with open(measured) as f:
         fresh = [line.strip().split(",") for line in f if line.strip()]
-    for network in {n for n, *_ in fresh}:  # a re-measured network replaces its rows
-        rows = {k: v for k, v in rows.items() if k[0] != network}
+    # Fresh measurements replace their rows; rows whose plan is no longer on its curve (a
+    # regenerated study) are dropped.
+    current = {}
+    for network, curve in {(n, c) for n, c, *_ in rows}:
+        study = f"results/study/{network}"
+        if os.path.exists(f"{study}/curve_{curve}.csv"):
+            current[(network, curve)] = {r["label"] for r in curve_rows(study, curve)}
+    rows = {k: v for k, v in rows.items() if k[2] in current.get(k[:2], ())}
     for network, curve, label, accuracy in fresh:
         study = f"results/study/{network}"
         with open(f"{study}/summary.json") as f:
