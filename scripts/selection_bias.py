@@ -6,6 +6,8 @@
   selection_bias.py table MEASURED OUT           merge measured test accuracies into OUT and summarise
   selection_bias.py rules OUT [CONFIDENCE...]    the study's selection at other selection confidences
   selection_bias.py check STUDY...               the plans it writes equal the study's exported plans
+  selection_bias.py correct PREDICTIONS OUT      which test images each plan gets right, one hex row each
+  selection_bias.py noise OUT CORRECT [RESAMPLES] is validation's optimism what 3,000 images' noise gives?
 """
 import csv
 import json
@@ -32,14 +34,17 @@ def labels(study, curve, max_val_drop):
 
 
 def write_plan(study, curve, label, out):
-    """A capsim-plan of a curve point: its dims are (k:bits) per point in calibration order."""
+    """A capsim-plan of a curve point: its dims are (k:bits) per point in calibration order. Curve
+    `reference`, plan `b8`: every point at full dimension and 8 bits (the 8-bit reference)."""
     points = []
     with open(f"{study}/explained_variance.csv") as f:
         for row in csv.DictReader(f):
             if not points or points[-1][0] != row["point"]:
                 points.append((row["point"], int(row["channels"])))
-    row = curve_row(study, curve, label)
-    dims = row["dims"].split(";")
+    if (curve, label) == ("reference", "b8"):
+        dims = [f"{channels}:8" for _, channels in points]
+    else:
+        dims = curve_row(study, curve, label)["dims"].split(";")
     if len(dims) != len(points):
         sys.exit(f"selection_bias: {curve} {label} has {len(dims)} points, the calibration {len(points)}")
     network = os.path.basename(study.rstrip("/"))
@@ -218,6 +223,211 @@ def check(studies):
     print(f"{compared} exported plans equal the plans written from their curve rows")
 
 
+def correct(predictions, out):
+    """One row per measured plan (and per network's 8-bit reference, curve `reference`): which of the
+    test images it classifies correctly, as a bit string in hex (image i is the i-th binary digit,
+    most significant first). Fresh predictions replace their rows of OUT; the other rows stay."""
+    fields = ["network", "curve", "plan", "images", "correct_images", "correct_hex"]
+    rows = {}
+    if os.path.exists(out):
+        with open(out) as f:
+            rows = {(r["network"], r["curve"], r["plan"]): r for r in csv.DictReader(f)}
+    labels = test_labels()
+    for name in sorted(os.listdir(predictions)):
+        network, curve, plan = name[:-len(".csv")].split(",")
+        with open(os.path.join(predictions, name)) as f:
+            r = list(csv.DictReader(f))
+        if [int(x["label"]) for x in r] != labels:
+            sys.exit(f"selection_bias: {name}: its labels are not those of {TEST_LABELS} in order")
+        bits = "".join("1" if x["label"] == x["prediction"] else "0" for x in r)
+        rows[(network, curve, plan)] = {"network": network, "curve": curve, "plan": plan, "images": len(bits),
+                                        "correct_images": bits.count("1"), "correct_hex": bits_to_hex(bits)}
+    with open(out + ".tmp", "w", newline="") as f:
+        w = csv.DictWriter(f, fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows[k] for k in sorted(rows))
+    os.replace(out + ".tmp", out)
+    print(f"written {out} ({len(rows)} rows)")
+
+
+def bits_to_hex(bits):
+    padded = bits + "0" * (-len(bits) % 4)
+    return "".join(f"{int(padded[i:i + 4], 2):x}" for i in range(0, len(padded), 4))
+
+
+def hex_to_bits(text, images):
+    return "".join(f"{int(c, 16):04b}" for c in text)[:images]
+
+
+def load_correct(path):
+    """{(network, curve, plan): numpy bool vector over the test images}."""
+    import numpy as np
+    table = {}
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            bits = hex_to_bits(r["correct_hex"], int(r["images"]))
+            v = np.frombuffer(bits.encode(), dtype=np.uint8) == ord("1")
+            if int(v.sum()) != int(r["correct_images"]):
+                sys.exit(f"selection_bias: {path}: {r['network']} {r['curve']} {r['plan']} decodes to "
+                         f"{int(v.sum())} correct images, the row says {r['correct_images']}")
+            table[(r["network"], r["curve"], r["plan"])] = v
+    return table
+
+
+TEST_LABELS = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"
+VAL_PER_CLASS = 300  # configs/study/*.yaml validation.images_per_class (the same 3,000 images for all three)
+
+
+def test_labels():
+    import gzip
+    with gzip.open(TEST_LABELS) as f:
+        data = f.read()
+    if int.from_bytes(data[:4], "big") != 2049:
+        sys.exit(f"selection_bias: {TEST_LABELS} is not an IDX label file")
+    return list(data[8:8 + int.from_bytes(data[4:8], "big")])
+
+
+def noise(out, correct_path, resamples, seed=1):
+    """Is the validation drops' optimism what sampling noise of 3,000 images gives? The null
+    hypothesis: the validation set is a class-balanced sample of the population the test set samples.
+    Resampling the test images gives, for every plan at once (the validation images are shared by
+    all plans of all three networks, so their errors are correlated), pseudo-validation sets of 300
+    images per class and bootstrap test sets of 1,000 per class; the observed mean (test drop -
+    validation drop) is compared with its distribution. The same resamples replay the study's
+    selection rule (largest reduction whose bound meets the budget; the bound from the normal
+    approximation of the paired drop) and count selections missing their budget on test."""
+    import numpy as np
+    labels = np.array(test_labels())
+    correct = load_correct(correct_path)
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        for key in ((r["network"], r["curve"], r["plan"]), (r["network"], "reference", "b8")):
+            if key not in correct:
+                sys.exit(f"selection_bias: {correct_path} has no test predictions of {' '.join(key)}")
+    networks = sorted({r["network"] for r in rows})
+    # Paired differences per image: +1 where the reference is right and the plan wrong, -1 reversed.
+    diff = []
+    for r in rows:
+        ref = correct[(r["network"], "reference", "b8")].astype(np.int8)
+        d = ref - correct[(r["network"], r["curve"], r["plan"])].astype(np.int8)
+        if abs(100 * d.mean() - float(r["test_drop_points"])) > 0.006:
+            sys.exit(f"selection_bias: {r['network']} {r['curve']} {r['plan']}: its predictions give a test drop "
+                     f"of {100 * d.mean():+.2f} points, {out} says {r['test_drop_points']}")
+        diff.append(d)
+    diff = np.array(diff, dtype=np.float32)                      # plans x images
+    discordant = np.abs(diff)
+    val = np.array([float(r["val_drop_points"]) for r in rows])
+    test = 100 * diff.mean(axis=1)
+    observed = test - val
+    rng = np.random.default_rng(seed)
+    classes = [np.flatnonzero(labels == c) for c in range(10)]
+
+    def weights(per_class):
+        w = np.zeros((resamples, labels.size), dtype=np.float32)
+        for members in classes:
+            w[:, members] = rng.multinomial(per_class, np.full(members.size, 1 / members.size), size=resamples)
+        return w
+
+    n_val = VAL_PER_CLASS * len(classes)
+    w_val, w_test = weights(VAL_PER_CLASS), weights(labels.size // len(classes))
+    val_sim = 100 * (w_val @ diff.T) / n_val                     # resamples x plans, points
+    test_sim = 100 * (w_test @ diff.T) / labels.size
+    offset_sim = test_sim - val_sim
+    # Scale check against the closed form: the offset of one plan has variance
+    # (q - m^2) (1/n_val + 1/n_test), q its discordant fraction, m its drop (stratifying by class only
+    # lowers it slightly). A wrong weighting or normalisation shows here.
+    q, m = discordant.mean(axis=1), diff.mean(axis=1)
+    analytic = 100 * np.sqrt((q - m ** 2) * (1 / n_val + 1 / labels.size))
+    ratio = offset_sim.std(axis=0) / analytic
+    if not 0.85 <= ratio.mean() <= 1.05:
+        sys.exit(f"selection_bias: resampled offsets' sd is {ratio.mean():.3f}x the closed form")
+    print(f"resampled sd of one plan's offset / closed form: {ratio.mean():.3f} (min {ratio.min():.3f}, "
+          f"max {ratio.max():.3f}; class-balanced sampling only lowers it)")
+
+    def summary(name, mask):
+        o = observed[mask].mean()
+        sim = offset_sim[:, mask].mean(axis=1)
+        lo, hi = np.quantile(sim, [0.025, 0.975])
+        print(f"{name}: {mask.sum()} plans, observed mean (test - validation drop) {o:+.2f} points; "
+              f"noise alone {sim.mean():+.2f} [{lo:+.2f}, {hi:+.2f}], at least as large in "
+              f"{100 * (sim >= o).mean():.1f}% of {resamples} resamples")
+
+    summary("all plans", np.ones(len(rows), bool))
+    for network in networks:
+        summary(network, np.array([r["network"] == network for r in rows]))
+    for kind in ("yes", "no"):
+        summary("selected" if kind == "yes" else "not selected", np.array([r["selected"] == kind for r in rows]))
+    positive_sim = (offset_sim > 0).sum(axis=1)
+    print(f"plans with a positive offset: observed {(observed > 0).sum()} of {len(rows)}; noise alone "
+          f"{np.median(positive_sim):.0f} (median), at least as many in "
+          f"{100 * (positive_sim >= (observed > 0).sum()).mean():.1f}% of resamples")
+    corr = np.corrcoef(offset_sim.T)
+    print(f"one plan's offset: sd {offset_sim.std(axis=0).mean():.2f} points from noise; mean correlation "
+          f"between two plans' offsets {corr[np.triu_indices(len(rows), 1)].mean():.2f} (shared images)")
+    replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, test, val)
+
+
+def replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, test, val):
+    """The selection rule on every pseudo-validation set, against the real sets' outcome: how many
+    PCA selections miss their budget on test, how many have a test drop outside their validation
+    95% interval (the table's *agree*), and how many miss the budget by more than the test's own 95%
+    half-width (the issue's acceptance)."""
+    import numpy as np
+    groups = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r["network"], r["curve"]), []).append(i)
+    summaries = {}
+    for network in {r["network"] for r in rows}:
+        with open(f"results/study/{network}/summary.json") as f:
+            summaries[network] = json.load(f)
+    n_test = diff.shape[1]
+
+    def se(discordant_fraction, drop_points, n):  # paired normal approximation, points
+        return 100 * np.sqrt(np.maximum(discordant_fraction - (drop_points / 100) ** 2, 0) / n)
+
+    se_val_sim = se((w_val @ discordant.T) / n_val, val_sim, n_val)
+    se_test = se(discordant.mean(axis=1), test, n_test)
+    reduction = np.array([float(r["reduction_vs_b8"]) for r in rows])
+
+    observed = [0, 0, 0]
+    for (network, curve), members in groups.items():
+        rows_of_curve = {r["label"]: r for r in curve_rows(f"results/study/{network}", curve)}
+        for budget in summaries[network]["budgets"]:
+            label = summaries[network]["methods"][curve][f"{budget:g}"]["vs_b8"]["plan"]
+            chosen = [i for i in members if rows[i]["plan"] == label]
+            if not chosen:
+                continue  # uncompressed: nothing to miss
+            i, b = chosen[0], 100 * budget
+            low, high = (100 * float(rows_of_curve[label][k]) for k in ("val_drop_low", "val_drop_high"))
+            observed[0] += test[i] > b + 1e-9
+            observed[1] += not low <= test[i] <= high
+            observed[2] += test[i] > b + 1.96 * se_test[i] + 1e-9
+    for confidence in (0.75, 0.9):
+        z = Z[confidence]
+        counts = np.zeros((3, val_sim.shape[0]))
+        selections = 0
+        for (network, _), members in groups.items():
+            members = np.array(members)
+            for budget in summaries[network]["budgets"]:
+                b = 100 * budget
+                selections += 1
+                passing = val_sim[:, members] + z * se_val_sim[:, members] <= b + 1e-9
+                chosen = members[np.where(passing, reduction[members], -1.0).argmax(axis=1)]
+                some = passing.any(axis=1)
+                at = np.arange(len(chosen))
+                t, v, sv = test_sim[at, chosen], val_sim[at, chosen], se_val_sim[at, chosen]
+                counts[0] += some & (t > b + 1e-9)
+                counts[1] += some & (np.abs(t - v) > 1.96 * sv)
+                counts[2] += some & (t > b + 1.96 * se_test[chosen] + 1e-9)
+        for c, what in enumerate(("miss their budget on test", "have a test drop outside the validation interval",
+                                  "miss the budget by more than the test interval")):
+            lo, hi = np.quantile(counts[c], [0.025, 0.975])
+            real = f"; the study's own (0.75): {observed[c]}" if confidence == 0.75 else ""
+            print(f"selection confidence {confidence}: {selections} selections, noise alone makes "
+                  f"{counts[c].mean():.1f} [{lo:.0f}, {hi:.0f}] {what}{real}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "plan":
         write_plan(*sys.argv[2:])
@@ -227,6 +437,10 @@ if __name__ == "__main__":
         table(*sys.argv[2:])
     elif len(sys.argv) >= 3 and sys.argv[1] == "rules":
         rules(sys.argv[2], [float(c) for c in sys.argv[3:]] or sorted(Z))
+    elif len(sys.argv) == 4 and sys.argv[1] == "correct":
+        correct(*sys.argv[2:])
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "noise":
+        noise(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) == 5 else 2000)
     elif len(sys.argv) >= 3 and sys.argv[1] == "check":
         check(sys.argv[2:])
     else:

@@ -180,8 +180,18 @@ TEST_P(FoldedZoo, FoldedAndDecodedNetworksGiveTheSameLogits) {
   }();
   EXPECT_GT(max_abs(plain - unfolded), 1e-4 * scale) << "the projections must matter";
 
-  const FoldCheck check = check_folding(f64, x, torch::zeros({6}, torch::kLong), 4);
+  // Labels equal to the predictions but the first and the fifth (two batches of 4): 4 of 6 correct,
+  // and the predictions come back per image in input order across batches.
+  const auto predicted = unfolded.argmax(1);
+  auto labels = predicted.clone();
+  labels[0] = (predicted[0].item<std::int64_t>() + 1) % 10;
+  labels[4] = (predicted[4].item<std::int64_t>() + 1) % 10;
+  const FoldCheck check = check_folding(f64, x, labels, 4);
   EXPECT_EQ(check.images, 6);
+  ASSERT_EQ(check.predictions.size(), 6U);
+  for (std::int64_t i = 0; i < 6; ++i)
+    EXPECT_EQ(check.predictions[static_cast<std::size_t>(i)], predicted[i].item<std::int64_t>()) << i;
+  EXPECT_DOUBLE_EQ(check.accuracy_unfolded, 4.0 / 6.0);
   EXPECT_EQ(check.differing_predictions, 0);
   EXPECT_DOUBLE_EQ(check.accuracy_folded, check.accuracy_unfolded);
   EXPECT_LE(check.max_abs_logit_diff, 1e-9 * check.max_abs_logit);

@@ -330,11 +330,23 @@ void add_finetune(CLI::App& app) {
 // ---- fold-check ------------------------------------------------------------------------------------
 
 struct FoldCheckArgs {
-  std::string model, calibration, plan, precision = "float32";
+  std::string model, calibration, plan, precision = "float32", predictions;
   std::int64_t images = 0, batch = 500;
   int matrix_bits = 16, bits = 0;
   bool list_edges = false, decoded_only = false;
 };
+
+// One row per test image (image index in the test file, label, the decode-then-convolve network's
+// class): paired analyses across plans (scripts/selection_bias.py noise) need which images each
+// plan gets right, not only how many.
+void write_predictions(const std::string& path, const torch::Tensor& labels,
+                       const std::vector<std::int64_t>& predictions) {
+  const auto l = labels.to(torch::kLong).contiguous();
+  std::string csv = "image,label,prediction\n";
+  for (std::size_t i = 0; i < predictions.size(); ++i)
+    csv += fmt::format("{},{},{}\n", i, l.data_ptr<std::int64_t>()[i], predictions[i]);
+  write_file_atomic(path, csv);
+}
 
 void run_fold_check(const FoldCheckArgs& a) {
   // The small files first: a bad plan or calibration fails before the data set loads.
@@ -362,6 +374,7 @@ void run_fold_check(const FoldCheckArgs& a) {
       std::printf("  %-28s -> %-28s %s\n", e.point.c_str(), e.consumer.c_str(),
                   e.folded ? "folded" : "decoder");
   const FoldCheck r = check_folding(network, c.test.inputs, c.test.labels, a.batch, !a.decoded_only);
+  if (!a.predictions.empty()) write_predictions(a.predictions, c.test.labels, r.predictions);
   const std::string widths = q.point_bits.empty() ? std::to_string(q.coefficient_bits) + "-bit coefficients"
                                                   : std::string("the plan's widths per point");
   std::printf("%s, %s (%s over components), %d-bit matrices, %lld test images\n", a.precision.c_str(),
@@ -394,6 +407,9 @@ void add_fold_check(CLI::App& app) {
       ->check(CLI::IsMember({"float32", "float64"}));
   cmd->add_option("--batch-size", a->batch, "images per batch")->check(CLI::PositiveNumber);
   cmd->add_flag("--list-edges", a->list_edges, "print every (point, consumer) edge and whether it folds");
+  cmd->add_option(
+      "--predictions", a->predictions,
+      "write the decode-then-convolve class of every test image to this CSV (image,label,prediction)");
   cmd->add_flag(
       "--decoded-only", a->decoded_only,
       "run only the decode-then-convolve network: the plan's test accuracy as the study measures it");

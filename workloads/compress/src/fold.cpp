@@ -202,6 +202,9 @@ FoldCheck check_folding(FoldedNetwork& network, const torch::Tensor& inputs, con
     correct_unfolded += pu.eq(y).sum().item<double>();
     correct_folded += pf.eq(y).sum().item<double>();
     c.differing_predictions += pu.ne(pf).sum().item<std::int64_t>();
+    const auto batch_predictions = pu.to(torch::kLong).contiguous();
+    c.predictions.insert(c.predictions.end(), batch_predictions.data_ptr<std::int64_t>(),
+                         batch_predictions.data_ptr<std::int64_t>() + batch_predictions.numel());
     c.images += end - start;
   }
   if (c.images > 0) {

@@ -87,6 +87,7 @@ struct FoldCheck {
   double max_abs_logit = 0;       // max |unfolded logit|: the scale of the difference
   double accuracy_unfolded = 0, accuracy_folded = 0;
   std::int64_t differing_predictions = 0;  // images whose argmax differs
+  std::vector<std::int64_t> predictions;   // decode-then-convolve argmax per image, in input order
 };
 // run_folded = false: the decode-then-convolve network alone (the study's accuracy of a plan in half
 // the time); the folded figures then repeat the unfolded ones.
