@@ -365,7 +365,31 @@ def noise(out, correct_path, resamples, seed=1):
     corr = np.corrcoef(offset_sim.T)
     print(f"one plan's offset: sd {offset_sim.std(axis=0).mean():.2f} points from noise; mean correlation "
           f"between two plans' offsets {corr[np.triu_indices(len(rows), 1)].mean():.2f} (shared images)")
+    reference_gap(rows, correct, networks, w_val, w_test, n_val, labels.size, offset_sim, observed)
     replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, test, val)
+
+
+def reference_gap(rows, correct, networks, w_val, w_test, n_val, n_test, offset_sim, observed):
+    """The 8-bit references are more accurate on test than on validation on all three networks. The
+    same draw of validation images moves both: on a set where the reference errs more, a plan has
+    more images it can only fix, so its drop is lower. The mean offset given the observed gap."""
+    import numpy as np
+    gap_sim = np.zeros(offset_sim.shape[0])
+    gap = 0.0
+    for network in networks:
+        ref = correct[(network, "reference", "b8")].astype(np.float32)
+        gap_sim += 100 * (w_test @ ref / n_test - w_val @ ref / n_val) / len(networks)
+        with open(f"results/study/{network}/summary.json") as f:
+            b8 = json.load(f)["references"]["b8"]
+        gap += 100 * (b8["test_accuracy"] - b8["val_accuracy"]) / len(networks)
+    mean_offset = offset_sim.mean(axis=1)
+    slope, intercept = np.polyfit(gap_sim, mean_offset, 1)
+    near = np.abs(gap_sim - gap) <= 0.1
+    print(f"8-bit reference, test - validation accuracy averaged over the networks: {gap:+.2f} points (noise "
+          f"alone: sd {gap_sim.std():.2f}); the mean offset rises {slope:+.2f} points per point of it, so noise "
+          f"alone predicts {intercept + slope * gap:+.2f} at the observed gap; among the {near.sum()} resamples "
+          f"within 0.1 points of it the observed {observed.mean():+.2f} is reached in "
+          f"{100 * (mean_offset[near] >= observed.mean()).mean():.1f}%")
 
 
 def replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, test, val):
@@ -391,6 +415,7 @@ def replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, te
     reduction = np.array([float(r["reduction_vs_b8"]) for r in rows])
 
     observed = [0, 0, 0]
+    observed_offsets = []
     for (network, curve), members in groups.items():
         rows_of_curve = {r["label"]: r for r in curve_rows(f"results/study/{network}", curve)}
         for budget in summaries[network]["budgets"]:
@@ -403,9 +428,11 @@ def replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, te
             observed[0] += test[i] > b + 1e-9
             observed[1] += not low <= test[i] <= high
             observed[2] += test[i] > b + 1.96 * se_test[i] + 1e-9
+            observed_offsets.append(test[i] - val[i])
     for confidence in (0.75, 0.9):
         z = Z[confidence]
         counts = np.zeros((3, val_sim.shape[0]))
+        offset_sum, offset_count = np.zeros(val_sim.shape[0]), np.zeros(val_sim.shape[0])
         selections = 0
         for (network, _), members in groups.items():
             members = np.array(members)
@@ -420,12 +447,23 @@ def replay_selection(rows, diff, discordant, w_val, n_val, val_sim, test_sim, te
                 counts[0] += some & (t > b + 1e-9)
                 counts[1] += some & (np.abs(t - v) > 1.96 * sv)
                 counts[2] += some & (t > b + 1.96 * se_test[chosen] + 1e-9)
+                offset_sum += np.where(some, t - v, 0.0)
+                offset_count += some
         for c, what in enumerate(("miss their budget on test", "have a test drop outside the validation interval",
                                   "miss the budget by more than the test interval")):
             lo, hi = np.quantile(counts[c], [0.025, 0.975])
             real = f"; the study's own (0.75): {observed[c]}" if confidence == 0.75 else ""
             print(f"selection confidence {confidence}: {selections} selections, noise alone makes "
                   f"{counts[c].mean():.1f} [{lo:.0f}, {hi:.0f}] {what}{real}")
+        # Selection's own bias (the winner's curse) on top of the noise: mean (test - validation drop)
+        # of the compressed selections.
+        mean_offset = offset_sum / np.maximum(offset_count, 1)
+        lo, hi = np.quantile(mean_offset, [0.025, 0.975])
+        real = (f"; the study's own (0.75): {np.mean(observed_offsets):+.2f} over {len(observed_offsets)}, "
+                f"at least as large in {100 * (mean_offset >= np.mean(observed_offsets)).mean():.1f}% of resamples"
+                if confidence == 0.75 else "")
+        print(f"selection confidence {confidence}: compressed selections' mean (test - validation drop) from "
+              f"noise and selection {mean_offset.mean():+.2f} [{lo:+.2f}, {hi:+.2f}]{real}")
 
 
 if __name__ == "__main__":
