@@ -107,8 +107,19 @@ struct TestOutcome {
   int significant = 0;         // lower end of the test interval > budget
   int touching = 0;            // lower end equal to the budget (to 1e-9): not above it
   int outside_validation = 0;  // test drop outside the validation interval
+  int differing = 0;           // test - validation drop outside its own 95% interval
   double largest_excess = 0;   // max(test drop - budget), fraction
 };
+
+// Whether a validation and a test drop, [drop, low, high] with 95% intervals each, differ by more
+// than the 95% interval of their difference. The two image sets are independent, so the standard
+// errors (each interval's half-width / 1.96, the normal approximation of the bootstrap) add in
+// quadrature; the *agree* column instead ignores the test drop's own uncertainty.
+bool drops_differ(const json& val, const json& test) {
+  const auto se = [](const json& d) { return (d[2].get<double>() - d[1].get<double>()) / (2 * 1.96); };
+  const double difference = test[0].get<double>() - val[0].get<double>();
+  return std::abs(difference) > 1.96 * std::hypot(se(val), se(test)) + 1e-12;
+}
 
 TestOutcome test_outcome(const std::vector<json>& studies, const std::string& key, double budget) {
   TestOutcome o;
@@ -123,6 +134,7 @@ TestOutcome test_outcome(const std::vector<json>& studies, const std::string& ke
       o.significant += low > budget + 1e-9;
       o.touching += std::abs(low - budget) <= 1e-9;
       o.outside_validation += agreement_cell(b8) == "no";
+      o.differing += drops_differ(b8["val_drop"], b8["test_drop"]);
       o.largest_excess = std::max(o.largest_excess, drop - budget);
     }
   return o;
@@ -137,12 +149,14 @@ std::string test_outcome_line(const std::vector<json>& studies, const std::strin
   return fmt::format(
       "\n**On test:** {} of {} rows with a test interval exceed the {:.1f}% budget{}; {} by more than their "
       "interval (its lower end above the budget){}. The test drop lies outside the validation interval in {} "
-      "rows. At selection confidence {:g} a plan whose bound sits at the budget exceeds it with probability "
+      "rows; test and validation drops differ by more than the 95% interval of their difference (independent "
+      "image sets) in {}. At selection confidence {:g} a plan whose bound sits at the budget exceeds it with "
+      "probability "
       "about {:.2g} (docs/compression.md, *Selection*; fall-back rows repeat their PCA row).\n",
       o.exceeding, o.rows, 100.0 * budget,
       o.exceeding > 0 ? fmt::format(", by at most {:.2f} points", 100.0 * o.largest_excess) : "",
       o.significant, o.touching > 0 ? fmt::format("; in {} its lower end equals the budget", o.touching) : "",
-      o.outside_validation, confidence, 1.0 - confidence);
+      o.outside_validation, o.differing, confidence, 1.0 - confidence);
 }
 
 std::string percent(const json& v) { return fmt::format("{:.2f}", 100.0 * v.get<double>()); }
