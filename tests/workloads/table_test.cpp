@@ -26,9 +26,12 @@ json entry(const json& val_drop, const json& test_drop) {
 
 json summary() {
   const json ref = {{"val_accuracy", 0.93}, {"test_accuracy", 0.93}};
-  json s = {{"network", "net"},  {"width", 0.5},
-            {"points", 3},       {"references", {{"float", ref}, {"b8", ref}, {"b16", ref}}},
-            {"budgets", {0.01}}, {"validation", {{"images", 3000}, {"selection_confidence", 0.75}}}};
+  json s = {{"network", "net"},
+            {"width", 0.5},
+            {"points", 3},
+            {"references", {{"float", ref}, {"b8", ref}, {"b16", ref}}},
+            {"budgets", {0.005, 0.01}},
+            {"validation", {{"images", 3000}, {"selection_confidence", 0.75}}}};
   // Budget 1 point. Within it; above it inside the interval and outside the validation interval
   // (the difference, 0.7 points, inside its interval: 1.96 * hypot(0.306, 0.255) = 0.78); significantly
   // above it, and the difference, 1.3, outside its interval (0.75); above it with the interval's lower
@@ -38,6 +41,8 @@ json summary() {
   s["methods"]["pca_variance"]["0.01"] = entry({0.007, 0.001, 0.013}, {0.020, 0.0155, 0.0245});
   s["methods"]["pca_ceiling"]["0.01"] = entry({0.008, 0.002, 0.014}, {0.0135, 0.010, 0.017});
   s["methods"]["learnable_uniform"]["0.01"] = entry({0.0, 0.0, 0.0}, nullptr);
+  // Budget 0.5 points, its own section: one row just above it, inside every interval.
+  s["methods"]["pca_uniform"]["0.005"] = entry({0.002, -0.003, 0.007}, {0.006, 0.003, 0.009});
   return s;
 }
 
@@ -59,7 +64,8 @@ TEST(PaperTable, CountsRowsExceedingTheBudgetOnTestAndThoseBeyondTheirInterval) 
 
 TEST(PaperTable, NoAccountWithoutTestIntervals) {
   json s = summary();
-  for (auto& [method, budgets] : s["methods"].items()) budgets["0.01"]["vs_b8"].erase("test_drop");
+  for (auto& [method, budgets] : s["methods"].items())
+    for (auto& [budget, e] : budgets.items()) e["vs_b8"].erase("test_drop");
   capsim::testing::TempDir dir("table_test");
   capsim::testing::write_text(dir.path() + "/summary.json", s.dump());
   EXPECT_EQ(paper_table({dir.path()}).markdown.find("**On test:**"), std::string::npos);

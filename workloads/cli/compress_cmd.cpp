@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 
 #include "capsim/common/atomic_file.hpp"
 #include "capsim/common/error.hpp"
@@ -342,9 +343,13 @@ struct FoldCheckArgs {
 void write_predictions(const std::string& path, const torch::Tensor& labels,
                        const std::vector<std::int64_t>& predictions) {
   const auto l = labels.to(torch::kLong).contiguous();
+  if (static_cast<std::size_t>(l.numel()) != predictions.size())
+    throw std::logic_error(
+        fmt::format("fold-check: {} predictions for {} labels", predictions.size(), l.numel()));
+  const std::int64_t* label = l.data_ptr<std::int64_t>();
   std::string csv = "image,label,prediction\n";
   for (std::size_t i = 0; i < predictions.size(); ++i)
-    csv += fmt::format("{},{},{}\n", i, l.data_ptr<std::int64_t>()[i], predictions[i]);
+    csv += fmt::format("{},{},{}\n", i, label[i], predictions[i]);
   write_file_atomic(path, csv);
 }
 

@@ -134,7 +134,7 @@ TestOutcome test_outcome(const std::vector<json>& studies, const std::string& ke
       o.significant += low > budget + 1e-9;
       o.touching += std::abs(low - budget) <= 1e-9;
       o.outside_validation += agreement_cell(b8) == "no";
-      o.differing += drops_differ(b8["val_drop"], b8["test_drop"]);
+      o.differing += b8.contains("val_drop") && drops_differ(b8["val_drop"], b8["test_drop"]);
       o.largest_excess = std::max(o.largest_excess, drop - budget);
     }
   return o;
@@ -144,8 +144,10 @@ std::string test_outcome_line(const std::vector<json>& studies, const std::strin
   const TestOutcome o = test_outcome(studies, key, budget);
   if (o.rows == 0) return "";
   const json& first = studies.front();
-  const double confidence =
-      first.contains("validation") ? first["validation"].value("selection_confidence", 0.75) : 0.75;
+  // The shipped studies share one confidence; the first study's is quoted (0.75 when it records none).
+  const double confidence = first.contains("validation") && first["validation"].is_object()
+                                ? first["validation"].value("selection_confidence", 0.75)
+                                : 0.75;
   return fmt::format(
       "\n**On test:** {} of {} rows with a test interval exceed the {:.1f}% budget{}; {} by more than their "
       "interval (its lower end above the budget){}. The test drop lies outside the validation interval in {} "
