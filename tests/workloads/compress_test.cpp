@@ -771,6 +771,102 @@ TEST(Finetune, ChangesOnlyTheProjectionsAndRestoresTheBackbone) {
   }
 }
 
+// With a backbone rate the network's weights learn too, in their own Adam group: Adam's first step
+// moves every entry with a non-zero gradient by exactly its group's rate (m^ / sqrt(v^) = g / |g|),
+// so the projections move by lr and the backbone by backbone_lr. The network leaves with the
+// weights it came with; the learned ones come back in the result.
+TEST(Finetune, ABackboneRateTrainsTheWeightsInTheirOwnGroupAndReturnsThem) {
+  torch::manual_seed(8);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  const auto inputs = torch::randn({16, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {16}, torch::kLong);
+  const Calibration cal = calibrate(net, inputs, 16);
+  const BackboneWeights before = backbone_weights(net);
+  KeptDims k = full_dims(cal);
+  k[0] = std::max<std::int64_t>(1, cal.points[0].channels / 2);
+  FinetuneOptions options;
+  options.steps = 1;
+  options.batch_size = 8;
+  options.lr = 1e-2;
+  options.backbone_lr = 1e-3;
+  options.distillation_weight = 1.0;  // from a copy of the network as it came
+  const Finetuned tuned =
+      finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, {}, false);
+
+  const auto after = net->parameters();
+  ASSERT_EQ(tuned.backbone.size(), after.size());
+  double backbone_moved = 0;
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_TRUE(torch::equal(after[i], before[i])) << "the network leaves as it came, parameter " << i;
+    ASSERT_TRUE(torch::isfinite(tuned.backbone[i]).all().item<bool>());
+    backbone_moved = std::max(backbone_moved, (tuned.backbone[i] - before[i]).abs().max().item<double>());
+  }
+  EXPECT_NEAR(backbone_moved, options.backbone_lr, 1e-3 * options.backbone_lr);
+  ASSERT_TRUE(tuned.projections[0].has_value());
+  const double projection_moved =
+      (tuned.projections[0]->encoder - pca_projection(cal.stats[0], k[0]).encoder).abs().max().item<double>();
+  EXPECT_NEAR(projection_moved, options.lr, 1e-3 * options.lr);
+
+  // Frozen (the default), nothing comes back and the result is the projections' alone.
+  options.backbone_lr = 0;
+  EXPECT_TRUE(finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, {}, false)
+                  .backbone.empty());
+}
+
+// A BackboneSwap installs weights for its lifetime and restores the network's own on the way out;
+// empty weights are no swap, and weights of another network are refused before anything changes.
+TEST(Finetune, BackboneSwapInstallsAndRestores) {
+  torch::manual_seed(8);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  const BackboneWeights own = backbone_weights(net);
+  BackboneWeights other;
+  for (const auto& t : own) other.push_back(t + 1.0);
+  {
+    const BackboneSwap swap(net, other);
+    EXPECT_TRUE(torch::equal(net->parameters()[0], other[0]));
+    EXPECT_TRUE(torch::equal(net->parameters().back(), other.back()));
+  }
+  for (std::size_t i = 0; i < own.size(); ++i) EXPECT_TRUE(torch::equal(net->parameters()[i], own[i])) << i;
+  { const BackboneSwap none(net, {}); }
+  EXPECT_TRUE(torch::equal(net->parameters()[0], own[0]));
+  BackboneWeights short_by_one(other.begin(), other.end() - 1);
+  EXPECT_THROW(BackboneSwap(net, short_by_one), std::invalid_argument);
+  BackboneWeights misshapen = other;
+  misshapen[0] = torch::zeros({1});
+  EXPECT_THROW(BackboneSwap(net, misshapen), std::invalid_argument);
+  for (std::size_t i = 0; i < own.size(); ++i) EXPECT_TRUE(torch::equal(net->parameters()[i], own[i])) << i;
+}
+
+// Early stopping with the backbone learning: the weights kept are those of the kept step, so the
+// kept projections with them give back exactly the held-out loss recorded for it.
+TEST(Finetune, EarlyStoppingKeepsTheBackboneOfTheKeptStep) {
+  torch::manual_seed(9);
+  GraphNet net = make_model("resnet18", ModelOptions{"cifar", 1, 10, 0.125});
+  const auto inputs = torch::randn({32, 1, 16, 16});
+  const auto labels = torch::randint(0, 10, {32}, torch::kLong);
+  const HeldOut held_out{inputs.slice(0, 0, 16), labels.slice(0, 0, 16)};  // learnable: loss falls
+  const Calibration cal = calibrate(net, inputs, 16);
+  KeptDims k = full_dims(cal);
+  k[0] = std::max<std::int64_t>(1, cal.points[0].channels / 4);
+  FinetuneOptions options;
+  options.steps = 4;
+  options.eval_every = 2;
+  options.batch_size = 16;
+  options.lr = 1e-2;
+  options.backbone_lr = 1e-2;
+  const Finetuned tuned =
+      finetune_projections(net, cal, k, QuantSettings{}, inputs, labels, options, held_out, false);
+  ASSERT_NE(tuned.kept(), nullptr);
+  EXPECT_GT(tuned.kept_step, 0) << "training on the held-out images lowers their loss";
+  Compressor kept(cal, tuned.projections, QuantSettings{});
+  kept.with_backbone(tuned.backbone);
+  const EvalResult with_own_weights = evaluate(net, held_out.inputs, held_out.labels, 500, kept.hook());
+  const BackboneSwap swap(net, kept.backbone());
+  const EvalResult again = evaluate(net, held_out.inputs, held_out.labels, 500, kept.hook());
+  EXPECT_NEAR(again.loss, tuned.kept()->loss, 1e-5);
+  EXPECT_GT(std::abs(with_own_weights.loss - again.loss), 1e-4) << "the kept weights matter";
+}
+
 // Early stopping measures the held-out loss at the PCA start, every eval_every steps and after the
 // last, and returns the projections of the lowest: evaluated again through a Compressor, they give
 // back exactly the loss recorded for the kept step (a round trip through the stored projections).

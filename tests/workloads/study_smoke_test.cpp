@@ -121,8 +121,11 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
     }
     return val;
   };
-  for (const char* kind : {"greedy", "mixed", "mixed_components"}) {
-    const auto pca = rows(std::string("curve_pca_") + kind + ".csv");
+  // learnable_backbone_mixed_components: the pca_mixed_components plans again, the backbone learning too.
+  for (const char* kind : {"greedy", "mixed", "mixed_components", "backbone_mixed_components"}) {
+    const std::string source =
+        std::string(kind).rfind("backbone_", 0) == 0 ? std::string(kind).substr(9) : kind;
+    const auto pca = rows("curve_pca_" + source + ".csv");
     const auto learned = rows(std::string("curve_learnable_") + kind + ".csv");
     EXPECT_EQ(learned.size(), pca.size()) << kind;
     int tuned = 0;
@@ -179,7 +182,8 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
                                            "curve_pca_ceiling.csv",
                                            "curve_pca_greedy.csv",
                                            "curve_learnable_uniform.csv",
-                                           "curve_learnable_greedy.csv"};
+                                           "curve_learnable_greedy.csv",
+                                           "curve_learnable_backbone_mixed_components.csv"};
   std::vector<fs::file_time_type> before;
   for (const auto& f : stages) before.push_back(fs::last_write_time(out + "/" + f));
   r = run_command(study);

@@ -278,6 +278,7 @@ void run_finetune(const FinetuneArgs& a) {
   for (const auto& h : tuned.held_out)
     std::printf("held-out step %lld: loss %.4f, accuracy %.2f%%%s\n", static_cast<long long>(h.step), h.loss,
                 100 * h.accuracy, h.step == tuned.kept_step ? "  (kept)" : "");
+  const BackboneSwap learned_backbone(c.model.net, tuned.backbone);  // what the projections learned with
   if (a.fall_back_per_point) {
     const PointFallBack fb =
         fall_back_per_point(c.model.net, cal, k, q, projections, HeldOut{c.greedy.inputs, c.greedy.labels});
@@ -294,6 +295,8 @@ void run_finetune(const FinetuneArgs& a) {
     archive.write(cal.points[p].name + ".encoder", projections[p]->encoder);
     archive.write(cal.points[p].name + ".decoder", projections[p]->decoder);
   }
+  for (std::size_t i = 0; i < tuned.backbone.size(); ++i)
+    archive.write(fmt::format("backbone.{}", i), tuned.backbone[i]);
   fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());
   archive.save_to(a.out + ".tmp");
   fs::rename(a.out + ".tmp", a.out);
@@ -303,8 +306,9 @@ void run_finetune(const FinetuneArgs& a) {
 
 void add_finetune(CLI::App& app) {
   auto a = std::make_shared<FinetuneArgs>();
-  auto* cmd =
-      app.add_subcommand("finetune", "Learn the projections of a plan (backbone frozen), starting from PCA");
+  auto* cmd = app.add_subcommand(
+      "finetune",
+      "Learn the projections of a plan (backbone frozen unless --backbone-lr), starting from PCA");
   cmd->add_option("--model", a->model, "trained model")->required();
   cmd->add_option("--calibration", a->calibration, "calibration.pt")->required();
   cmd->add_option("--plan", a->plan, "plan file (.yaml)")->required();
@@ -322,6 +326,10 @@ void add_finetune(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--eval-every", a->options.eval_every,
                   "> 0: early stopping, held-out loss (the greedy's 1,000 validation images) every N steps")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--backbone-lr", a->options.backbone_lr,
+                  "> 0: train the backbone's weights too at this Adam rate (batch-norm statistics frozen; "
+                  "the weights are saved with the projections as backbone.<i>)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--fall-back-per-point", a->fall_back_per_point,
                 "give a point back to PCA where that lowers the held-out loss (one pass in network order)");

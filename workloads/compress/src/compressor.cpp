@@ -203,6 +203,39 @@ Compressor::Compressor(const Calibration& cal, std::vector<std::optional<Project
                        const QuantSettings& q)
     : calibration_(&cal), projections_(std::move(projections)), node_to_point_(map_nodes(cal)), quant_(q) {}
 
+BackboneWeights backbone_weights(GraphNet& net) {
+  BackboneWeights weights;
+  for (const auto& parameter : net->parameters()) weights.push_back(parameter.detach().clone());
+  return weights;
+}
+
+namespace {
+
+void assign_parameters(GraphNet& net, const BackboneWeights& weights) {
+  torch::NoGradGuard no_grad;
+  auto parameters = net->parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].copy_(weights[i]);
+}
+
+}  // namespace
+
+BackboneSwap::BackboneSwap(GraphNet& net, const BackboneWeights& weights) : net_(net) {
+  if (weights.empty()) return;
+  const auto parameters = net->parameters();
+  if (parameters.size() != weights.size())
+    throw std::invalid_argument("backbone weights: " + std::to_string(weights.size()) + " tensors for " +
+                                std::to_string(parameters.size()) + " parameters");
+  for (std::size_t i = 0; i < parameters.size(); ++i)
+    if (!parameters[i].sizes().equals(weights[i].sizes()))
+      throw std::invalid_argument("backbone weights: tensor " + std::to_string(i) + " has the wrong shape");
+  saved_ = backbone_weights(net);
+  assign_parameters(net, weights);
+}
+
+BackboneSwap::~BackboneSwap() {
+  if (!saved_.empty()) assign_parameters(net_, saved_);
+}
+
 double laplace_clip_sigmas(int bits) {
   // Banner et al. 2019 (ACIQ), Laplace(0, b): alpha* = 2.83b, 3.89b, 5.03b, 6.20b, 7.41b, 8.64b,
   // 9.89b for 2..8 bits; a Laplace value's standard deviation is sqrt(2) b.
@@ -329,6 +362,7 @@ OutputHook Compressor::hook() const {
 std::vector<PointMeasure> measure_points(GraphNet& net, const Compressor& compressor,
                                          const torch::Tensor& inputs, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
+  const BackboneSwap backbone(net, compressor.backbone());
   const bool was_training = net->is_training();
   net->eval();
   const std::size_t n = compressor.projections().size();

@@ -1,6 +1,6 @@
 // The learnable projection: encoders and decoders initialised from PCA and trained with the
-// backbone frozen, through the quantizer with a straight-through estimator, stopped early on
-// held-out images.
+// backbone frozen (or, with a backbone learning rate, its weights too), through the quantizer with
+// a straight-through estimator, stopped early on held-out images.
 #include <cmath>
 #include <cstdio>
 
@@ -110,12 +110,12 @@ class LearnedProjections {
 
 // Knowledge distillation (Hinton et al. 2015): KL divergence to the uncompressed network's
 // softened outputs, scaled by T^2 so its gradients keep their size across temperatures.
-torch::Tensor distillation_loss(GraphNet& net, const torch::Tensor& x, const torch::Tensor& logits,
+torch::Tensor distillation_loss(GraphNet& teacher_net, const torch::Tensor& x, const torch::Tensor& logits,
                                 double t) {
   torch::Tensor teacher;
   {
     torch::NoGradGuard no_grad;
-    teacher = net->forward(x);
+    teacher = teacher_net->forward(x);
   }
   const auto kl =
       torch::nn::functional::kl_div(torch::log_softmax(logits / t, 1), torch::softmax(teacher / t, 1),
@@ -146,17 +146,49 @@ class BatchSampler {
   std::size_t cursor_ = 0;
 };
 
+// The optimizer's parameter groups: the projections at options.lr, and the backbone (made
+// trainable) at options.backbone_lr when that is > 0.
+std::vector<torch::optim::OptimizerParamGroup> parameter_groups(GraphNet& net,
+                                                                const LearnedProjections& learned,
+                                                                const FinetuneOptions& options) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(learned.parameters(), std::make_unique<torch::optim::AdamOptions>(options.lr));
+  if (options.backbone_lr > 0) {
+    std::vector<torch::Tensor> backbone;
+    for (auto& parameter : net->parameters()) backbone.push_back(parameter.requires_grad_(true));
+    groups.emplace_back(backbone, std::make_unique<torch::optim::AdamOptions>(options.backbone_lr));
+  }
+  return groups;
+}
+
+// The uncompressed network distillation learns from: the trained one, a copy of it when the
+// backbone itself is trained (the teacher must not move with the student).
+GraphNet distillation_teacher(GraphNet& net, const FinetuneOptions& options) {
+  if (options.distillation_weight <= 0 || options.backbone_lr <= 0) return net;
+  GraphNet teacher(std::dynamic_pointer_cast<GraphNetImpl>(net->clone()));
+  teacher->eval();
+  return teacher;
+}
+
 }  // namespace
 
 Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const KeptDims& k,
                                const QuantSettings& q, const torch::Tensor& train_inputs,
                                const torch::Tensor& train_labels, const FinetuneOptions& options,
                                const HeldOut& held_out, bool progress) {
+  const bool train_backbone = options.backbone_lr > 0;
   const FrozenBackbone frozen(net);
+  // The caller's network leaves as it came; the learned backbone is returned, not left installed.
+  const BackboneSwap restore_on_exit(net, train_backbone ? backbone_weights(net) : BackboneWeights{});
   LearnedProjections learned(net, cal, k, q);
   Finetuned result;
   result.projections = learned.snapshot();
   if (learned.empty()) return result;
+  GraphNet teacher = distillation_teacher(net, options);
+  auto keep_current = [&] {
+    result.projections = learned.snapshot();
+    if (train_backbone) result.backbone = backbone_weights(net);
+  };
 
   const bool early_stopping = options.eval_every > 0 && !held_out.empty();
   double best_loss = 0;
@@ -166,12 +198,14 @@ Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const Kept
     if (result.held_out.size() == 1 || r.loss < best_loss) {
       best_loss = r.loss;
       result.kept_step = step;
-      result.projections = learned.snapshot();
+      keep_current();
     }
   };
   if (early_stopping) measure_held_out(0);
 
-  torch::optim::Adam optimizer(learned.parameters(), torch::optim::AdamOptions(options.lr));
+  const std::vector<double> base_lr =
+      train_backbone ? std::vector<double>{options.lr, options.backbone_lr} : std::vector<double>{options.lr};
+  torch::optim::Adam optimizer(parameter_groups(net, learned, options));
   BatchSampler sampler(train_inputs.size(0), options.seed);
   for (std::int64_t step = 0; step < options.steps; ++step) {
     const auto index = sampler.next(options.batch_size);
@@ -182,9 +216,10 @@ Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const Kept
     auto loss = torch::nn::functional::cross_entropy(logits, y) +
                 options.reconstruction_weight * reconstruction_loss / static_cast<double>(learned.size());
     if (options.distillation_weight > 0)
-      loss = loss + options.distillation_weight * distillation_loss(net, x, logits, options.temperature);
-    for (auto& group : optimizer.param_groups())
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(cosine_lr(options.lr, step, options.steps));
+      loss = loss + options.distillation_weight * distillation_loss(teacher, x, logits, options.temperature);
+    for (std::size_t g = 0; g < base_lr.size(); ++g)
+      static_cast<torch::optim::AdamOptions&>(optimizer.param_groups()[g].options())
+          .lr(cosine_lr(base_lr[g], step, options.steps));
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
@@ -196,7 +231,7 @@ Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const Kept
                    static_cast<long long>(options.steps), loss.item<double>());
   }
   if (progress) std::fputc('\n', stderr);
-  if (!early_stopping) result.projections = learned.snapshot();
+  if (!early_stopping) keep_current();
   return result;
 }
 

@@ -288,6 +288,11 @@ class Study {
               [&] { return learnable_curve("pca_mixed_components", "learnable_mixed_components"); });
       }
     }
+    if (config_.learnable_backbone) {
+      const std::string from = backbone_source();
+      const std::string method = "learnable_backbone_" + from.substr(4);
+      stage("curve_" + method + ".csv", [&] { return learnable_curve(from, method); });
+    }
     if (config_.hardware) {
       const std::string objective = sim::to_string(config_.hardware->objective);
       stage("curve_pca_greedy_" + objective + ".csv",
@@ -345,6 +350,7 @@ class Study {
   }
 
   EvalResult evaluate_with(const Compressor* compressor, const LabeledTensors& set) {
+    const BackboneSwap backbone(net_, compressor ? compressor->backbone() : BackboneWeights{});
     return evaluate(net_, set.inputs, set.labels, config_.eval_batch,
                     compressor ? compressor->hook() : OutputHook{});
   }
@@ -643,33 +649,59 @@ class Study {
 
   CurvePoint fine_tuned(const std::string& method, const CurvePoint& c) {
     const QuantSettings q = quant_for(method).with_point_bits(c.bits);
-    const Compressor compressor(calibration_, learned_projections(method, c, q), q);
-    return measure(method, c.label, c.k, compressor);
+    return measure(method, c.label, c.k, compressor_of(learned_plan(method, c, q), q));
   }
 
-  // The projections of plan c fine-tuned from PCA (loaded when fine-tuned before an interruption),
-  // then the per-point fall-back when the study asks for it.
-  std::vector<std::optional<Projection>> learned_projections(const std::string& method, const CurvePoint& c,
-                                                             const QuantSettings& q) {
-    const std::string file = path("learnable/" + method + "_" + c.label + ".pt");
+  // What a learnable plan learned: its projections and, with learnable.backbone, the backbone's
+  // weights they were learned with (empty: the trained network's).
+  struct LearnedPlan {
     std::vector<std::optional<Projection>> projections;
+    BackboneWeights backbone;
+  };
+
+  Compressor compressor_of(LearnedPlan learned, const QuantSettings& q) const {
+    Compressor compressor(calibration_, std::move(learned.projections), q);
+    compressor.with_backbone(std::move(learned.backbone));
+    return compressor;
+  }
+
+  // The pca_ greedy whose plans learnable.backbone fine-tunes again: the last one the study runs.
+  std::string backbone_source() const {
+    if (config_.mixed_bit_levels.empty()) return "pca_greedy";
+    return config_.mixed_component_bits ? "pca_mixed_components" : "pca_mixed";
+  }
+
+  FinetuneOptions finetune_for(const std::string& method) const {
+    FinetuneOptions options = config_.finetune;
+    if (method.rfind("learnable_backbone", 0) == 0 && config_.learnable_backbone) {
+      options.backbone_lr = config_.learnable_backbone->lr;
+      options.steps = config_.learnable_backbone->steps;
+    }
+    return options;
+  }
+
+  // Plan c fine-tuned from PCA (loaded when fine-tuned before an interruption), then the
+  // per-point fall-back when the study asks for it.
+  LearnedPlan learned_plan(const std::string& method, const CurvePoint& c, const QuantSettings& q) {
+    const std::string file = path("learnable/" + method + "_" + c.label + ".pt");
+    LearnedPlan learned;
     if (fs::exists(file)) {
-      projections = load_projections(c.k, file);
+      learned = load_learned(c.k, file);
     } else {
       note(
           fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c.label, c.reduction.vs_b8));
+      const FinetuneOptions options = finetune_for(method);
       const Finetuned tuned =
-          finetune_projections(net_, calibration_, c.k, q, train_.inputs, train_.labels, config_.finetune,
+          finetune_projections(net_, calibration_, c.k, q, train_.inputs, train_.labels, options,
                                HeldOut{greedy_images_.inputs, greedy_images_.labels}, options_.progress);
       if (const HeldOutLoss* kept = tuned.kept())
         note(fmt::format("{} {}: kept step {} of {} (held-out loss {:.4f} at PCA, {:.4f} kept)", method,
-                         c.label, tuned.kept_step, config_.finetune.steps, tuned.held_out.front().loss,
-                         kept->loss));
-      projections = tuned.projections;
-      save_projections(projections, file);
+                         c.label, tuned.kept_step, options.steps, tuned.held_out.front().loss, kept->loss));
+      learned = {tuned.projections, tuned.backbone};
+      save_learned(learned, file);
     }
-    if (config_.learnable_fall_back_per_point) projections = fall_back(method, c, q, projections);
-    return projections;
+    if (config_.learnable_fall_back_per_point) learned = fall_back(method, c, q, learned);
+    return learned;
   }
 
   // Learning interleaved with the mixed greedy ("compression-aware"): whenever the trajectory
@@ -696,7 +728,7 @@ class Study {
       if (options_.progress) std::fputc('\n', stderr);
       CurvePoint c{method, fmt::format("step={}", step), evaluator.plan(), evaluator.bits(), r, 0, 0, {}, {},
                    {}};
-      evaluator.use_learned(learned_projections(method, c, q.with_point_bits(c.bits)));
+      evaluator.use_learned(learned_plan(method, c, q.with_point_bits(c.bits)).projections);
       learned.push_back(std::move(c));
       return true;
     };
@@ -707,8 +739,8 @@ class Study {
     std::vector<CurvePoint> curve;
     for (const auto& c : learned) {
       const QuantSettings plan_q = q.with_point_bits(c.bits);
-      const Compressor compressor(calibration_, load_projections(c.k, learned_file(method, c.label)), plan_q);
-      curve.push_back(measure(method, c.label, c.k, compressor));
+      curve.push_back(measure(method, c.label, c.k,
+                              compressor_of(load_learned(c.k, learned_file(method, c.label)), plan_q)));
     }
     return curve;
   }
@@ -721,29 +753,32 @@ class Study {
                 (config_.learnable_fall_back_per_point ? ".per_point.pt" : ".pt"));
   }
 
-  // The per-point fall-back on the fine-tuning's held-out images (the greedy's decision slice).
-  std::vector<std::optional<Projection>> fall_back(const std::string& method, const CurvePoint& c,
-                                                   const QuantSettings& q,
-                                                   const std::vector<std::optional<Projection>>& learned) {
+  // The per-point fall-back on the fine-tuning's held-out images (the greedy's decision slice),
+  // with the backbone the projections were learned with.
+  LearnedPlan fall_back(const std::string& method, const CurvePoint& c, const QuantSettings& q,
+                        const LearnedPlan& learned) {
     const std::string file = learned_file(method, c.label);
-    if (fs::exists(file)) return load_projections(c.k, file);  // decided before an interruption
+    if (fs::exists(file)) return load_learned(c.k, file);  // decided before an interruption
+    const BackboneSwap backbone(net_, learned.backbone);
     const PointFallBack fb =
-        fall_back_per_point(net_, calibration_, c.k, q, learned,
+        fall_back_per_point(net_, calibration_, c.k, q, learned.projections,
                             HeldOut{greedy_images_.inputs, greedy_images_.labels}, config_.eval_batch);
     std::string names;
     for (std::size_t p : fb.restored) names += (names.empty() ? "" : ", ") + calibration_.points[p].name;
     note(fmt::format(
         "{} {}: per-point fall-back, {} point(s) back to PCA (held-out loss {:.4f} -> {:.4f}){}{}", method,
         c.label, fb.restored.size(), fb.learned.loss, fb.kept.loss, names.empty() ? "" : ": ", names));
-    save_projections(fb.projections, file);
-    return fb.projections;
+    LearnedPlan kept{fb.projections, learned.backbone};
+    save_learned(kept, file);
+    return kept;
   }
 
-  // Learned encoders and decoders with the calibration statistics they were trained against.
-  static void save_projections(const std::vector<std::optional<Projection>>& projections,
-                               const std::string& file) {
+  // Learned encoders and decoders with the calibration statistics they were trained against, and
+  // the backbone's weights when they were learned too.
+  static void save_learned(const LearnedPlan& learned, const std::string& file) {
     fs::create_directories(fs::path(file).parent_path());  // a resumed study's first learned plan
     torch::serialize::OutputArchive archive;
+    const auto& projections = learned.projections;
     for (std::size_t p = 0; p < projections.size(); ++p) {
       if (!projections[p]) continue;
       archive.write(fmt::format("{}.encoder", p), projections[p]->encoder);
@@ -751,12 +786,17 @@ class Study {
       archive.write(fmt::format("{}.mean", p), projections[p]->mean);
       archive.write(fmt::format("{}.clip", p), projections[p]->clip);
     }
+    if (!learned.backbone.empty())
+      archive.write("backbone.size", torch::tensor(static_cast<std::int64_t>(learned.backbone.size())));
+    for (std::size_t i = 0; i < learned.backbone.size(); ++i)
+      archive.write(fmt::format("backbone.{}", i), learned.backbone[i]);
     archive.save_to(file + ".tmp");
     fs::rename(file + ".tmp", file);
   }
 
-  std::vector<std::optional<Projection>> load_projections(const KeptDims& k, const std::string& file) const {
-    std::vector<std::optional<Projection>> projections(k.size());
+  LearnedPlan load_learned(const KeptDims& k, const std::string& file) {
+    LearnedPlan learned;
+    learned.projections.resize(k.size());
     try {
       torch::serialize::InputArchive archive;
       archive.load_from(file);
@@ -773,13 +813,30 @@ class Study {
             !torch::equal(pr.clip, init.clip))
           throw InputError({file, 0}, "learned projections of point '" + calibration_.points[p].name +
                                           "' do not match calibration.pt (the study directory mixes runs)");
-        projections[p] = pr;
+        learned.projections[p] = pr;
       }
+      learned.backbone = read_backbone(archive, file);
     } catch (const c10::Error& e) {
       throw InputError({file, 0},
                        std::string("unreadable learned projections: ") + e.what_without_backtrace());
     }
-    return projections;
+    return learned;
+  }
+
+  BackboneWeights read_backbone(torch::serialize::InputArchive& archive, const std::string& file) {
+    torch::Tensor size;
+    if (!archive.try_read("backbone.size", size)) return {};
+    const auto parameters = net_->parameters();
+    if (size.item<std::int64_t>() != static_cast<std::int64_t>(parameters.size()))
+      throw InputError({file, 0}, fmt::format("backbone weights: {} tensors, the network has {} parameters",
+                                              size.item<std::int64_t>(), parameters.size()));
+    BackboneWeights weights(parameters.size());
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      archive.read(fmt::format("backbone.{}", i), weights[i]);
+      if (!weights[i].sizes().equals(parameters[i].sizes()))
+        throw InputError({file, 0}, fmt::format("backbone weights: tensor {} does not match the network", i));
+    }
+    return weights;
   }
 
   void write_curves() {
@@ -908,7 +965,7 @@ class Study {
     const std::string learned = learned_file(method, point.label);
     const QuantSettings q = quant_for(method).with_point_bits(point.bits);
     if (method.rfind("learnable", 0) == 0 && fs::exists(learned))
-      compressor.emplace(calibration_, load_projections(point.k, learned), q);
+      compressor.emplace(compressor_of(load_learned(point.k, learned), q));
     else if (method.rfind("learnable", 0) == 0 && !is_fallback(point.label)) {
       // learnable/ is not committed: a study resumed from the committed results re-selects its
       // learnable plans (k per point, from the curves) without their projections, and measures
@@ -1065,7 +1122,8 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
   }
   if (auto v = root.find("learnable")) {
     v->allow_keys({"plans", "min_drop", "steps", "batch_size", "lr", "reconstruction_weight",
-                   "distillation_weight", "temperature", "eval_every", "fall_back_per_point", "interleaved"});
+                   "distillation_weight", "temperature", "eval_every", "fall_back_per_point", "interleaved",
+                   "backbone"});
     c.learnable_plans = v->integer_or("plans", c.learnable_plans, 0, 100);
     c.learnable_min_drop = v->number_or("min_drop", c.learnable_min_drop, -1.0, 1.0);
     c.finetune.steps = v->integer_or("steps", c.finetune.steps, 1, 1000000);
@@ -1079,6 +1137,14 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.finetune.eval_every = v->integer_or("eval_every", c.finetune.eval_every, 0, 1000000);
     c.learnable_fall_back_per_point = v->boolean_or("fall_back_per_point", c.learnable_fall_back_per_point);
     c.learnable_interleaved = v->boolean_or("interleaved", c.learnable_interleaved);
+    if (auto b = v->find("backbone")) {
+      b->require_map("learnable.backbone: a map with lr and steps");
+      b->allow_keys({"lr", "steps"});
+      StudyConfig::BackboneTuning tuning;
+      tuning.lr = b->number_or("lr", tuning.lr, 1e-10, 1.0);
+      tuning.steps = b->integer_or("steps", tuning.steps, 1, 1000000);
+      c.learnable_backbone = tuning;
+    }
   }
   c.budgets = numbers(root, "budgets", c.budgets, 0.0, 1.0);
   c.max_tested_drop = root.number_or("max_tested_drop", c.max_tested_drop, 0.0, 1.0);

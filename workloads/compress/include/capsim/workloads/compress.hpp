@@ -212,6 +212,26 @@ torch::Tensor reconstruct(const Projection* projection, const PointStatistics& s
 torch::Tensor encode_stored(const Projection& stored, const PointStatistics& stats, const torch::Tensor& raw,
                             const QuantSettings& q, int bits);
 
+// The backbone's parameter values (net->parameters() order), detached copies: what a fine-tuning
+// that also trains the backbone learns beside the projections (learnable.backbone).
+using BackboneWeights = std::vector<torch::Tensor>;
+BackboneWeights backbone_weights(GraphNet& net);
+
+// Installs `weights` into net's parameters for its lifetime and restores the previous values on
+// every way out; empty weights leave the network as it is. Throws std::invalid_argument when the
+// count or a shape does not match the network.
+class BackboneSwap {
+ public:
+  BackboneSwap(GraphNet& net, const BackboneWeights& weights);
+  ~BackboneSwap();
+  BackboneSwap(const BackboneSwap&) = delete;
+  BackboneSwap& operator=(const BackboneSwap&) = delete;
+
+ private:
+  GraphNet& net_;
+  BackboneWeights saved_;
+};
+
 class Compressor {
  public:
   // PCA projections for every point with k < C.
@@ -236,10 +256,18 @@ class Compressor {
   }
   const QuantSettings& quant() const { return quant_; }
   const Calibration& calibration() const { return *calibration_; }
+  // The backbone weights the projections were learned with (empty: the trained network's); whoever
+  // runs the network with hook() installs them (BackboneSwap).
+  const BackboneWeights& backbone() const { return backbone_; }
+  Compressor& with_backbone(BackboneWeights weights) {
+    backbone_ = std::move(weights);
+    return *this;
+  }
 
  private:
   const Calibration* calibration_;
   std::vector<std::optional<Projection>> projections_;
+  BackboneWeights backbone_;
   std::vector<int> node_to_point_;
   QuantSettings quant_;
 };

@@ -178,6 +178,9 @@ struct FinetuneOptions {
   double reconstruction_weight = 1.0;  // weight of sum over points of ||x^ - x||^2 / ||x||^2
   double distillation_weight = 0.0;    // > 0: KL divergence to the uncompressed network's outputs
   double temperature = 4.0;
+  // > 0: the backbone's weights are trained too, at this Adam rate (cosine-decayed; batch-norm
+  // statistics stay frozen), and returned in Finetuned::backbone. 0: backbone frozen (the paper's).
+  double backbone_lr = 0.0;
   // Early stopping: with held-out images, their cross-entropy is measured before the first step
   // and every `eval_every` steps (and after the last), and the projections of the lowest loss are
   // kept; the PCA start included, so fine-tuning never returns worse than it began on held-out data.
@@ -201,6 +204,7 @@ struct Finetuned {
   std::vector<std::optional<Projection>> projections;  // one per point (nullopt where k == C)
   std::vector<HeldOutLoss> held_out;                   // empty without early stopping
   std::int64_t kept_step = 0;                          // the step whose projections were kept
+  BackboneWeights backbone;                            // at kept_step (empty: backbone frozen)
   // The held-out measurement of the kept projections (nullptr without early stopping).
   const HeldOutLoss* kept() const {
     for (const auto& h : held_out)
@@ -210,8 +214,10 @@ struct Finetuned {
 };
 
 // Learns encoders and decoders for the points a plan projects, initialised from PCA, with the
-// backbone frozen: cross-entropy on the training images plus the reconstruction term (and
-// optionally distillation), stopped early on `held_out` when it is given.
+// backbone frozen (options.backbone_lr > 0: its weights trained too, returned in the result; `net`
+// leaves with the weights it came with): cross-entropy on the training images plus the
+// reconstruction term (and optionally distillation from the network as it came), stopped early on
+// `held_out` when it is given.
 Finetuned finetune_projections(GraphNet& net, const Calibration& calibration, const KeptDims& k,
                                const QuantSettings& q, const torch::Tensor& train_inputs,
                                const torch::Tensor& train_labels, const FinetuneOptions& options,

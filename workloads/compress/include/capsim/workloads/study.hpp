@@ -50,6 +50,14 @@ struct StudyConfig {
   bool learnable_fall_back_per_point = false;
   // The mixed greedy with learning at every checkpoint (method learnable_interleaved).
   bool learnable_interleaved = false;
+  // Beyond the paper: the plans of the last PCA greedy (pca_mixed_components, else pca_mixed, else
+  // pca_greedy) fine-tuned again with the backbone's weights trained too (method
+  // learnable_backbone_<greedy>): how much of the projection's loss the network itself absorbs.
+  struct BackboneTuning {
+    double lr = 1e-5;          // the backbone's Adam rate (the projections keep learnable.lr)
+    std::int64_t steps = 600;  // optimizer steps (replaces learnable.steps for these plans)
+  };
+  std::optional<BackboneTuning> learnable_backbone;
   std::vector<double> budgets = {0.005, 0.01};  // test-accuracy drops the table reports
   // Curve points whose validation drop is within this are also measured on test (the curves then
   // show test accuracy along the way); a plan selected at a budget is measured on test regardless.
