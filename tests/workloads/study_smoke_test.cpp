@@ -71,6 +71,16 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   }
   EXPECT_GE(fine_tuned, 1);
   EXPECT_EQ(decided, fine_tuned) << "one fall-back decision per fine-tuned plan";
+  // learnable.backbone: its fine-tunings (and fall-back decisions) carry the backbone's weights, the
+  // others do not (torch archives keep their key names in plain text).
+  int with_weights = 0;
+  for (const auto& entry : fs::directory_iterator(out + "/learnable")) {
+    const std::string name = entry.path().filename().string();
+    const bool backbone = name.rfind("learnable_backbone_", 0) == 0;
+    EXPECT_EQ(read_text(entry.path().string()).find("backbone.size") != std::string::npos, backbone) << name;
+    with_weights += backbone ? 1 : 0;
+  }
+  EXPECT_EQ(with_weights, 2) << "learnable.plans 1: one fine-tuning and its per-point decision";
 
   // The mixed greedy ran, and its trajectory lowered some point's bits.
   for (const char* file :
@@ -226,6 +236,19 @@ TEST(StudySmoke, BadStudyConfigIsReported) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("did you mean 'greedy'?"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
+
+  // learnable.backbone must be a map {lr, steps}; a bare key would silently run nothing.
+  for (const char* backbone : {"backbone: 0.001", "backbone:", "backbone: {lr: 1.0e-5, step: 600}"}) {
+    testing::write_text(dir / "bad_backbone.yaml", std::string("train: ") + CAPSIM_SOURCE_DIR +
+                                                       "/configs/train/smoke.yaml\nlearnable:\n  " +
+                                                       backbone + "\n");
+    r = run_command(std::string(CAPSIM_BIN_DIR) + "/capsim study --config " + (dir / "bad_backbone.yaml") +
+                    " --out " + (dir / "out"));
+    EXPECT_EQ(r.exit_code, 2) << backbone;
+    EXPECT_NE(r.err.find("learnable.backbone"), std::string::npos) << backbone << ": " << r.err;
+    EXPECT_NE(r.err.find("bad_backbone.yaml:3"), std::string::npos) << backbone << ": " << r.err;
+    EXPECT_FALSE(fs::exists(dir / "out"));
+  }
 }
 
 }  // namespace

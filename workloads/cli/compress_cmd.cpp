@@ -295,6 +295,8 @@ void run_finetune(const FinetuneArgs& a) {
     archive.write(cal.points[p].name + ".encoder", projections[p]->encoder);
     archive.write(cal.points[p].name + ".decoder", projections[p]->decoder);
   }
+  if (!tuned.backbone.empty())
+    archive.write("backbone.size", torch::tensor(static_cast<std::int64_t>(tuned.backbone.size())));
   for (std::size_t i = 0; i < tuned.backbone.size(); ++i)
     archive.write(fmt::format("backbone.{}", i), tuned.backbone[i]);
   fs::create_directories(fs::path(a.out).parent_path().empty() ? "." : fs::path(a.out).parent_path());

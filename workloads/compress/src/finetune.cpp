@@ -183,7 +183,10 @@ Finetuned finetune_projections(GraphNet& net, const Calibration& cal, const Kept
   LearnedProjections learned(net, cal, k, q);
   Finetuned result;
   result.projections = learned.snapshot();
-  if (learned.empty()) return result;
+  if (learned.empty()) {  // nothing projected, nothing to learn: the weights as they came
+    if (train_backbone) result.backbone = backbone_weights(net);
+    return result;
+  }
   GraphNet teacher = distillation_teacher(net, options);
   auto keep_current = [&] {
     result.projections = learned.snapshot();

@@ -665,7 +665,8 @@ class Study {
     return compressor;
   }
 
-  // The pca_ greedy whose plans learnable.backbone fine-tunes again: the last one the study runs.
+  // The pca_ greedy whose plans learnable.backbone fine-tunes again: the last of the bits objective
+  // (the paper's; the hardware-objective greedies are not fine-tuned with the backbone).
   std::string backbone_source() const {
     if (config_.mixed_bit_levels.empty()) return "pca_greedy";
     return config_.mixed_component_bits ? "pca_mixed_components" : "pca_mixed";
@@ -686,7 +687,7 @@ class Study {
     const std::string file = path("learnable/" + method + "_" + c.label + ".pt");
     LearnedPlan learned;
     if (fs::exists(file)) {
-      learned = load_learned(c.k, file);
+      learned = load_learned(method, c.k, file);
     } else {
       note(
           fmt::format("{}: fine-tuning the projections of {} ({:.2f}x)", method, c.label, c.reduction.vs_b8));
@@ -739,8 +740,9 @@ class Study {
     std::vector<CurvePoint> curve;
     for (const auto& c : learned) {
       const QuantSettings plan_q = q.with_point_bits(c.bits);
-      curve.push_back(measure(method, c.label, c.k,
-                              compressor_of(load_learned(c.k, learned_file(method, c.label)), plan_q)));
+      curve.push_back(
+          measure(method, c.label, c.k,
+                  compressor_of(load_learned(method, c.k, learned_file(method, c.label)), plan_q)));
     }
     return curve;
   }
@@ -758,7 +760,7 @@ class Study {
   LearnedPlan fall_back(const std::string& method, const CurvePoint& c, const QuantSettings& q,
                         const LearnedPlan& learned) {
     const std::string file = learned_file(method, c.label);
-    if (fs::exists(file)) return load_learned(c.k, file);  // decided before an interruption
+    if (fs::exists(file)) return load_learned(method, c.k, file);  // decided before an interruption
     const BackboneSwap backbone(net_, learned.backbone);
     const PointFallBack fb =
         fall_back_per_point(net_, calibration_, c.k, q, learned.projections,
@@ -794,7 +796,8 @@ class Study {
     fs::rename(file + ".tmp", file);
   }
 
-  LearnedPlan load_learned(const KeptDims& k, const std::string& file) {
+  // The learned plan in `file`; a learnable_backbone method's must carry the backbone's weights.
+  LearnedPlan load_learned(const std::string& method, const KeptDims& k, const std::string& file) {
     LearnedPlan learned;
     learned.projections.resize(k.size());
     try {
@@ -816,6 +819,9 @@ class Study {
         learned.projections[p] = pr;
       }
       learned.backbone = read_backbone(archive, file);
+      if (learned.backbone.empty() && method.rfind("learnable_backbone", 0) == 0)
+        throw InputError({file, 0}, "no backbone weights (backbone.size) for method " + method +
+                                        " (the study directory mixes runs)");
     } catch (const c10::Error& e) {
       throw InputError({file, 0},
                        std::string("unreadable learned projections: ") + e.what_without_backtrace());
@@ -965,12 +971,13 @@ class Study {
     const std::string learned = learned_file(method, point.label);
     const QuantSettings q = quant_for(method).with_point_bits(point.bits);
     if (method.rfind("learnable", 0) == 0 && fs::exists(learned))
-      compressor.emplace(compressor_of(load_learned(point.k, learned), q));
+      compressor.emplace(compressor_of(load_learned(method, point.k, learned), q));
     else if (method.rfind("learnable", 0) == 0 && !is_fallback(point.label)) {
       // learnable/ is not committed: a study resumed from the committed results re-selects its
       // learnable plans (k per point, from the curves) without their projections, and measures
       // the plan's entropy and NRMSE with PCA at the same k.
-      note(fmt::format("{}: {} not found, {} measured with PCA projections", method, learned, point.label));
+      note(fmt::format("{}: {} not found, {} measured with PCA projections (and the trained weights)", method,
+                       learned, point.label));
       compressor.emplace(calibration_, point.k, q);
     } else
       compressor.emplace(calibration_, point.k, q);
@@ -1137,8 +1144,10 @@ StudyConfig load_study_config(const std::string& file, const std::vector<std::st
     c.finetune.eval_every = v->integer_or("eval_every", c.finetune.eval_every, 0, 1000000);
     c.learnable_fall_back_per_point = v->boolean_or("fall_back_per_point", c.learnable_fall_back_per_point);
     c.learnable_interleaved = v->boolean_or("interleaved", c.learnable_interleaved);
-    if (auto b = v->find("backbone")) {
-      b->require_map("learnable.backbone: a map with lr and steps");
+    const auto keys = v->keys();
+    if (std::find(keys.begin(), keys.end(), "backbone") != keys.end()) {  // a bare key is an error too
+      const auto b = v->find("backbone");
+      if (!b || !b->is_map()) v->fail("backbone", "a map {lr, steps}, e.g. {lr: 1.0e-5, steps: 600}");
       b->allow_keys({"lr", "steps"});
       StudyConfig::BackboneTuning tuning;
       tuning.lr = b->number_or("lr", tuning.lr, 1e-10, 1.0);
