@@ -454,6 +454,9 @@ void add_study(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--limit-val", a->options.limit_val, "smoke runs: first N validation images")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--only", a->options.only,
+                  "run only these stages (curve methods, comma-separated) and the curves they fine-tune")
+      ->delimiter(',');
   cmd->add_flag("--quiet", a->quiet, "no progress on stderr");
   cmd->callback([a] {
     StudyOptions options = a->options;

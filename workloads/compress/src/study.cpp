@@ -2,17 +2,20 @@
 #include "capsim/workloads/study.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "capsim/common/atomic_file.hpp"
@@ -258,6 +261,7 @@ class Study {
       : config_(config), options_(options), dir_(options.out_dir) {}
 
   void run() {
+    const std::vector<Stage> wanted_stages = wanted(stages());  // --only checked before any work
     fs::create_directories(dir_);
     started_ = std::chrono::steady_clock::now();
     train_config_ = load_train_config(config_.train_config);
@@ -269,43 +273,7 @@ class Study {
     load_network();
     calibrate_points();
     evaluate_references();
-    stage("curve_pca_uniform.csv", [&] { return baseline_curve("pca_uniform"); });
-    stage("curve_pca_variance.csv", [&] { return baseline_curve("pca_variance"); });
-    stage("curve_pca_ceiling.csv", [&] { return baseline_curve("pca_ceiling"); });
-    stage("curve_pca_greedy.csv", [&] { return greedy_curve("pca_greedy", {}); });
-    stage("curve_learnable_uniform.csv", [&] { return learnable_curve("pca_uniform", "learnable_uniform"); });
-    stage("curve_learnable_greedy.csv", [&] { return learnable_curve("pca_greedy", "learnable_greedy"); });
-    const bool mixed = !config_.mixed_bit_levels.empty();
-    if (mixed) {
-      stage("curve_pca_mixed.csv", [&] { return greedy_curve("pca_mixed", config_.mixed_bit_levels); });
-      stage("curve_learnable_mixed.csv", [&] { return learnable_curve("pca_mixed", "learnable_mixed"); });
-      if (config_.learnable_interleaved)
-        stage("curve_learnable_interleaved.csv", [&] { return interleaved_curve("learnable_interleaved"); });
-      if (config_.mixed_component_bits) {
-        stage("curve_pca_mixed_components.csv",
-              [&] { return greedy_curve("pca_mixed_components", config_.mixed_bit_levels); });
-        stage("curve_learnable_mixed_components.csv",
-              [&] { return learnable_curve("pca_mixed_components", "learnable_mixed_components"); });
-      }
-    }
-    if (config_.learnable_backbone) {
-      const std::string from = backbone_source();
-      const std::string method = "learnable_backbone_" + from.substr(4);
-      stage("curve_" + method + ".csv", [&] { return learnable_curve(from, method); });
-    }
-    if (config_.hardware) {
-      const std::string objective = sim::to_string(config_.hardware->objective);
-      stage("curve_pca_greedy_" + objective + ".csv",
-            [&] { return hardware_greedy_curve("pca_greedy_" + objective, {}); });
-      stage("curve_learnable_greedy_" + objective + ".csv",
-            [&] { return learnable_curve("pca_greedy_" + objective, "learnable_greedy_" + objective); });
-      if (mixed && config_.hardware_mixed) {
-        stage("curve_pca_mixed_" + objective + ".csv",
-              [&] { return hardware_greedy_curve("pca_mixed_" + objective, config_.mixed_bit_levels); });
-        stage("curve_learnable_mixed_" + objective + ".csv",
-              [&] { return learnable_curve("pca_mixed_" + objective, "learnable_mixed_" + objective); });
-      }
-    }
+    for (const auto& s : wanted_stages) stage("curve_" + s.method + ".csv", s.produce);
     write_curves();
     select_and_export();
     note(fmt::format("study of {} done in {:.0f} s", net_->info().model, elapsed()));
@@ -320,6 +288,86 @@ class Study {
     if (options_.progress) std::fprintf(stderr, "[study %6.0f s] %s\n", elapsed(), text.c_str());
   }
   std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+
+  // -- the stages a config runs, in order --
+  struct Stage {
+    std::string method;  // its curve is curve_<method>.csv
+    std::string source;  // the method whose plans it fine-tunes (learnable stages), else empty
+    std::function<std::vector<CurvePoint>()> produce;
+  };
+
+  std::vector<Stage> stages() {
+    std::vector<Stage> list;
+    const auto baseline = [&](const std::string& method, auto produce) {
+      list.push_back({method, "", produce});
+    };
+    const auto learnable = [&](const std::string& from, const std::string& method) {
+      list.push_back({method, from, [this, from, method] { return learnable_curve(from, method); }});
+    };
+    baseline("pca_uniform", [this] { return baseline_curve("pca_uniform"); });
+    baseline("pca_variance", [this] { return baseline_curve("pca_variance"); });
+    baseline("pca_ceiling", [this] { return baseline_curve("pca_ceiling"); });
+    baseline("pca_greedy", [this] { return greedy_curve("pca_greedy", {}); });
+    learnable("pca_uniform", "learnable_uniform");
+    learnable("pca_greedy", "learnable_greedy");
+    const bool mixed = !config_.mixed_bit_levels.empty();
+    if (mixed) {
+      baseline("pca_mixed", [this] { return greedy_curve("pca_mixed", config_.mixed_bit_levels); });
+      learnable("pca_mixed", "learnable_mixed");
+      if (config_.learnable_interleaved)
+        baseline("learnable_interleaved", [this] { return interleaved_curve("learnable_interleaved"); });
+      if (config_.mixed_component_bits) {
+        baseline("pca_mixed_components",
+                 [this] { return greedy_curve("pca_mixed_components", config_.mixed_bit_levels); });
+        learnable("pca_mixed_components", "learnable_mixed_components");
+      }
+    }
+    if (config_.learnable_backbone) {
+      const std::string from = backbone_source();
+      learnable(from, "learnable_backbone_" + from.substr(4));
+    }
+    if (config_.hardware) {
+      const std::string objective = sim::to_string(config_.hardware->objective);
+      const std::string greedy = "pca_greedy_" + objective;
+      baseline(greedy, [this, greedy] { return hardware_greedy_curve(greedy, {}); });
+      learnable(greedy, "learnable_greedy_" + objective);
+      if (mixed && config_.hardware_mixed) {
+        const std::string mixed_greedy = "pca_mixed_" + objective;
+        baseline(mixed_greedy, [this, mixed_greedy] {
+          return hardware_greedy_curve(mixed_greedy, config_.mixed_bit_levels);
+        });
+        learnable(mixed_greedy, "learnable_mixed_" + objective);
+      }
+    }
+    return list;
+  }
+
+  // The stages `capsim study --only` asks for and the curves they fine-tune (all without --only),
+  // in the config's order. A name the config does not run is bad input, reported before any work.
+  std::vector<Stage> wanted(std::vector<Stage> all) const {
+    if (options_.only.empty()) return all;
+    std::set<std::string> keep;
+    for (const auto& name : options_.only) {
+      const auto stage =
+          std::find_if(all.begin(), all.end(), [&](const Stage& s) { return s.method == name; });
+      if (stage == all.end())
+        throw InputError({"--only", 0}, "stage",
+                         fmt::format("one of this config's stages ({})", stage_names(all)), name);
+      keep.insert(name);
+      if (!stage->source.empty()) keep.insert(stage->source);
+    }
+    std::vector<Stage> list;
+    for (auto& stage : all)
+      if (keep.count(stage.method) > 0) list.push_back(std::move(stage));
+    return list;
+  }
+
+  static std::string stage_names(const std::vector<Stage>& all) {
+    std::vector<std::string> names;
+    names.reserve(all.size());
+    for (const auto& stage : all) names.push_back(stage.method);
+    return fmt::format("{}", fmt::join(names, ", "));
+  }
 
   // Runs `produce` unless its file exists (resume), then keeps its curve.
   template <class Produce>

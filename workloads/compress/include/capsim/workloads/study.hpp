@@ -116,6 +116,9 @@ struct StudyOptions {
   std::int64_t limit_test = 0;   // smoke runs: evaluate on the first N test images
   std::int64_t limit_val = 0;    // smoke runs: validate on the first N validation images
   std::int64_t epochs = 0;       // > 0 overrides the training config
+  // Only these stages (curve methods, e.g. learnable_mixed_components) and the curves they
+  // fine-tune; empty: every stage of the config. What a quick reproduction of one row runs.
+  std::vector<std::string> only;
 };
 
 void run_study(const StudyConfig& config, const StudyOptions& options);
