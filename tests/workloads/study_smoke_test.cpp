@@ -246,8 +246,32 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   EXPECT_EQ(curves, (std::vector<std::string>{"curve_learnable_mixed.csv", "curve_pca_mixed.csv"}));
   for (const auto& curve : curves)
     EXPECT_EQ(read_text(only + "/" + curve), read_text(out + "/" + curve)) << curve;
+  // ...including a row that kept its learned projections (a fall-back row would only repeat PCA).
+  std::istringstream learned(read_text(only + "/curve_learnable_mixed.csv"));
+  int learned_rows = 0;
+  for (std::string line; std::getline(learned, line);) {
+    const std::string label = line.substr(0, line.find(',', line.find(',') + 1));
+    if (label.rfind("learnable_mixed,", 0) == 0 && label.substr(label.size() - 4) != "+pca") ++learned_rows;
+  }
+  EXPECT_GE(learned_rows, 1) << read_text(only + "/curve_learnable_mixed.csv");
   const auto only_summary = nlohmann::json::parse(read_text(only + "/summary.json"));
   EXPECT_EQ(only_summary["methods"].size(), 2U) << only_summary["methods"].dump();
+
+  // --only in a finished study computes nothing and keeps every other method's curve, plans and
+  // summary entries (selection rewrites plans/ and summary.json from the curves it holds).
+  const std::string summary_before = read_text(out + "/summary.json");
+  std::vector<std::string> plans_before;
+  for (const auto& entry : fs::directory_iterator(out + "/plans"))
+    plans_before.push_back(entry.path().string());
+  r = run_command(study + " --only learnable_mixed");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(out + "/summary.json"), summary_before);
+  std::vector<std::string> plans_after;
+  for (const auto& entry : fs::directory_iterator(out + "/plans"))
+    plans_after.push_back(entry.path().string());
+  std::sort(plans_before.begin(), plans_before.end());
+  std::sort(plans_after.begin(), plans_after.end());
+  EXPECT_EQ(plans_after, plans_before);
 }
 
 TEST(StudySmoke, BadStudyConfigIsReported) {

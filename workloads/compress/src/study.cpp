@@ -261,7 +261,7 @@ class Study {
       : config_(config), options_(options), dir_(options.out_dir) {}
 
   void run() {
-    const std::vector<Stage> wanted_stages = wanted(stages());  // --only checked before any work
+    const std::vector<Stage> all_stages = with_only(stages());  // --only checked before any work
     fs::create_directories(dir_);
     started_ = std::chrono::steady_clock::now();
     train_config_ = load_train_config(config_.train_config);
@@ -273,7 +273,11 @@ class Study {
     load_network();
     calibrate_points();
     evaluate_references();
-    for (const auto& s : wanted_stages) stage("curve_" + s.method + ".csv", s.produce);
+    // A stage --only leaves out still contributes the curve an earlier run left, so selection
+    // keeps its plans, traces and summary entries.
+    for (const auto& s : all_stages)
+      if (s.wanted || fs::exists(path("curve_" + s.method + ".csv")))
+        stage("curve_" + s.method + ".csv", s.produce);
     write_curves();
     select_and_export();
     note(fmt::format("study of {} done in {:.0f} s", net_->info().model, elapsed()));
@@ -294,6 +298,7 @@ class Study {
     std::string method;  // its curve is curve_<method>.csv
     std::string source;  // the method whose plans it fine-tunes (learnable stages), else empty
     std::function<std::vector<CurvePoint>()> produce;
+    bool wanted = true;  // computed if its curve is missing (false: only reused, under --only)
   };
 
   std::vector<Stage> stages() {
@@ -342,24 +347,23 @@ class Study {
     return list;
   }
 
-  // The stages `capsim study --only` asks for and the curves they fine-tune (all without --only),
-  // in the config's order. A name the config does not run is bad input, reported before any work.
-  std::vector<Stage> wanted(std::vector<Stage> all) const {
+  // Marks the stages `capsim study --only` asks for and the curves they fine-tune as wanted, the
+  // others not (every stage without --only). A name the config does not run is bad input,
+  // reported before any work.
+  std::vector<Stage> with_only(std::vector<Stage> all) const {
     if (options_.only.empty()) return all;
     std::set<std::string> keep;
     for (const auto& name : options_.only) {
-      const auto stage =
+      const auto named =
           std::find_if(all.begin(), all.end(), [&](const Stage& s) { return s.method == name; });
-      if (stage == all.end())
+      if (named == all.end())
         throw InputError({"--only", 0}, "stage",
                          fmt::format("one of this config's stages ({})", stage_names(all)), name);
       keep.insert(name);
-      if (!stage->source.empty()) keep.insert(stage->source);
+      if (!named->source.empty()) keep.insert(named->source);
     }
-    std::vector<Stage> list;
-    for (auto& stage : all)
-      if (keep.count(stage.method) > 0) list.push_back(std::move(stage));
-    return list;
+    for (auto& s : all) s.wanted = keep.count(s.method) > 0;
+    return all;
   }
 
   static std::string stage_names(const std::vector<Stage>& all) {
