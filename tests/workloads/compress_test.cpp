@@ -706,7 +706,19 @@ TEST(Costs, AccessBitsCountWritesAndReadsAndOverheadCountsMatrices) {
   const Reduction r = reduction_of(points, {4, 8}, q);
   EXPECT_NEAR(r.vs_b8, (3 * 100 * 16 * 8 + 2 * 25 * 64) / double(3 * 100 * 4 * 8 + 2 * 25 * 64), 1e-12);
   EXPECT_LT(r.vs_b8_with_overhead, r.vs_b8);
-  EXPECT_GT(r.vs_b16, r.vs_b8);
+  // Against 16-bit the plan keeps the bits it is measured with: b stays at the 8-bit baseline, so
+  // both references see the same plan bits and the reduction doubles (the old accounting counted
+  // b at 16 bits: (3*100*16*16 + 2*25*8*16) / (3*100*4*8 + 2*25*8*16), below 2x vs_b8).
+  const double plan_bits = 3 * 100 * 4 * 8 + 2 * 25 * 64;
+  EXPECT_DOUBLE_EQ(r.vs_b16, 2 * (3 * 100 * 16 * 8 + 2 * 25 * 64) / plan_bits);
+  EXPECT_DOUBLE_EQ(r.vs_b16, 2 * r.vs_b8);
+  EXPECT_DOUBLE_EQ(r.vs_b16_with_overhead,
+                   2 * (3 * 100 * 16 * 8 + 2 * 25 * 64) / (plan_bits + 3 * (64 + 16 + 4) * 16));
+  // A baseline of 16 bits (b0 = 16) stores b at 16 bits, and both references see that.
+  q.baseline_bits = 16;
+  const Reduction r16 = reduction_of(points, {4, 8}, q);
+  EXPECT_DOUBLE_EQ(r16.vs_b16, 2 * (3 * 100 * 16 * 8 + 2 * 25 * 64) / (3 * 100 * 4 * 8 + 2 * 25 * 8 * 16.0));
+  EXPECT_DOUBLE_EQ(r16.vs_b8, r16.vs_b16 / 2);
 }
 
 TEST(Baselines, UniformVarianceAndCeilingAllocations) {

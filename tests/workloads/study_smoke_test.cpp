@@ -272,6 +272,80 @@ TEST(StudySmoke, RunsEveryStageAndResumes) {
   std::sort(plans_before.begin(), plans_before.end());
   std::sort(plans_after.begin(), plans_after.end());
   EXPECT_EQ(plans_after, plans_before);
+
+  // A curve whose reductions were written under another accounting (here a stale column against
+  // 16-bit) is recomputed from its plans' dims and bits when reused; nothing else changes.
+  std::map<std::string, std::string> plan_texts;
+  for (const auto& plan : plans_before) plan_texts[plan] = read_text(plan);
+  const std::string curve_file = out + "/curve_learnable_mixed.csv";
+  const std::string curve_before = read_text(curve_file);
+  std::string stale;
+  {
+    std::istringstream stale_rows(curve_before);
+    for (std::string line; std::getline(stale_rows, line);) {
+      if (!stale.empty()) {  // after the header: every row's reduction_vs_b16 (field 4) set to 1
+        const std::size_t third = line.find(',', line.find(',', line.find(',') + 1) + 1);
+        line.replace(third + 1, line.find(',', third + 1) - third - 1, "1.00000");
+      }
+      stale += line + "\n";
+    }
+  }
+  ASSERT_NE(stale, curve_before);
+  testing::write_text(curve_file, stale);
+  const std::string verbose = study.substr(0, study.rfind(" --quiet"));  // its notes say what it did
+  r = run_command(verbose);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(curve_file), curve_before);
+  EXPECT_NE(r.err.find("curve_learnable_mixed.csv recomputed"), std::string::npos) << r.err;
+  for (const auto& [plan, text] : plan_texts) EXPECT_EQ(read_text(plan), text) << plan;
+  EXPECT_EQ(read_text(out + "/summary.json"), summary_before);
+
+  // A selected learned plan whose projections the directory does not hold (results/study commits
+  // no learnable/): learnable_greedy's selected PCA fall-back relabelled as learned. Its exported
+  // plan (entropy and NRMSE measured with projections this directory no longer has; marked here)
+  // is kept as it was, not re-measured with PCA's.
+  const std::string greedy_curve = out + "/curve_learnable_greedy.csv";
+  const std::string fallback =
+      nlohmann::json::parse(summary_before)["methods"]["learnable_greedy"]["0.01"]["vs_b8"]["plan"];
+  ASSERT_EQ(fallback.substr(fallback.size() - 4), "+pca") << summary_before;
+  const std::string learned_label = fallback.substr(0, fallback.size() - 4);
+  std::string greedy_text = read_text(greedy_curve);
+  const std::size_t row = greedy_text.find("," + fallback + ",");
+  ASSERT_NE(row, std::string::npos);
+  greedy_text.replace(row + 1, fallback.size(), learned_label);
+  testing::write_text(greedy_curve, greedy_text);
+  r = run_command(study);  // selects the relabelled row; the previous export was another label
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string plan_file = out + "/plans/resnet18_learnable_greedy_drop1.yaml";
+  const std::string marked = read_text(plan_file) + "# measured with projections no longer here\n";
+  testing::write_text(plan_file, marked);
+  r = run_command(verbose);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_text(plan_file), marked);
+  EXPECT_NE(r.err.find("resnet18_learnable_greedy_drop1: " + learned_label +
+                       " selected again, its exported plan kept"),
+            std::string::npos)
+      << r.err;
+
+  // Not yet measured on test, such a plan cannot be: its test accuracy needs its projections.
+  // Refused (exit 2) before the previous selection is removed.
+  std::istringstream greedy_rows(greedy_text);
+  std::string untested;
+  for (std::string line; std::getline(greedy_rows, line);) {
+    if (line.find("," + learned_label + ",") != std::string::npos) {
+      std::size_t start = 0;  // fields 13 to 15 emptied: the test accuracy and its interval
+      for (int field = 0; field < 12; ++field) start = line.find(',', start) + 1;
+      const std::size_t end = line.rfind(',');  // before dims, the last field
+      line.replace(start, end - start, ",,");
+    }
+    untested += line + "\n";
+  }
+  testing::write_text(greedy_curve, untested);
+  r = run_command(study);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("the learned projections of learnable_greedy " + learned_label), std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_text(plan_file), marked) << "the previous selection is left as it was";
 }
 
 TEST(StudySmoke, BadStudyConfigIsReported) {

@@ -341,9 +341,12 @@ Reduction reduction_of(const std::vector<CompressionPoint>& points, const KeptDi
   const QuantSettings reference = q.with_point_bits({});  // every point at the reference width
   const double base8 = access_bits(points, full, reference, 8),
                base16 = access_bits(points, full, reference, 16);
-  const double plan8 = access_bits(points, k, q, 8), plan16 = access_bits(points, k, q, 16);
+  // The plan as its accuracy is measured: full-dimension points at the baseline width b0 (8 bits
+  // by default), against either reference. Counting them at 16 bits against the 16-bit reference
+  // would cost a plan bits it does not store, and rank it below the 8-bit network itself (2x).
+  const double plan = access_bits(points, k, q, q.baseline_bits);
   const double extra = overhead_bits(points, k, q);
-  return {base8 / plan8, base16 / plan16, base8 / (plan8 + extra), base16 / (plan16 + extra)};
+  return {base8 / plan, base16 / plan, base8 / (plan + extra), base16 / (plan + extra)};
 }
 
 trace::Plan to_plan(const Calibration& cal, const KeptDims& k, const QuantSettings& q,

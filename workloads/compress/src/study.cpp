@@ -89,6 +89,9 @@ bool is_fallback(const std::string& label) {
   return label.size() > 4 && label.compare(label.size() - 4, 4, kPcaFallback) == 0;
 }
 
+// curve_<method>.csv -> <method>
+std::string method_of_curve(const std::string& file) { return file.substr(6, file.size() - 10); }
+
 const char* const kCurveHeader =
     "method,label,reduction_vs_b8,reduction_vs_b16,reduction_vs_b8_with_overhead,reduction_vs_b16_with_"
     "overhead,"
@@ -278,8 +281,8 @@ class Study {
     for (const auto& s : all_stages)
       if (s.wanted || fs::exists(path("curve_" + s.method + ".csv")))
         stage("curve_" + s.method + ".csv", s.produce);
-    write_curves();
     select_and_export();
+    write_curves();  // after selection: with the test accuracies it measured
     note(fmt::format("study of {} done in {:.0f} s", net_->info().model, elapsed()));
   }
 
@@ -383,10 +386,24 @@ class Study {
       const double reference_test = references_["b8"]["test_accuracy"].get<double>();
       for (auto& p : curves_[file])
         if (p.test_drop) p.test_drop->drop = reference_test - *p.test_accuracy;
+      refresh_reductions(file);
       return;
     }
     curves_[file] = produce();
     write_file_atomic(path(file), curve_csv(curves_[file]));
+  }
+
+  // A plan's reductions follow from its dims and bits: recomputed when a curve is reused, so a
+  // curve written under an earlier accounting is brought up to date (and rewritten) instead of
+  // being ranked beside curves counted the current way.
+  void refresh_reductions(const std::string& file) {
+    const QuantSettings q = quant_for(method_of_curve(file));
+    for (auto& p : curves_[file])
+      p.reduction = reduction_of(calibration_.points, p.k, q.with_point_bits(p.bits));
+    const std::string text = curve_csv(curves_[file]);
+    if (text == read_file(path(file))) return;
+    note("reductions in " + file + " recomputed (written under an earlier accounting)");
+    write_file_atomic(path(file), text);
   }
 
   // The quantization a method is measured with: the hardware-aware methods measure the side data
@@ -940,20 +957,47 @@ class Study {
                 {"plan", "uncompressed"}};
   }
 
+  // The reduction measures a selection ranks by, each against its reference.
+  static const std::vector<std::pair<std::string, double Reduction::*>>& selection_measures() {
+    static const std::vector<std::pair<std::string, double Reduction::*>> measures = {
+        {"vs_b8", &Reduction::vs_b8},
+        {"vs_b16", &Reduction::vs_b16},
+        {"vs_b8_with_overhead", &Reduction::vs_b8_with_overhead},
+        {"vs_b16_with_overhead", &Reduction::vs_b16_with_overhead}};
+    return measures;
+  }
+
+  // A plan selected now and not yet measured on test needs the projections it was measured with
+  // (PCA's would measure another network). Checked before the previous selection is removed.
+  void check_selections_measurable() const {
+    for (const auto& [file, curve] : curves_)
+      for (double budget : config_.budgets)
+        for (const auto& [name, measure] : selection_measures()) {
+          const std::string method = method_of_curve(file);
+          const CurvePoint* best =
+              best_under(curve, budget, name.find("b16") != std::string::npos ? "b16" : "b8", measure);
+          if (best && !best->test_accuracy && !has_projections(method, *best))
+            throw InputError(
+                {learned_file(method, best->label), 0},
+                fmt::format("the learned projections of {} {}, selected now and not yet measured on "
+                            "test (learnable/ is not committed: delete curve_{}.csv to fine-tune "
+                            "again)",
+                            method, best->label, method));
+        }
+  }
+
   void select_and_export() {
     json methods = json::object();
+    check_selections_measurable();
+    previous_exports_ = read_previous_exports();
     // Plans and traces of an earlier selection must not linger beside the new ones.
     fs::remove_all(path("plans"));
     fs::remove_all(path("traces"));
     fs::create_directories(path("plans"));
     fs::create_directories(path("traces"));
-    const std::vector<std::pair<std::string, double Reduction::*>> measures = {
-        {"vs_b8", &Reduction::vs_b8},
-        {"vs_b16", &Reduction::vs_b16},
-        {"vs_b8_with_overhead", &Reduction::vs_b8_with_overhead},
-        {"vs_b16_with_overhead", &Reduction::vs_b16_with_overhead}};
+    const auto& measures = selection_measures();
     for (auto& [file, curve] : curves_) {
-      const std::string method = file.substr(6, file.size() - 10);  // curve_<method>.csv
+      const std::string method = method_of_curve(file);
       bool tested = false;
       json per_budget = json::object();
       for (double budget : config_.budgets) {
@@ -1006,6 +1050,10 @@ class Study {
   // end would add to the fixed-width reduction).
   double export_plan(const std::string& method, double budget, const CurvePoint& point) {
     const std::string name = fmt::format("{}_{}_drop{:g}", net_->info().model, method, budget * 100);
+    if (const auto kept = previous_exports_.find(name); kept != previous_exports_.end() &&
+                                                        !has_projections(method, point) &&
+                                                        same_plan(kept->second, method, point))
+      return keep_export(method, budget, point, kept->second);
     const std::unique_ptr<Compressor> compressor = compressor_for(method, point);
     const auto measures = measure_points(net_, *compressor, greedy_images_.inputs, config_.eval_batch);
     const trace::Plan plan =
@@ -1014,6 +1062,69 @@ class Study {
     if (config_.hardware) record_hardware(name, point.k, point.bits);
     write_traces(plan, method + fmt::format("_drop{:g}", budget * 100));
     return entropy_reduction(point.k, measures);
+  }
+
+  // An exported plan of the previous selection: its file and the entropy-coded reduction the
+  // summary recorded, both measured with the projections the plan was selected with.
+  struct Export {
+    std::string label;
+    std::string file;  // for messages
+    std::string plan_text;
+    double entropy_reduction = 0;
+  };
+
+  // An unreadable or partial summary keeps nothing (every plan is measured again).
+  std::map<std::string, Export> read_previous_exports() const {
+    std::map<std::string, Export> exports;
+    if (!fs::exists(path("summary.json"))) return exports;
+    try {
+      const json summary = json::parse(read_file(path("summary.json")));
+      const json methods = summary.value("methods", json::object());  // items() of a named object
+      for (const auto& [method, budgets] : methods.items())
+        for (double budget : config_.budgets) {
+          const json entry = budgets.value(budget_key(budget), json::object()).value("vs_b8", json::object());
+          const std::string name = fmt::format("{}_{}_drop{:g}", net_->info().model, method, budget * 100);
+          const std::string file = path("plans/" + name + ".yaml");
+          if (entry.contains("plan") && entry.contains("entropy_reduction") && fs::exists(file))
+            exports[name] = {entry["plan"].get<std::string>(), file, read_file(file),
+                             entry["entropy_reduction"].get<double>()};
+        }
+    } catch (const json::exception&) {
+      return {};
+    }
+    return exports;
+  }
+
+  // A learnable plan with projections to measure it with: its learned ones, or PCA's (fall-back).
+  bool has_projections(const std::string& method, const CurvePoint& point) const {
+    return method.rfind("learnable", 0) != 0 || is_fallback(point.label) ||
+           fs::exists(learned_file(method, point.label));
+  }
+
+  // The same label, k and bits, both sides read back the way a plan file is (dims_from_plan
+  // leaves the bits empty when every listed point is at the baseline width).
+  bool same_plan(const Export& e, const std::string& method, const CurvePoint& point) const {
+    if (e.label != point.label) return false;
+    const trace::Plan now =
+        to_plan(calibration_, point.k, quant_for(method).with_point_bits(point.bits), e.label, method, {});
+    const int baseline = config_.quant.baseline_bits;
+    PointBits bits_then, bits_now;
+    const KeptDims k_then =
+        dims_from_plan(calibration_, trace::parse_plan(e.plan_text, e.file), &bits_then, baseline);
+    return k_then == dims_from_plan(calibration_, now, &bits_now, baseline) && bits_then == bits_now;
+  }
+
+  // learnable/ is not committed: a study resumed from the committed results keeps the plans it
+  // selects again as they were exported (entropy and NRMSE measured with the learned projections)
+  // instead of re-measuring them with PCA's.
+  double keep_export(const std::string& method, double budget, const CurvePoint& point, const Export& e) {
+    const std::string name = fmt::format("{}_{}_drop{:g}", net_->info().model, method, budget * 100);
+    note(fmt::format("{}: {} selected again, its exported plan kept (no learned projections here)", name,
+                     point.label));
+    write_file_atomic(path("plans/" + name + ".yaml"), e.plan_text);
+    if (config_.hardware) record_hardware(name, point.k, point.bits);
+    write_traces(trace::parse_plan(e.plan_text, e.file), method + fmt::format("_drop{:g}", budget * 100));
+    return e.entropy_reduction;
   }
 
   // The compressor a curve point was measured with: its learned projections (learnable methods,
@@ -1098,6 +1209,7 @@ class Study {
       reference_test_correct_;  // the 8-bit reference, per image
   std::map<std::string, std::vector<CurvePoint>> curves_;
   json hardware_ = json::object();  // exported plan -> its hardware cost at the deployment shape
+  std::map<std::string, Export> previous_exports_;  // plan name -> what the last selection exported
 };
 
 }  // namespace

@@ -131,6 +131,10 @@ double access_bits(const std::vector<CompressionPoint>& points, const KeptDims& 
 // Projection side data (encoder once, decoder per consumer: k x C matrix, C means, k scales).
 double overhead_bits(const std::vector<CompressionPoint>& points, const KeptDims& k, const QuantSettings& q);
 
+// A plan's activation memory access against 8- and 16-bit uncompressed activations, without and
+// with its side data. The plan's own bits are those its accuracy is measured with (full-dimension
+// points at quantization.baseline_bits), so with the default b0 = 8 every reduction against
+// 16-bit is twice the one against 8-bit.
 struct Reduction {
   double vs_b8 = 1, vs_b16 = 1, vs_b8_with_overhead = 1, vs_b16_with_overhead = 1;
 };
