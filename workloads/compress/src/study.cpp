@@ -521,33 +521,36 @@ class Study {
     save_calibration(calibration_, path("calibration.pt"));
   }
 
+  // The per-image results of the 8-bit reference (for the paired intervals of every curve point)
+  // come from its evaluation here, or from a fresh one when references.json is reused.
   void evaluate_references() {
+    QuantSettings q8 = config_.quant, q16 = config_.quant;
+    q8.baseline_bits = 8;
+    q16.baseline_bits = 16;
+    const Compressor b8(calibration_, full_dims(calibration_), q8);
     if (fs::exists(path("references.json"))) {
       references_ = json::parse(read_file(path("references.json")));
+      reference_val_correct_ = evaluate_with(&b8, val_).correct;
+      reference_test_correct_ = evaluate_with(&b8, test_).correct;
     } else {
       note("evaluating the references (float, 8-bit and 16-bit activations)");
-      auto both = [&](const Compressor* c) {
-        const EvalResult v = evaluate_with(c, val_), t = evaluate_with(c, test_);
+      auto both = [&](const Compressor* c, bool keep_per_image) {
+        EvalResult v = evaluate_with(c, val_), t = evaluate_with(c, test_);
+        if (keep_per_image) {
+          reference_val_correct_ = std::move(v.correct);
+          reference_test_correct_ = std::move(t.correct);
+        }
         return json{{"val_accuracy", v.accuracy},
                     {"val_loss", v.loss},
                     {"test_accuracy", t.accuracy},
                     {"test_images", t.images}};
       };
-      QuantSettings q8 = config_.quant, q16 = config_.quant;
-      q8.baseline_bits = 8;
-      q16.baseline_bits = 16;
-      const Compressor b8(calibration_, full_dims(calibration_), q8);
       const Compressor b16(calibration_, full_dims(calibration_), q16);
-      references_ = json{{"float", both(nullptr)}, {"b8", both(&b8)}, {"b16", both(&b16)}};
+      references_ =
+          json{{"float", both(nullptr, false)}, {"b8", both(&b8, true)}, {"b16", both(&b16, false)}};
       write_file_atomic(path("references.json"), references_.dump(2) + "\n");
     }
     reference_val8_ = references_["b8"]["val_accuracy"].get<double>();
-    // Per-image results of the 8-bit reference, for the paired intervals of every curve point.
-    QuantSettings q8 = config_.quant;
-    q8.baseline_bits = 8;
-    const Compressor b8(calibration_, full_dims(calibration_), q8);
-    reference_val_correct_ = evaluate_with(&b8, val_).correct;
-    reference_test_correct_ = evaluate_with(&b8, test_).correct;
   }
 
   std::vector<CurvePoint> baseline_curve(const std::string& method) {
